@@ -1,0 +1,40 @@
+# Two commands for a fresh machine (Python 3.11, pip, apt):
+#   make run   sets up the app's venv and starts Loupe on its embedded defaults (local store, bundled models)
+#   make test  sets up everything the tests need (venv, apt packages, local DynamoDB servers) and runs them all
+# Both are quick when already set up: each step re-runs only when its inputs changed.
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+APT_PACKAGES := chromium espeak-ng sox fonts-noto-color-emoji
+
+.PHONY: run test setup setup-test bench
+
+run: $(VENV)/.runtime-installed
+	OMP_WAIT_POLICY=PASSIVE $(PY) -m streamlit run streamlit_app.py
+
+test: setup-test
+	bash scripts/with-test-servers.sh $(PY) -m pytest
+
+setup: $(VENV)/.runtime-installed
+
+setup-test: $(VENV)/.dev-installed .apt-installed
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+
+$(VENV)/.runtime-installed: requirements.txt | $(VENV)/bin/python
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt $(VENV)/.runtime-installed
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+.apt-installed: Makefile
+	bash scripts/install-system-packages.sh $(APT_PACKAGES)
+	touch $@
+
+bench: setup-test
+	for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

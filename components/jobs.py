@@ -1,0 +1,49 @@
+"""Job progress widgets: a bar per job, refreshed by a fragment while anything is still running."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import streamlit as st
+
+from core.domain import Job
+
+STATUS_ICONS = {"queued": "⏳", "running": "🔄", "succeeded": "✅", "failed": "❌", "cancelled": "⏹️"}
+POLL_S = 1.0
+
+
+def job_line(job: Job, *, on_cancel: Callable[[str], None] | None = None, key: str = "job") -> None:
+    """One job: status, a progress bar while it runs, its stored error if it failed."""
+    label = f"{STATUS_ICONS.get(job.status, '')} {job.kind} · {job.status} · {job.done}/{job.total or '?'}"
+    if job.message and not job.is_finished:
+        label += f" · {job.message}"
+    cols = st.columns([6, 1]) if on_cancel and not job.is_finished else [st.container()]
+    with cols[0]:
+        if job.is_finished:
+            st.write(label)
+        else:
+            st.progress(job.fraction, text=label)
+        if job.error:
+            st.error(f"Job {job.job_id} failed: {job.error}", icon="❌")
+    if len(cols) > 1 and cols[1].button("Cancel", key=f"{key}.cancel.{job.job_id}"):
+        on_cancel(job.job_id)
+
+
+def watch_jobs(load: Callable[[], list[Job]], *, key: str, on_cancel: Callable[[str], None] | None = None,
+               render: Callable[[Job], None] | None = None) -> None:
+    """Render jobs and keep polling (`st.fragment(run_every=...)`) only while one of them is unfinished."""
+    jobs = load()
+    running = any(not j.is_finished for j in jobs)
+
+    @st.fragment(run_every=POLL_S if running else None)
+    def _poll() -> None:
+        current = load()
+        if not current:
+            st.caption("No jobs yet.")
+        for job in current:
+            job_line(job, on_cancel=on_cancel, key=key)
+            if render and job.is_finished:
+                render(job)
+        if running and all(j.is_finished for j in current):
+            st.rerun()  # stop polling: rerun the page once with the final state
+
+    _poll()

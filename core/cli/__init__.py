@@ -1,0 +1,41 @@
+"""`python -m core`: the same service as the app, without a browser.
+
+Each module in COMMAND_MODULES adds its subcommands through `register(subparsers)`; a command is a
+function `(service, args) -> exit code`.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from core.config import Config
+from core.errors import LoupeError
+
+COMMAND_MODULES = ["core.cli.media"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m core", description="Loupe from the command line.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    from core.service import build_service
+
+    try:
+        service = build_service(Config.from_env(), start_jobs=getattr(args, "needs_jobs", False))
+    except (LoupeError, ValueError) as exc:
+        logging.getLogger("core.cli").error("%s", exc)
+        return 2
+    try:
+        return args.func(service, args)
+    except LoupeError as exc:
+        logging.getLogger("core.cli").error("%s", exc)
+        return 2
+    finally:
+        service.close()

@@ -1,0 +1,226 @@
+"""Loupe's domain values: frozen dataclasses for media, predictions, transcripts, loops, answers and jobs.
+
+Confidence is a float from 0 to 1 everywhere in core; adapters convert AWS's 0-100 at the edge.
+`as_dict` / `from_dict` turn any of these into JSON-ready dicts and back, which is how stores keep them.
+"""
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import cache
+from typing import Any, TypeVar
+
+MEDIA_KINDS = ("image", "audio", "video")
+MEDIA_STATUSES = ("new", "labeled", "transcribed", "in_review", "reviewed")
+JOB_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
+TASK_TYPES = ("moderation", "label_review", "transcript_review")
+
+
+def utc_now() -> str:
+    """An ISO 8601 UTC timestamp with milliseconds, the form A2I uses."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class MediaItem:
+    media_id: str  # sha256 of the content, hex
+    kind: str  # one of MEDIA_KINDS
+    file_name: str  # safe base name as uploaded
+    size_bytes: int
+    format: str  # container or image format as detected from content, e.g. "jpeg", "mp4"
+    width: int | None = None
+    height: int | None = None
+    duration_s: float | None = None
+    codecs: tuple[str, ...] = ()
+    status: str = "new"
+    created_at: str = ""
+    created_by: str = ""
+
+
+@dataclass(frozen=True)
+class BoundingBox:
+    """A box in fractions of the image (0 to 1), as Rekognition gives it."""
+    left: float
+    top: float
+    width: float
+    height: float
+
+
+@dataclass(frozen=True)
+class Instance:
+    box: BoundingBox
+    confidence: float
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Label:
+    name: str
+    confidence: float  # 0..1
+    parents: tuple[str, ...] = ()
+    instances: tuple[Instance, ...] = ()
+    category: str = "general"  # "general" (DetectLabels) or "moderation" (DetectModerationLabels)
+    parent_name: str = ""  # moderation taxonomy parent; "" for a top-level category
+    taxonomy_level: int = 0
+    source: str = "model"  # "model" or "human"
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """What one model said about one media item."""
+    media_id: str
+    model_version: str
+    labels: tuple[Label, ...] = ()
+    source: str = "local"  # "local", "rekognition", or "import"
+    created_at: str = ""
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    start_s: float
+    end_s: float
+    confidence: float  # 0..1
+
+
+@dataclass(frozen=True)
+class Segment:
+    start_s: float
+    end_s: float
+    text: str
+    words: tuple[Word, ...] = ()
+
+
+@dataclass(frozen=True)
+class Transcript:
+    media_id: str
+    segments: tuple[Segment, ...] = ()
+    language: str = ""
+    duration_s: float | None = None
+    model_version: str = ""
+    created_at: str = ""
+    created_by: str = ""  # the model for the first version, the reviewer for later ones
+
+    @property
+    def words(self) -> tuple[Word, ...]:
+        return tuple(w for s in self.segments for w in s.words)
+
+    @property
+    def text(self) -> str:
+        return " ".join(s.text.strip() for s in self.segments if s.text.strip())
+
+
+@dataclass(frozen=True)
+class Workflow:
+    """A2I's flow definition: what people are asked to do, when, and by how many of them."""
+    name: str
+    task_type: str = "moderation"  # one of TASK_TYPES
+    activation_conditions: dict[str, Any] = field(default_factory=dict)  # A2I HumanLoopActivationConditions
+    task_count: int = 1  # reviewers per item, 1..3
+    title: str = ""
+    description: str = ""
+    instructions: str = ""
+    categories: tuple[str, ...] = ()  # empty: show the labels that triggered the loop, as A2I does
+    time_limit_s: int = 3600
+    audit_percent: float = 0.0
+    created_at: str = ""
+
+
+@dataclass(frozen=True)
+class HumanLoop:
+    loop_id: str
+    media_id: str
+    workflow: str
+    status: str = "InProgress"  # InProgress | Completed | Stopped | Failed
+    reasons: tuple[str, ...] = ()
+    activation_results: dict[str, Any] = field(default_factory=dict)  # humanTaskActivationConditionResults
+    is_audit: bool = False
+    task_count: int = 1
+    created_at: str = ""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One reviewer's submission for one human loop, in A2I's humanAnswers shape."""
+    loop_id: str
+    worker_id: str
+    content: dict[str, Any] = field(default_factory=dict)  # answerContent
+    acceptance_time: str = ""
+    submission_time: str = ""
+    time_spent_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class Job:
+    job_id: str
+    kind: str
+    params: dict[str, Any] = field(default_factory=dict)
+    status: str = "queued"  # one of JOB_STATUSES
+    done: int = 0
+    total: int = 0
+    message: str = ""
+    result: dict[str, Any] = field(default_factory=dict)
+    error: str = ""
+    created_at: str = ""
+    started_at: str = ""
+    finished_at: str = ""
+    created_by: str = ""
+    owner: str = ""  # host:pid of the process running it
+    heartbeat_at: float = 0.0  # epoch seconds, refreshed while it runs
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in ("succeeded", "failed", "cancelled")
+
+    @property
+    def fraction(self) -> float:
+        return min(1.0, self.done / self.total) if self.total else (1.0 if self.is_finished else 0.0)
+
+
+T = TypeVar("T")
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    """A JSON-ready dict of a domain dataclass (tuples become lists)."""
+    return _plain(dataclasses.asdict(value))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def from_dict(cls: type[T], data: dict[str, Any]) -> T:
+    """Rebuild a domain dataclass from `as_dict` output, ignoring keys it does not know."""
+    hints = _hints(cls)
+    kwargs = {name: _convert(hints[name], data[name]) for name in hints if name in data}
+    return cls(**kwargs)
+
+
+@cache
+def _hints(cls: type) -> dict[str, Any]:
+    names = {f.name for f in dataclasses.fields(cls)}
+    return {k: v for k, v in typing.get_type_hints(cls).items() if k in names}
+
+
+def _convert(hint: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        options = [a for a in typing.get_args(hint) if a is not type(None)]
+        return _convert(options[0], value) if len(options) == 1 else value
+    if origin is tuple:
+        (inner, *_) = typing.get_args(hint)
+        return tuple(_convert(inner, v) for v in value)
+    if dataclasses.is_dataclass(hint):
+        return from_dict(hint, value)
+    if hint is float and isinstance(value, int):
+        return float(value)
+    return value

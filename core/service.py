@@ -1,0 +1,61 @@
+"""The service facade: the one object pages, the command line and tests use to reach the core.
+
+It owns the stores, the job runner and the models (loaded lazily, once per process). The app builds it
+once in `st.cache_resource`; tests build it around a temporary folder or a local DynamoDB endpoint.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from core.catalog import Catalog
+from core.config import APP_ROOT, Config
+from core.domain import Job
+from core.jobs import JobRunner
+from core.stores import open_stores
+
+log = logging.getLogger(__name__)
+
+DEMO_DIR = APP_ROOT / "demo"
+
+
+class Service:
+    def __init__(self, config: Config, *, start_jobs: bool = True):
+        self.config = config
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        self.records, self.blobs = open_stores(config)
+        self.jobs = JobRunner(self.records, max_workers=config.job_workers)
+        self.catalog = Catalog(self.records, self.blobs, config)
+        self.jobs.register("ingest", self.catalog.run_ingest_job)
+        if start_jobs:
+            self.jobs.resume_interrupted()
+
+    def submit_uploads(self, files: list[tuple[str, bytes]], *, created_by: str = "") -> Job:
+        """Stage uploaded bytes on disk and ingest them in a background job."""
+        staged = [[str(self.catalog.stage_bytes(name, data)), name] for name, data in files]
+        return self.jobs.submit("ingest", {"files": staged, "staged": True, "created_by": created_by},
+                                created_by=created_by)
+
+    def load_demo(self, *, created_by: str = "") -> Job:
+        files = [[str(p), p.name] for p in sorted(DEMO_DIR.iterdir()) if p.suffix.lower() in DEMO_SUFFIXES]
+        return self.jobs.submit("ingest", {"files": files, "staged": False, "created_by": created_by},
+                                created_by=created_by)
+
+    def describe_backends(self) -> dict[str, str]:
+        return {
+            "store": self.config.store,
+            "data_dir": str(self.config.data_dir),
+            "records": self.records.describe(),
+            "media": self.blobs.describe(),
+        }
+
+    def close(self) -> None:
+        self.jobs.shutdown(wait=True)
+        self.records.close()
+
+
+DEMO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".wav", ".mp3", ".flac", ".ogg", ".m4a", ".mp4", ".webm"}
+
+
+def build_service(config: Config | None = None, *, start_jobs: bool = True) -> Service:
+    return Service(config or Config.from_env(), start_jobs=start_jobs)

@@ -1,0 +1,186 @@
+"""The local store: records in SQLite (WAL mode, one connection per thread) and media in a folder by hash."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from core.errors import AlreadyExists, NotFound, VersionConflict
+from core.stores.base import Record
+
+log = logging.getLogger(__name__)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    parent TEXT NOT NULL DEFAULT '',
+    version INTEGER NOT NULL,
+    updated_at REAL NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (kind, key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS records_by_parent ON records (kind, parent, key);
+"""
+
+
+class SQLiteRecordStore:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._conn().executescript(_SCHEMA)
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=30000")
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    def get(self, kind: str, key: str) -> Record | None:
+        row = self._conn().execute(
+            "SELECT kind, key, parent, version, updated_at, body FROM records WHERE kind=? AND key=?", (kind, key)
+        ).fetchone()
+        return _record(row) if row else None
+
+    def create(self, kind: str, key: str, body: dict[str, Any], *, parent: str = "") -> Record:
+        now = time.time()
+        try:
+            self._conn().execute(
+                "INSERT INTO records (kind, key, parent, version, updated_at, body) VALUES (?, ?, ?, 1, ?, ?)",
+                (kind, key, parent, now, _dump(body)),
+            )
+        except sqlite3.IntegrityError:
+            raise AlreadyExists(kind, key) from None
+        return Record(kind, key, body, 1, parent, now)
+
+    def put(self, kind: str, key: str, body: dict[str, Any], *, expected_version: int, parent: str = "") -> Record:
+        now = time.time()
+        cur = self._conn().execute(
+            "UPDATE records SET version=version+1, updated_at=?, body=?, parent=? "
+            "WHERE kind=? AND key=? AND version=?",
+            (now, _dump(body), parent, kind, key, expected_version),
+        )
+        if cur.rowcount != 1:
+            current = self.get(kind, key)
+            raise VersionConflict(kind, key, expected_version, current.version if current else None,
+                                  current.body if current else None)
+        return Record(kind, key, body, expected_version + 1, parent, now)
+
+    def put_many(self, records: Iterable[Record]) -> int:
+        now = time.time()
+        rows = [(r.kind, r.key, r.parent, r.version, r.updated_at or now, _dump(r.body)) for r in records]
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.executemany(
+                "INSERT OR REPLACE INTO records (kind, key, parent, version, updated_at, body) VALUES (?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return len(rows)
+
+    def delete(self, kind: str, key: str, *, expected_version: int | None = None) -> None:
+        if expected_version is None:
+            cur = self._conn().execute("DELETE FROM records WHERE kind=? AND key=?", (kind, key))
+            if cur.rowcount != 1:
+                raise NotFound(kind, key)
+            return
+        cur = self._conn().execute(
+            "DELETE FROM records WHERE kind=? AND key=? AND version=?", (kind, key, expected_version)
+        )
+        if cur.rowcount != 1:
+            current = self.get(kind, key)
+            if current is None:
+                raise NotFound(kind, key)
+            raise VersionConflict(kind, key, expected_version, current.version, current.body)
+
+    def query(self, kind: str, *, parent: str | None = None) -> Iterator[Record]:
+        sql = "SELECT kind, key, parent, version, updated_at, body FROM records WHERE kind=?"
+        args: tuple[str, ...] = (kind,)
+        if parent is not None:
+            sql += " AND parent=?"
+            args = (kind, parent)
+        for row in self._conn().execute(sql + " ORDER BY key", args):
+            yield _record(row)
+
+    def count(self, kind: str) -> int:
+        return self._conn().execute("SELECT COUNT(*) FROM records WHERE kind=?", (kind,)).fetchone()[0]
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+        self._local = threading.local()
+
+    def describe(self) -> str:
+        return f"SQLite at {self.path}"
+
+
+def _dump(body: dict[str, Any]) -> str:
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+
+
+def _record(row: tuple) -> Record:
+    kind, key, parent, version, updated_at, body = row
+    return Record(kind, key, json.loads(body), version, parent, updated_at)
+
+
+class LocalBlobStore:
+    """Files under root/ab/abcdef..., written to a temp name and renamed so a crash leaves no half file."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, sha256: str) -> Path:
+        if len(sha256) != 64 or not all(c in "0123456789abcdef" for c in sha256):
+            raise ValueError(f"Not a sha256 hex digest: {sha256!r}")
+        return self.root / sha256[:2] / sha256
+
+    def put_file(self, sha256: str, src: Path) -> bool:
+        dest = self._path(sha256)
+        if dest.exists():
+            return False
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(f".{dest.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, dest)
+        return True
+
+    def exists(self, sha256: str) -> bool:
+        return self._path(sha256).exists()
+
+    def open(self, sha256: str) -> BinaryIO:
+        path = self._path(sha256)
+        if not path.exists():
+            raise NotFound("media file", sha256)
+        return path.open("rb")
+
+    def local_path(self, sha256: str) -> Path:
+        path = self._path(sha256)
+        if not path.exists():
+            raise NotFound("media file", sha256)
+        return path
+
+    def describe(self) -> str:
+        return f"folder {self.root}"

@@ -1,0 +1,19 @@
+"""Settings: where data lives and which backends are configured."""
+import streamlit as st
+
+from components.app import get_service
+
+service = get_service()
+config = service.config
+st.title("Settings")
+
+st.subheader("Storage")
+backends = service.describe_backends()
+st.table({"setting": list(backends), "value": list(backends.values())})
+st.caption("Set LOUPE_DATA_DIR and LOUPE_STORE in the environment or in .streamlit/secrets.toml, then restart.")
+
+st.subheader("Limits")
+st.table({
+    "setting": ["LOUPE_MAX_UPLOAD_BYTES", "LOUPE_MAX_IMAGE_PIXELS", "LOUPE_JOB_WORKERS"],
+    "value": [f"{config.max_upload_mb:.0f} MB", f"{config.max_image_pixels:,} pixels", str(config.job_workers)],
+})

@@ -1,0 +1,33 @@
+"""Upload: many files at once, each with a visible outcome; ingest runs as a background job."""
+import streamlit as st
+
+from components.app import get_service, reviewer
+from components.ingest import outcome_table
+from components.jobs import watch_jobs
+
+service = get_service()
+JOB_KEY = "upload.job_ids"
+st.title("Upload media")
+st.caption(
+    "Images (JPEG, PNG, WebP, GIF), audio (WAV, MP3, FLAC, M4A, OGG) and video (MP4, MOV, WebM, MKV). "
+    f"Up to {service.config.max_upload_mb:.0f} MB a file. Files are checked by their content and stored once."
+)
+
+with st.form("upload.form", clear_on_submit=True):
+    files = st.file_uploader("Files", accept_multiple_files=True, key="upload.files")
+    submitted = st.form_submit_button("Ingest", type="primary")
+if submitted and files:
+    job = service.submit_uploads([(f.name, f.getvalue()) for f in files], created_by=reviewer())
+    st.session_state.setdefault(JOB_KEY, []).insert(0, job.job_id)
+elif submitted:
+    st.warning("Choose one or more files first.")
+
+if st.button("Load demo data", key="upload.demo", help="A few photos, a spoken clip and a short video."):
+    job = service.load_demo(created_by=reviewer())
+    st.session_state.setdefault(JOB_KEY, []).insert(0, job.job_id)
+
+job_ids = st.session_state.get(JOB_KEY, [])
+if job_ids:
+    st.subheader("This session's uploads")
+    watch_jobs(lambda: [service.jobs.get(j) for j in job_ids[:5]], key="upload.jobs",
+               on_cancel=service.jobs.cancel, render=lambda job: outcome_table(job.result.get("outcomes", [])))

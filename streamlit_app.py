@@ -1,0 +1,20 @@
+"""Loupe: the router. It holds the frame shared by every page and nothing else."""
+import streamlit as st
+
+from components.app import get_service, sidebar
+
+st.set_page_config(page_title="Loupe", page_icon="🔍", layout="wide")
+
+PAGES = {
+    "Loupe": [
+        st.Page("pages/home.py", title="Home", icon="🏠", default=True),
+        st.Page("pages/upload.py", title="Upload", icon="⬆️"),
+    ],
+    "Admin": [
+        st.Page("pages/settings.py", title="Settings", icon="⚙️"),
+    ],
+}
+
+page = st.navigation(PAGES)
+sidebar(get_service())
+page.run()
