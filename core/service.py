@@ -12,6 +12,7 @@ from core.catalog import Catalog
 from core.config import APP_ROOT, Config
 from core.domain import Job
 from core.jobs import JobRunner
+from core.predictions import Predictions
 from core.stores import open_stores
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,7 @@ class Service:
         self.records, self.blobs = open_stores(config)
         self.jobs = JobRunner(self.records, max_workers=config.job_workers)
         self.catalog = Catalog(self.records, self.blobs, config)
+        self.predictions = Predictions(self.records)
         self.jobs.register("ingest", self.catalog.run_ingest_job)
         if start_jobs:
             self.jobs.resume_interrupted()
