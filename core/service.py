@@ -12,8 +12,10 @@ from core.catalog import Catalog
 from core.config import APP_ROOT, Config
 from core.domain import Job
 from core.jobs import JobRunner
+from core.loops import Loops
 from core.predictions import Predictions
 from core.stores import open_stores
+from core.workflows import Workflows
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +30,8 @@ class Service:
         self.jobs = JobRunner(self.records, max_workers=config.job_workers)
         self.catalog = Catalog(self.records, self.blobs, config)
         self.predictions = Predictions(self.records)
+        self.workflows = Workflows(self.records)
+        self.loops = Loops(self.records)
         self.jobs.register("ingest", self.catalog.run_ingest_job)
         if start_jobs:
             self.jobs.resume_interrupted()

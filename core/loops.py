@@ -1,0 +1,61 @@
+"""Human loops: one per (workflow, media item), created idempotently and completed when reviewed."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+
+from core.domain import HumanLoop, as_dict, from_dict, utc_now
+from core.errors import AlreadyExists, LoupeError, NotFound, VersionConflict
+from core.stores.base import RecordStore
+
+KIND = "loop"
+LOOP_STATUSES = ("InProgress", "Completed", "Stopped", "Failed")
+
+
+def loop_id_for(workflow: str, media_id: str) -> str:
+    """A deterministic loop name, so routing the same item again creates no duplicate (A2I names are <= 63 chars)."""
+    digest = hashlib.sha256(f"{workflow}\x00{media_id}".encode()).hexdigest()[:16]
+    return f"{workflow[:40]}-{digest}"
+
+
+class Loops:
+    def __init__(self, records: RecordStore):
+        self.records = records
+
+    def create(self, loop: HumanLoop) -> bool:
+        """Store a new loop; False if a loop with that id already exists (nothing is changed then)."""
+        body = as_dict(loop if loop.created_at else replace(loop, created_at=utc_now()))
+        try:
+            self.records.create(KIND, loop.loop_id, body, parent=loop.workflow)
+            return True
+        except AlreadyExists:
+            return False
+
+    def get(self, loop_id: str) -> HumanLoop:
+        rec = self.records.get(KIND, loop_id)
+        if rec is None:
+            raise NotFound("human loop", loop_id)
+        return from_dict(HumanLoop, rec.body)
+
+    def list(self, workflow: str | None = None, status: str | None = None) -> list[HumanLoop]:
+        loops = (from_dict(HumanLoop, r.body) for r in self.records.query(KIND, parent=workflow))
+        return [lp for lp in loops if status is None or lp.status == status]
+
+    def for_media(self, media_id: str) -> list[HumanLoop]:
+        return [lp for lp in self.list() if lp.media_id == media_id]
+
+    def set_status(self, loop_id: str, status: str) -> HumanLoop:
+        """Status moves are system writes: a concurrent change is retried on the newer version."""
+        if status not in LOOP_STATUSES:
+            raise LoupeError(f"Unknown human loop status {status!r}.")
+        for _ in range(5):
+            rec = self.records.get(KIND, loop_id)
+            if rec is None:
+                raise NotFound("human loop", loop_id)
+            loop = replace(from_dict(HumanLoop, rec.body), status=status)
+            try:
+                self.records.put(KIND, loop_id, as_dict(loop), expected_version=rec.version, parent=loop.workflow)
+                return loop
+            except VersionConflict:
+                continue
+        raise LoupeError(f"Could not update human loop {loop_id}: it kept changing. Try again.")
