@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from core.answers import Answers
 from core.catalog import Catalog
 from core.config import APP_ROOT, Config
 from core.domain import Job
@@ -32,6 +33,7 @@ class Service:
         self.predictions = Predictions(self.records)
         self.workflows = Workflows(self.records)
         self.loops = Loops(self.records)
+        self.answers = Answers(self.records)
         self.jobs.register("ingest", self.catalog.run_ingest_job)
         if start_jobs:
             self.jobs.resume_interrupted()

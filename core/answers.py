@@ -1,0 +1,38 @@
+"""Reviewers' answers: one per (human loop, worker), create-only so a double submit is recorded once."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from core.domain import Answer, as_dict, from_dict, utc_now
+from core.errors import AlreadyExists
+from core.stores.base import RecordStore
+
+KIND = "answer"
+
+
+def answer_key(loop_id: str, worker_id: str) -> str:
+    return f"{loop_id}|{worker_id}"
+
+
+class Answers:
+    def __init__(self, records: RecordStore):
+        self.records = records
+
+    def submit(self, answer: Answer) -> bool:
+        """Record an answer; False if this worker already answered this loop (the first answer stands)."""
+        if not answer.submission_time:
+            from dataclasses import replace
+
+            answer = replace(answer, submission_time=utc_now())
+        try:
+            self.records.create(KIND, answer_key(answer.loop_id, answer.worker_id), as_dict(answer), parent=answer.loop_id)
+            return True
+        except AlreadyExists:
+            return False
+
+    def for_loop(self, loop_id: str) -> list[Answer]:
+        return [from_dict(Answer, r.body) for r in self.records.query(KIND, parent=loop_id)]
+
+    def all(self) -> Iterator[Answer]:
+        for rec in self.records.query(KIND):
+            yield from_dict(Answer, rec.body)
