@@ -127,6 +127,8 @@ class Workflow:
     time_limit_s: int = 3600
     audit_percent: float = 0.0
     created_at: str = ""
+    threshold: float = 0.5  # 0..1: model labels at or above are auto-accepted, and pre-ticked on review pages
+    blind_percent: float = 0.0  # share of label-review tasks shown without the model's suggestions
 
 
 @dataclass(frozen=True)
