@@ -24,7 +24,13 @@ class Config:
     dynamodb_table: str = "loupe"
     s3_bucket: str = ""
     labeler: str = "local"
-    transcriber: str = "tiny.en"
+    transcriber: str = "tiny.en"  # "tiny.en", "base", a CTranslate2 Whisper folder, or "amazon-transcribe"
+    transcriber_language: str = ""  # "" detects the language (multilingual models and Amazon Transcribe)
+    transcriber_beam_size: int = 5
+    transcriber_vad: bool = True
+    caption_gap_ms: int = 1500  # a new caption after this much silence
+    caption_line_chars: int = 42
+    caption_lines: int = 2
     auto_label: bool = False
 
     @classmethod
