@@ -18,7 +18,7 @@ test: setup-test
 
 setup: $(VENV)/.runtime-installed
 
-setup-test: $(VENV)/.dev-installed .apt-installed
+setup-test: $(VENV)/.dev-installed .apt-installed .cache/dynalite/.installed
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -30,6 +30,13 @@ $(VENV)/.runtime-installed: requirements.txt | $(VENV)/bin/python
 
 $(VENV)/.dev-installed: requirements.txt requirements-dev.txt $(VENV)/.runtime-installed
 	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+# dynalite (a LevelDB-backed DynamoDB for the tests) goes in a project-local npm folder. nodejs/npm come from
+# apt only when no node is on PATH, so a node installed another way (nvm, nodesource) is left alone.
+.cache/dynalite/.installed: Makefile
+	command -v npm >/dev/null || bash scripts/install-system-packages.sh nodejs npm
+	npm install --prefix .cache/dynalite --no-audit --no-fund --loglevel=error dynalite@4.0.0
 	touch $@
 
 .apt-installed: Makefile

@@ -1,9 +1,56 @@
 #!/usr/bin/env bash
 # Start the servers the tests need on loopback ports, run the given command, and stop them at the end.
-# The local DynamoDB servers (moto_server, dynalite) are started here once the DynamoDB store exists.
+# moto_server (DynamoDB + S3, in memory) and dynalite (DynamoDB on LevelDB, from `make setup-test`'s
+# project-local npm install) get free ports; their endpoints go to the command as
+# LOUPE_TEST_MOTO_ENDPOINT and LOUPE_TEST_DYNALITE_ENDPOINT.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+ROOT=$(pwd)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+workdir=$(mktemp -d)
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$workdir"
+}
 trap cleanup EXIT
+
+free_port() { "$ROOT/.venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+wait_ready() {  # name url pid: any HTTP answer means the server listens
+  local name=$1 url=$2 pid=$3
+  for _ in $(seq 1 150); do
+    kill -0 "$pid" 2>/dev/null || { echo "$name exited early:"; cat "$workdir/$name.log"; exit 1; }
+    if "$ROOT/.venv/bin/python" -c "import urllib.request,sys
+try: urllib.request.urlopen('$url', timeout=1)
+except urllib.error.HTTPError: pass
+except OSError: sys.exit(1)" 2>/dev/null; then return 0; fi
+    sleep 0.2
+  done
+  echo "$name did not start within 30 s:"; cat "$workdir/$name.log"; exit 1
+}
+
+MOTO="$ROOT/.venv/bin/moto_server"
+if [ -x "$MOTO" ]; then
+  port=$(free_port)
+  (cd "$workdir"; exec "$MOTO" -H 127.0.0.1 -p "$port") >"$workdir/moto.log" 2>&1 &
+  pids+=($!)
+  wait_ready moto "http://127.0.0.1:$port/moto-api/" "$!"
+  export LOUPE_TEST_MOTO_ENDPOINT="http://127.0.0.1:$port"
+else
+  echo "moto_server not installed (make setup-test): DynamoDB tests on moto are skipped" >&2
+fi
+
+DYNALITE="$ROOT/.cache/dynalite/node_modules/.bin/dynalite"
+if [ -x "$DYNALITE" ] && command -v node >/dev/null; then
+  port=$(free_port)
+  mkdir -p "$workdir/dynalite-data"
+  (cd "$workdir"; exec node "$DYNALITE" --host 127.0.0.1 --port "$port" --path "$workdir/dynalite-data" --createTableMs 0 --deleteTableMs 0 --updateTableMs 0) >"$workdir/dynalite.log" 2>&1 &
+  pids+=($!)
+  wait_ready dynalite "http://127.0.0.1:$port/" "$!"
+  export LOUPE_TEST_DYNALITE_ENDPOINT="http://127.0.0.1:$port"
+else
+  echo "dynalite not installed (make setup-test): DynamoDB tests on dynalite are skipped" >&2
+fi
+
 "$@"

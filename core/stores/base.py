@@ -26,6 +26,13 @@ class Record:
     updated_at: float = 0.0  # epoch seconds of the last write
 
 
+@dataclass(frozen=True)
+class StoreHealth:
+    """Whether a backend is usable, in plain words for the Settings page."""
+    ok: bool
+    message: str
+
+
 class RecordStore(Protocol):
     def get(self, kind: str, key: str) -> Record | None: ...
 
@@ -48,6 +55,12 @@ class RecordStore(Protocol):
 
     def count(self, kind: str) -> int: ...
 
+    def scan(self) -> Iterator[Record]:
+        """Every record of every kind, in no particular order (migration between backends)."""
+
+    def check(self) -> StoreHealth:
+        """Is the backend reachable and usable? Never raises."""
+
     def close(self) -> None: ...
 
 
@@ -65,3 +78,6 @@ class BlobStore(Protocol):
         """A local file with the content, for decoders that need a path (fetched to a cache if remote)."""
 
     def describe(self) -> str: ...
+
+    def check(self) -> StoreHealth:
+        """Is the media store reachable and usable? Never raises."""

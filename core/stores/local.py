@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from core.errors import AlreadyExists, NotFound, VersionConflict
-from core.stores.base import Record
+from core.stores.base import Record, StoreHealth
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +125,17 @@ class SQLiteRecordStore:
     def count(self, kind: str) -> int:
         return self._conn().execute("SELECT COUNT(*) FROM records WHERE kind=?", (kind,)).fetchone()[0]
 
+    def scan(self) -> Iterator[Record]:
+        for row in self._conn().execute("SELECT kind, key, parent, version, updated_at, body FROM records"):
+            yield _record(row)
+
+    def check(self) -> StoreHealth:
+        try:
+            self._conn().execute("SELECT 1 FROM records LIMIT 1").fetchall()
+        except sqlite3.Error as exc:
+            return StoreHealth(False, f"The SQLite file {self.path} cannot be read: {exc}.")
+        return StoreHealth(True, f"SQLite at {self.path} is readable.")
+
     def close(self) -> None:
         with self._lock:
             for conn in self._all:
@@ -181,6 +192,11 @@ class LocalBlobStore:
         if not path.exists():
             raise NotFound("media file", sha256)
         return path
+
+    def check(self) -> StoreHealth:
+        if not os.access(self.root, os.W_OK):
+            return StoreHealth(False, f"The media folder {self.root} is not writable.")
+        return StoreHealth(True, f"The media folder {self.root} is writable.")
 
     def describe(self) -> str:
         return f"folder {self.root}"
