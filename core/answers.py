@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
+from core.consolidation import KIND as CONSOLIDATED_KIND
+from core.consolidation import Consolidated
 from core.domain import Answer, as_dict, from_dict, utc_now
 from core.errors import AlreadyExists
 from core.stores.base import RecordStore
@@ -21,8 +24,6 @@ class Answers:
     def submit(self, answer: Answer) -> bool:
         """Record an answer; False if this worker already answered this loop (the first answer stands)."""
         if not answer.submission_time:
-            from dataclasses import replace
-
             answer = replace(answer, submission_time=utc_now())
         try:
             self.records.create(KIND, answer_key(answer.loop_id, answer.worker_id), as_dict(answer), parent=answer.loop_id)
@@ -36,3 +37,7 @@ class Answers:
     def all(self) -> Iterator[Answer]:
         for rec in self.records.query(KIND):
             yield from_dict(Answer, rec.body)
+
+    def ground_truth(self) -> dict[str, frozenset[str]]:
+        """media_id -> the label names people accepted (consolidated), for every reviewed or imported item."""
+        return {rec.key: from_dict(Consolidated, rec.body).accepted for rec in self.records.query(CONSOLIDATED_KIND)}

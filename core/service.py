@@ -11,11 +11,15 @@ from pathlib import Path
 from core.answers import Answers
 from core.catalog import Catalog
 from core.config import APP_ROOT, Config
+from core.consolidation import Consolidation
 from core.domain import Job
 from core.jobs import JobRunner
 from core.loops import Loops
 from core.predictions import Predictions
+from core.review import Review
 from core.stores import open_stores
+from core.transcription import Transcription
+from core.transcripts import Transcripts
 from core.workflows import Workflows
 
 log = logging.getLogger(__name__)
@@ -34,6 +38,11 @@ class Service:
         self.workflows = Workflows(self.records)
         self.loops = Loops(self.records)
         self.answers = Answers(self.records)
+        self.consolidation = Consolidation(self.records, self.loops, self.answers, self.predictions, self.workflows)
+        self.review = Review(self.records, self.workflows, self.loops, self.answers,
+                             on_completed=self.consolidation.on_completed)
+        self.transcripts = Transcripts(self.records, self.catalog, self.loops, self.workflows)
+        self.transcription = Transcription(config, self.catalog, self.transcripts, self.jobs)  # registers "transcribe"
         self.jobs.register("ingest", self.catalog.run_ingest_job)
         if start_jobs:
             self.jobs.resume_interrupted()

@@ -1,0 +1,143 @@
+"""Agreement: how far reviewers agree with each other and with the consensus, and how right the model was.
+
+Each (item, label) pair a reviewer decided is a yes/no unit. Krippendorff's alpha (nominal, the `krippendorff`
+package) covers any number of reviewers and missing answers; Cohen's kappa is computed per pair of reviewers.
+"""
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Iterable
+from dataclasses import dataclass
+from itertools import combinations
+
+import numpy as np
+
+from core.consolidation import Consolidated, answer_labels
+from core.domain import Answer, HumanLoop, Prediction
+
+
+@dataclass(frozen=True)
+class ReviewerStats:
+    worker_id: str
+    tasks_done: int
+    median_time_s: float | None
+    agreement: float | None  # share of label decisions matching the consensus (items with 2+ reviewers)
+
+
+@dataclass(frozen=True)
+class PairKappa:
+    worker_a: str
+    worker_b: str
+    shared_items: int
+    kappa: float | None
+
+
+@dataclass(frozen=True)
+class ModelAccuracy:
+    """The model's labels (at or above the threshold) against people's consolidated decisions."""
+    decisions: int
+    accuracy: float | None
+    precision: float | None
+    recall: float | None
+
+
+@dataclass(frozen=True)
+class AgreementReport:
+    alpha: float | None  # Krippendorff's alpha, nominal; None when undefined (no variation or no overlap)
+    pairs: tuple[PairKappa, ...]
+    reviewers: tuple[ReviewerStats, ...]
+    model: ModelAccuracy
+    multi_reviewed_items: int
+
+
+def cohen_kappa(a: list[bool], b: list[bool]) -> float | None:
+    """Cohen's kappa for two raters' yes/no decisions on the same units; None if undefined (no variation)."""
+    n = len(a)
+    if n == 0 or n != len(b):
+        return None
+    observed = sum(x == y for x, y in zip(a, b)) / n
+    pa, pb = sum(a) / n, sum(b) / n
+    expected = pa * pb + (1 - pa) * (1 - pb)
+    if expected >= 1.0:
+        return 1.0 if observed == 1.0 else None
+    return round((observed - expected) / (1 - expected), 4)
+
+
+def krippendorff_alpha(units: dict[tuple[str, str], dict[str, bool]], workers: list[str]) -> float | None:
+    """Nominal alpha over (item, label) units; a reviewer who did not see an item is a missing value."""
+    import krippendorff
+
+    if len(workers) < 2 or not units:
+        return None
+    data = np.full((len(workers), len(units)), np.nan)
+    for j, decisions in enumerate(units.values()):
+        for i, w in enumerate(workers):
+            if w in decisions:
+                data[i, j] = 1.0 if decisions[w] else 0.0
+    paired = (~np.isnan(data)).sum(axis=0) >= 2
+    if not paired.any() or len(np.unique(data[:, paired][~np.isnan(data[:, paired])])) < 2:
+        return None
+    try:
+        value = float(krippendorff.alpha(reliability_data=data[:, paired], level_of_measurement="nominal"))
+    except (ValueError, ZeroDivisionError):
+        return None
+    return None if math.isnan(value) else round(value, 4)
+
+
+def measure(answers: Iterable[Answer], loops: Iterable[HumanLoop], consolidated: Iterable[Consolidated],
+            predictions: dict[str, Prediction], threshold: float) -> AgreementReport:
+    loop_media = {lp.loop_id: lp.media_id for lp in loops}
+    by_item: dict[str, dict[str, set[str]]] = {}
+    times: dict[str, list[float]] = {}
+    for a in answers:
+        media_id = loop_media.get(a.loop_id, a.loop_id)
+        by_item.setdefault(media_id, {})[a.worker_id] = set(answer_labels(a.content))
+        times.setdefault(a.worker_id, []).append(a.time_spent_s)
+    cons = {c.media_id: c for c in consolidated}
+    units: dict[tuple[str, str], dict[str, bool]] = {}
+    for media_id, picks in by_item.items():
+        names = {d.name for d in cons[media_id].labels} if media_id in cons else set().union(*picks.values())
+        for name in names:
+            units[(media_id, name)] = {w: name in s for w, s in picks.items()}
+    workers = sorted(times)
+    pairs = []
+    for wa, wb in combinations(workers, 2):
+        shared = [d for d in units.values() if wa in d and wb in d]
+        items = {k[0] for k, d in units.items() if wa in d and wb in d}
+        pairs.append(PairKappa(wa, wb, len(items), cohen_kappa([d[wa] for d in shared], [d[wb] for d in shared])))
+    reviewers = []
+    for w in workers:
+        agree = total = 0
+        for (media_id, name), d in units.items():
+            if w in d and len(d) >= 2 and media_id in cons:
+                decision = next((x.is_accepted for x in cons[media_id].labels if x.name == name), None)
+                if decision is not None:
+                    total += 1
+                    agree += d[w] == decision
+        reviewers.append(ReviewerStats(w, len(times[w]), round(statistics.median(times[w]), 2),
+                                       round(agree / total, 4) if total else None))
+    return AgreementReport(alpha=krippendorff_alpha(units, workers), pairs=tuple(pairs), reviewers=tuple(reviewers),
+                           model=model_accuracy(cons.values(), predictions, threshold),
+                           multi_reviewed_items=sum(1 for p in by_item.values() if len(p) >= 2))
+
+
+def model_accuracy(consolidated: Iterable[Consolidated], predictions: dict[str, Prediction],
+                   threshold: float) -> ModelAccuracy:
+    tp = fp = fn = tn = 0
+    for c in consolidated:
+        pred = predictions.get(c.media_id)
+        said = {lb.name for lb in (pred.labels if pred else ()) if lb.confidence >= threshold}
+        for d in c.labels:
+            model_yes = d.name in said
+            if model_yes and d.is_accepted:
+                tp += 1
+            elif model_yes:
+                fp += 1
+            elif d.is_accepted:
+                fn += 1
+            else:
+                tn += 1
+    n = tp + fp + fn + tn
+    return ModelAccuracy(n, round((tp + tn) / n, 4) if n else None, round(tp / (tp + fp), 4) if tp + fp else None,
+                         round(tp / (tp + fn), 4) if tp + fn else None)

@@ -1,0 +1,265 @@
+"""Consolidation: several reviewers' answers for one item become one result, with a confidence, stored with the item.
+
+Classes are decided by majority and by weighted vote, where each reviewer's weight is their agreement with the
+consensus on other items (Laplace-smoothed, so a newcomer weighs about as much as anyone). The weighted vote is
+the decision used downstream; the plain majority is kept beside it. Boxes drawn by several reviewers are
+clustered by IoU and averaged. Record kind "consolidated", key media_id.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from core.domain import Answer, BoundingBox, HumanLoop, Label, Prediction, as_dict, from_dict, utc_now
+from core.stores.base import Record, RecordStore
+
+if TYPE_CHECKING:
+    from core.answers import Answers
+    from core.loops import Loops
+    from core.predictions import Predictions
+    from core.workflows import Workflows
+
+log = logging.getLogger(__name__)
+
+KIND = "consolidated"
+IOU_THRESHOLD = 0.5
+MODERATION_SOURCE = "AWS/Rekognition/DetectModerationLabels/Image/V3"
+
+
+@dataclass(frozen=True)
+class LabelDecision:
+    name: str
+    votes: int  # reviewers who picked it
+    reviewers: int  # reviewers who answered
+    is_majority: bool  # more than half picked it
+    weighted_score: float  # 0..1, share of reviewer weight that picked it
+    is_accepted: bool  # the weighted-vote decision
+    confidence: float  # 0..1, how sure the decision is (weight on the winning side)
+    parent_name: str = ""
+
+
+@dataclass(frozen=True)
+class ConsolidatedBox:
+    label: str
+    box: BoundingBox  # fractions of the image
+    votes: int
+    confidence: float  # share of reviewers who drew it
+
+
+@dataclass(frozen=True)
+class Consolidated:
+    media_id: str
+    workflow: str = ""
+    task_type: str = "moderation"
+    loop_ids: tuple[str, ...] = ()
+    reviewers: tuple[str, ...] = ()
+    labels: tuple[LabelDecision, ...] = ()
+    boxes: tuple[ConsolidatedBox, ...] = ()
+    confidence: float = 1.0  # item level: the least sure label decision
+    source: str = "review"  # "review" (answers here) or "import" (A2I output.json)
+    updated_at: str = ""
+
+    @property
+    def accepted(self) -> frozenset[str]:
+        return frozenset(d.name for d in self.labels if d.is_accepted)
+
+
+@dataclass(frozen=True)
+class FinalLabel:
+    name: str
+    confidence: float
+    source: str  # "auto" (model, at or above the threshold, nobody reviewed it) or "human"
+    parent_name: str = ""
+
+
+# ---- reading answers ---------------------------------------------------------------------------------
+def answer_labels(content: dict[str, Any]) -> dict[str, str]:
+    """Label name -> parent name picked in one answerContent (moderation or label review; camel or Pascal case)."""
+    out: dict[str, str] = {}
+    for key, value in content.items():
+        if isinstance(value, dict) and key.startswith("AWS/"):
+            for item in value.get("moderationLabels", value.get("ModerationLabels", [])) or []:
+                name = str(item.get("name", item.get("Name", ""))).strip()
+                if name:
+                    out[name] = str(item.get("parentName", item.get("ParentName", "")) or "")
+    for item in content.get("labels", []) or []:
+        name = str(item.get("name", "")).strip()
+        if name:
+            out[name] = str(item.get("parentName", "") or "")
+    return out
+
+
+def answer_boxes(content: dict[str, Any]) -> list[tuple[str, BoundingBox]]:
+    return [(str(b.get("label", "")), BoundingBox(float(b["left"]), float(b["top"]), float(b["width"]), float(b["height"])))
+            for b in content.get("boxes", []) or []]
+
+
+# ---- voting ------------------------------------------------------------------------------------------
+def vote(picks: dict[str, set[str]], candidates: Iterable[str], weights: dict[str, float] | None = None,
+         parents: dict[str, str] | None = None) -> tuple[LabelDecision, ...]:
+    """Decide each candidate label from each reviewer's picked set (majority and weighted vote)."""
+    workers = sorted(picks)
+    n = len(workers)
+    weights = {w: (weights or {}).get(w, 1.0) for w in workers}
+    total = sum(weights.values()) or 1.0
+    out = []
+    for name in sorted(set(candidates) | {x for s in picks.values() for x in s}):
+        voters = [w for w in workers if name in picks[w]]
+        score = sum(weights[w] for w in voters) / total
+        accepted = score > 0.5
+        out.append(LabelDecision(name=name, votes=len(voters), reviewers=n, is_majority=len(voters) * 2 > n,
+                                 weighted_score=round(score, 4), is_accepted=accepted,
+                                 confidence=round(score if accepted else 1 - score, 4),
+                                 parent_name=(parents or {}).get(name, "")))
+    return tuple(out)
+
+
+def reviewer_weights(items: Iterable[dict[str, set[str]]]) -> dict[str, float]:
+    """Each reviewer's agreement with the majority on items two or more people answered, (agree+1)/(total+2)."""
+    agree: dict[str, int] = {}
+    total: dict[str, int] = {}
+    for picks in items:
+        if len(picks) < 2:
+            continue
+        decisions = vote(picks, ())
+        for w, chosen in picks.items():
+            for d in decisions:
+                total[w] = total.get(w, 0) + 1
+                agree[w] = agree.get(w, 0) + ((d.name in chosen) == d.is_majority)
+    return {w: (agree.get(w, 0) + 1) / (total[w] + 2) for w in total}
+
+
+def iou(a: BoundingBox, b: BoundingBox) -> float:
+    x1, y1 = max(a.left, b.left), max(a.top, b.top)
+    x2, y2 = min(a.left + a.width, b.left + b.width), min(a.top + a.height, b.top + b.height)
+    inter = max(0.0, x2 - x1) * max(0.0, y2 - y1)
+    union = a.width * a.height + b.width * b.height - inter
+    return inter / union if union > 0 else 0.0
+
+
+def cluster_boxes(boxes: dict[str, list[tuple[str, BoundingBox]]], *, threshold: float = IOU_THRESHOLD
+                  ) -> tuple[ConsolidatedBox, ...]:
+    """Greedy IoU clustering of same-label boxes across reviewers; clusters drawn by a majority are averaged."""
+    n = len(boxes)
+    clusters: list[tuple[str, list[tuple[str, BoundingBox]]]] = []
+    for worker in sorted(boxes):
+        for label, box in boxes[worker]:
+            best, best_iou = None, threshold
+            for cl in clusters:
+                if cl[0] != label or any(w == worker for w, _ in cl[1]):
+                    continue
+                score = max(iou(box, b) for _, b in cl[1])
+                if score >= best_iou:
+                    best, best_iou = cl, score
+            if best is None:
+                clusters.append((label, [(worker, box)]))
+            else:
+                best[1].append((worker, box))
+    out = []
+    for label, members in clusters:
+        if n > 1 and len(members) * 2 <= n:
+            continue
+        k = len(members)
+        avg = BoundingBox(*(round(sum(getattr(b, f) for _, b in members) / k, 6) for f in ("left", "top", "width", "height")))
+        out.append(ConsolidatedBox(label, avg, k, round(k / max(n, 1), 4)))
+    return tuple(out)
+
+
+def consolidate_answers(media_id: str, answers: list[Answer], *, loops: list[HumanLoop] = (), workflow: str = "",
+                        task_type: str = "moderation", candidates: Iterable[str] = (),
+                        weights: dict[str, float] | None = None, source: str = "review") -> Consolidated:
+    picks: dict[str, set[str]] = {}
+    parents: dict[str, str] = {}
+    boxes: dict[str, list[tuple[str, BoundingBox]]] = {}
+    for a in answers:
+        chosen = answer_labels(a.content)
+        picks[a.worker_id] = set(chosen)
+        parents.update({k: v for k, v in chosen.items() if v})
+        boxes[a.worker_id] = answer_boxes(a.content)
+    decisions = vote(picks, candidates, weights, parents)
+    has_boxes = any(boxes.values())
+    return Consolidated(
+        media_id=media_id, workflow=workflow, task_type=task_type, loop_ids=tuple(lp.loop_id for lp in loops),
+        reviewers=tuple(sorted(picks)), labels=decisions,
+        boxes=cluster_boxes(boxes) if has_boxes else (),
+        confidence=min((d.confidence for d in decisions), default=1.0), source=source, updated_at=utc_now())
+
+
+def final_labels(prediction: Prediction | None, consolidated: Consolidated | None, threshold: float) -> list[FinalLabel]:
+    """The item's labels: human decisions where people reviewed, else the model's labels at or above the threshold."""
+    reviewed = {d.name for d in consolidated.labels} if consolidated else set()
+    out = [FinalLabel(d.name, d.confidence, "human", d.parent_name) for d in (consolidated.labels if consolidated else ())
+           if d.is_accepted]
+    for label in (prediction.labels if prediction else ()):
+        if label.name not in reviewed and label.confidence >= threshold:
+            out.append(FinalLabel(label.name, label.confidence, "auto", label.parent_name))
+    return out
+
+
+class Consolidation:
+    def __init__(self, records: RecordStore, loops: "Loops", answers: "Answers", predictions: "Predictions",
+                 workflows: "Workflows"):
+        self.records = records
+        self.loops = loops
+        self.answers = answers
+        self.predictions = predictions
+        self.workflows = workflows
+
+    def consolidate(self, media_id: str, *, weights: dict[str, float] | None = None,
+                    source: str = "review") -> Consolidated | None:
+        """Combine the answers of every completed loop of this item and store the result."""
+        loops = [lp for lp in self.loops.for_media(media_id) if lp.status == "Completed"]
+        answers = [a for lp in loops for a in self.answers.for_loop(lp.loop_id)]
+        if not answers:
+            return None
+        if weights is None and len({a.worker_id for a in answers}) > 1:
+            weights = self.weights()
+        wf_name = loops[-1].workflow
+        try:
+            task_type = self.workflows.get(wf_name).task_type
+        except Exception:  # an imported loop may name a flow that has no workflow here
+            task_type = "moderation"
+        result = consolidate_answers(media_id, answers, loops=loops, workflow=wf_name, task_type=task_type,
+                                     candidates=self._shown_labels(media_id, task_type), weights=weights, source=source)
+        self.records.put_many([Record(KIND, media_id, as_dict(result), parent=wf_name)])
+        return result
+
+    def on_completed(self, loop: HumanLoop) -> None:
+        self.consolidate(loop.media_id)
+
+    def weights(self) -> dict[str, float]:
+        per_loop: dict[str, dict[str, set[str]]] = {}
+        for a in self.answers.all():
+            per_loop.setdefault(a.loop_id, {})[a.worker_id] = set(answer_labels(a.content))
+        return reviewer_weights(per_loop.values())
+
+    def reconsolidate_all(self) -> int:
+        """Recompute every item with current reviewer weights (weights shift as more answers come in)."""
+        weights = self.weights()
+        media = {lp.media_id for lp in self.loops.list(status="Completed")}
+        return sum(1 for m in sorted(media) if self.consolidate(m, weights=weights) is not None)
+
+    def get(self, media_id: str) -> Consolidated | None:
+        rec = self.records.get(KIND, media_id)
+        return from_dict(Consolidated, rec.body) if rec else None
+
+    def all(self) -> Iterator[Consolidated]:
+        for rec in self.records.query(KIND):
+            yield from_dict(Consolidated, rec.body)
+
+    def final_labels(self, media_id: str, threshold: float) -> list[FinalLabel]:
+        return final_labels(self.predictions.get(media_id), self.get(media_id), threshold)
+
+    def _shown_labels(self, media_id: str, task_type: str) -> list[str]:
+        """Labels a reviewer saw and could leave unticked: a decision 'not this label' is a decision too."""
+        pred = self.predictions.get(media_id)
+        if pred is None:
+            return []
+        category = "moderation" if task_type == "moderation" else "general"
+        return [lb.name for lb in pred.labels if lb.category == category]
+
+
+def labels_of(prediction: Prediction | None, category: str) -> list[Label]:
+    return [lb for lb in (prediction.labels if prediction else ()) if lb.category == category]

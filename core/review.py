@@ -1,0 +1,268 @@
+"""The review queue: hands each reviewer their next human loop, keeps claims safe across processes, records answers.
+
+A loop that needs N reviewers (its `task_count`, A2I's TaskCount) has N slots. A reviewer takes a slot by
+creating the claim record `<loop_id>#<slot>` (create-only, so two reviewers at the same moment can't both get
+it). A claim not submitted within the workflow's time limit is expired when read and can be taken over with a
+versioned put, so a lost tab gives its task back to the queue. Nobody gets two slots of one loop, and nobody
+gets a loop they already answered. When `task_count` answers are in, the loop is Completed and consolidated.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from typing import Any
+
+from core.answers import Answers
+from core.domain import Answer, HumanLoop, Workflow, as_dict, from_dict
+from core.errors import AlreadyExists, LoupeError, NotFound, VersionConflict
+from core.loops import KIND as LOOP_KIND
+from core.loops import Loops
+from core.stores.base import Record, RecordStore
+from core.workflows import Workflows
+
+log = logging.getLogger(__name__)
+
+CLAIM_KIND = "claim"
+MODERATION_SOURCE = "AWS/Rekognition/DetectModerationLabels/Image/V3"
+
+
+@dataclass(frozen=True)
+class Claim:
+    loop_id: str
+    slot: int
+    worker_id: str
+    claimed_at_s: float  # epoch seconds
+    expires_at_s: float
+    is_submitted: bool = False
+
+
+@dataclass(frozen=True)
+class Task:
+    """One reviewer's hold on one slot of one human loop."""
+    loop: HumanLoop
+    workflow: Workflow
+    slot: int
+    worker_id: str
+    accepted_at_s: float
+    expires_at_s: float
+
+    @property
+    def acceptance_time(self) -> str:
+        return iso_time(self.accepted_at_s)
+
+
+@dataclass(frozen=True)
+class QueueSummary:
+    """What is left in one workflow: open loops, answers still needed, and how many this reviewer could take."""
+    workflow: str
+    task_type: str
+    open_loops: int
+    answers_needed: int
+    in_progress: int  # slots held by someone right now
+    available_to_worker: int
+
+
+@dataclass(frozen=True)
+class SubmitOutcome:
+    is_recorded: bool  # False: this reviewer's answer was already in (double submit)
+    is_completed: bool  # the loop now has all its answers
+    message: str
+
+
+def claim_key(loop_id: str, slot: int) -> str:
+    return f"{loop_id}#{slot}"
+
+
+def iso_time(epoch_s: float) -> str:
+    return datetime.fromtimestamp(epoch_s, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def is_blind(loop_id: str, blind_percent: float) -> bool:
+    """Deterministic per loop: the same task is blind (model suggestions hidden) for every reviewer, every time."""
+    if blind_percent <= 0:
+        return False
+    bucket = int(hashlib.sha256(f"blind\x00{loop_id}".encode()).hexdigest()[:8], 16) % 10_000
+    return bucket < blind_percent * 100
+
+
+def moderation_content(labels: list[tuple[str, str]]) -> dict[str, Any]:
+    """A2I's answerContent for the moderation task: the categories picked, as `{name, parentName}`."""
+    return {MODERATION_SOURCE: {"moderationLabels": [{"name": n, "parentName": p} for n, p in labels]}}
+
+
+class Review:
+    def __init__(self, records: RecordStore, workflows: Workflows, loops: Loops, answers: Answers,
+                 on_completed: Callable[[HumanLoop], None] | None = None, clock: Callable[[], float] = time.time):
+        self.records = records
+        self.workflows = workflows
+        self.loops = loops
+        self.answers = answers
+        self.on_completed = on_completed
+        self.clock = clock
+
+    # ---- taking tasks ------------------------------------------------------------------------------
+    def next_task(self, worker_id: str, *, task_type: str | None = None,
+                  workflows: list[str] | None = None) -> Task | None:
+        """The reviewer's next task: a slot they already hold, else a free or expired slot of the first open loop."""
+        worker_id = _checked_worker(worker_id)
+        for wf, loop in self._open_loops(task_type, workflows):
+            task = self._try_take(worker_id, wf, loop)
+            if task is not None:
+                return task
+        return None
+
+    def task_for(self, worker_id: str, loop_id: str) -> Task | None:
+        """The reviewer's task on this loop if they still hold (or can retake) a slot and haven't answered."""
+        try:
+            loop = self.loops.get(loop_id)
+            wf = self.workflows.get(loop.workflow)
+        except NotFound:
+            return None
+        if loop.status != "InProgress":
+            return None
+        return self._try_take(_checked_worker(worker_id), wf, loop)
+
+    def release(self, task: Task) -> None:
+        """Give a task back to the queue now (the reviewer skipped it)."""
+        rec = self.records.get(CLAIM_KIND, claim_key(task.loop.loop_id, task.slot))
+        if rec is None:
+            return
+        claim = from_dict(Claim, rec.body)
+        if claim.worker_id == task.worker_id and not claim.is_submitted:
+            try:
+                self.records.put(CLAIM_KIND, rec.key, as_dict(replace(claim, expires_at_s=0.0)),
+                                 expected_version=rec.version, parent=claim.loop_id)
+            except VersionConflict:
+                pass
+
+    def _open_loops(self, task_type: str | None, names: list[str] | None) -> Iterator[tuple[Workflow, HumanLoop]]:
+        wfs = [wf for wf in self.workflows.list()
+               if (task_type is None or wf.task_type == task_type) and (names is None or wf.name in names)]
+        for wf in wfs:
+            for rec in self.records.query(LOOP_KIND, parent=wf.name):
+                if rec.body.get("status") == "InProgress":
+                    yield wf, from_dict(HumanLoop, rec.body)
+
+    def _try_take(self, worker_id: str, wf: Workflow, loop: HumanLoop) -> Task | None:
+        answers = self.answers.for_loop(loop.loop_id)
+        needed = max(1, loop.task_count)
+        if len(answers) >= needed or any(a.worker_id == worker_id for a in answers):
+            return None
+        now = self.clock()
+        claims = {r.key: r for r in self.records.query(CLAIM_KIND, parent=loop.loop_id)}
+        for rec in claims.values():
+            claim = from_dict(Claim, rec.body)
+            if claim.worker_id == worker_id and not claim.is_submitted:
+                if claim.expires_at_s > now:
+                    return self._task(wf, loop, claim)
+                renewed = self._take_over(rec, worker_id, wf, now)  # their own lapsed claim, if nobody took it
+                return self._task(wf, loop, renewed) if renewed else None
+        for slot in range(needed):
+            key = claim_key(loop.loop_id, slot)
+            rec = claims.get(key)
+            if rec is None:
+                claim = Claim(loop.loop_id, slot, worker_id, now, now + wf.time_limit_s)
+                try:
+                    self.records.create(CLAIM_KIND, key, as_dict(claim), parent=loop.loop_id)
+                    return self._task(wf, loop, claim)
+                except AlreadyExists:
+                    continue
+            current = from_dict(Claim, rec.body)
+            if current.is_submitted or current.expires_at_s > now:
+                continue
+            taken = self._take_over(rec, worker_id, wf, now)
+            if taken:
+                log.info("slot %s of %s returned to the queue and taken by %s", slot, loop.loop_id, worker_id)
+                return self._task(wf, loop, taken)
+        return None
+
+    def _take_over(self, rec: Record, worker_id: str, wf: Workflow, now: float) -> Claim | None:
+        old = from_dict(Claim, rec.body)
+        claim = Claim(old.loop_id, old.slot, worker_id, now, now + wf.time_limit_s)
+        try:
+            self.records.put(CLAIM_KIND, rec.key, as_dict(claim), expected_version=rec.version, parent=old.loop_id)
+            return claim
+        except VersionConflict:
+            return None
+
+    @staticmethod
+    def _task(wf: Workflow, loop: HumanLoop, claim: Claim) -> Task:
+        return Task(loop, wf, claim.slot, claim.worker_id, claim.claimed_at_s, claim.expires_at_s)
+
+    # ---- submitting --------------------------------------------------------------------------------
+    def submit(self, task: Task, content: dict[str, Any]) -> SubmitOutcome:
+        """Record the reviewer's answer in A2I's shape; a second submit of the same task is recorded once."""
+        key = claim_key(task.loop.loop_id, task.slot)
+        rec = self.records.get(CLAIM_KIND, key)
+        claim = from_dict(Claim, rec.body) if rec else None
+        if claim is None or claim.worker_id != task.worker_id:
+            raise LoupeError("Your time on this task ran out and it went to another reviewer, so this answer was "
+                             "not recorded. Open the next task.")
+        now = self.clock()
+        answer = Answer(loop_id=task.loop.loop_id, worker_id=task.worker_id, content=content,
+                        acceptance_time=iso_time(task.accepted_at_s), submission_time=iso_time(now),
+                        time_spent_s=round(max(0.0, now - task.accepted_at_s), 3))
+        is_recorded = self.answers.submit(answer)
+        if not claim.is_submitted:
+            try:
+                self.records.put(CLAIM_KIND, key, as_dict(replace(claim, is_submitted=True)),
+                                 expected_version=rec.version, parent=claim.loop_id)
+            except VersionConflict:
+                pass  # a parallel submit of the same answer marked it; the answer record is the truth
+        is_completed = self._complete_if_done(task.loop)
+        if not is_recorded:
+            return SubmitOutcome(False, is_completed, "You had already submitted this task; your first answer stands.")
+        return SubmitOutcome(True, is_completed, "Answer recorded." + (" This item is now complete." if is_completed else ""))
+
+    def _complete_if_done(self, loop: HumanLoop) -> bool:
+        answers = self.answers.for_loop(loop.loop_id)
+        if len(answers) < max(1, loop.task_count):
+            return False
+        current = self.loops.get(loop.loop_id)
+        if current.status != "Completed":
+            current = self.loops.set_status(loop.loop_id, "Completed")
+        if self.on_completed:
+            self.on_completed(current)
+        return True
+
+    # ---- what is left ------------------------------------------------------------------------------
+    def summary(self, worker_id: str = "", *, task_type: str | None = None) -> list[QueueSummary]:
+        now = self.clock()
+        answered: dict[str, set[str]] = {}
+        for a in self.answers.all():
+            answered.setdefault(a.loop_id, set()).add(a.worker_id)
+        held: Counter[str] = Counter()
+        held_by_worker: set[str] = set()
+        for rec in self.records.query(CLAIM_KIND):
+            c = from_dict(Claim, rec.body)
+            if not c.is_submitted and c.expires_at_s > now:
+                held[c.loop_id] += 1
+                if c.worker_id == worker_id:
+                    held_by_worker.add(c.loop_id)
+        out = []
+        for wf in self.workflows.list():
+            if task_type is not None and wf.task_type != task_type:
+                continue
+            open_loops = needed = in_progress = available = 0
+            for wf_, loop in self._open_loops(None, [wf.name]):
+                workers = answered.get(loop.loop_id, set())
+                missing = max(0, max(1, loop.task_count) - len(workers))
+                open_loops += 1
+                needed += missing
+                in_progress += held[loop.loop_id]
+                if worker_id not in workers and (loop.loop_id in held_by_worker or missing > held[loop.loop_id]):
+                    available += 1
+            out.append(QueueSummary(wf.name, wf.task_type, open_loops, needed, in_progress, available))
+        return out
+
+
+def _checked_worker(worker_id: str) -> str:
+    name = (worker_id or "").strip()
+    if not name:
+        raise LoupeError("Enter your name as reviewer before taking a task.")
+    return name
