@@ -1,7 +1,7 @@
 """Loupe: the router. It holds the frame shared by every page and nothing else."""
 import streamlit as st
 
-from components.app import get_service, sidebar
+from components.app import get_service, routed, sidebar
 
 st.set_page_config(page_title="Loupe", page_icon="🔍", layout="wide")
 
@@ -16,5 +16,6 @@ PAGES = {
 }
 
 page = st.navigation(PAGES)
-sidebar(get_service())
-page.run()
+with routed():
+    sidebar(get_service())
+    page.run()

@@ -2,13 +2,18 @@
 from __future__ import annotations
 
 import logging
+import runpy
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import streamlit as st
 
-from core.config import Config
+from core.config import APP_ROOT, Config
 from core.service import Service, build_service
 
 REVIEWER_KEY = "app.reviewer"
+_script_run = threading.local()  # each session's script runs on its own thread
 
 
 @st.cache_resource(show_spinner="Starting Loupe…")
@@ -19,22 +24,34 @@ def _service_for(config: Config) -> Service:
 
 def get_service() -> Service:
     """The process-wide service for the current configuration (env vars, then secrets.toml)."""
-    _route_through_navigation()
+    if not getattr(_script_run, "routed", False):
+        _route_through_navigation()
     return _service_for(Config.from_env(secrets=_secrets()))
 
 
+@contextmanager
+def routed() -> Iterator[None]:
+    """Mark this script run as going through the router (streamlit_app.py)."""
+    _script_run.routed = True
+    try:
+        yield
+    finally:
+        _script_run.routed = False
+
+
 def _route_through_navigation() -> None:
-    """Make a first visit straight to /upload run the router too.
+    """Make a page run through the router even when Streamlit runs the page file directly.
 
     Streamlit treats a top-level pages/ folder as a v1 multipage app until `st.navigation` has run once in
-    the process, so the very first request for a page URL would skip streamlit_app.py (no sidebar, no
-    router). Turn that off and rerun, which goes through the router and lands on the same page.
+    the process (and AppTest resets that before every run), so a request for a page URL can execute
+    pages/x.py without streamlit_app.py: no sidebar, no router. Then run the router here, in this same
+    script run (so widget events such as a click are kept), and stop the outer page.
     """
     from streamlit.runtime.pages_manager import PagesManager
 
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
+    PagesManager.uses_pages_directory = False
+    runpy.run_path(str(APP_ROOT / "streamlit_app.py"), run_name="__main__")
+    st.stop()
 
 
 def _secrets() -> dict[str, object]:
