@@ -21,7 +21,8 @@ if counts["total"] == 0:
         st.rerun()
 else:
     st.subheader("By status")
-    st.bar_chart({s: [n] for s, n in counts["by_status"].items()}, horizontal=True, height=180, stack=False)
+    for col, (status, n) in zip(st.columns(len(counts["by_status"])), counts["by_status"].items()):
+        col.metric(status.replace("_", " ").capitalize(), n)
 
 st.subheader("Recent jobs")
 watch_jobs(lambda: service.jobs.recent(10), key="home.jobs", on_cancel=service.jobs.cancel)
