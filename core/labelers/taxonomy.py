@@ -1,0 +1,56 @@
+"""ImageNet class probabilities as Rekognition-like labels: each class's own name, plus parent labels
+(Cat, Mammal, Animal) whose confidence is the summed probability of the classes beneath them.
+
+The table is data/imagenet_labels.json, derived once from WordNet by scripts/derive_imagenet_labels.py.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from core.domain import Label
+
+DATA = Path(__file__).resolve().parent / "data" / "imagenet_labels.json"
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    class_names: tuple[str, ...]  # per ImageNet class id
+    parents: dict[str, tuple[str, ...]]  # label name -> its parent label names, most specific first
+    member_matrix: np.ndarray  # [labels, 1000] 0/1: which classes add up into each label name
+    label_names: tuple[str, ...]
+
+    def labels(self, probabilities: np.ndarray, *, min_confidence: float = 0.1, max_labels: int = 15) -> list[Label]:
+        """General labels for one image's 1000 class probabilities, most confident first."""
+        scores = np.clip(self.member_matrix @ probabilities.astype(np.float64), 0.0, 1.0)
+        order = np.argsort(-scores, kind="stable")
+        out = []
+        for i in order[:max_labels]:
+            if scores[i] < min_confidence:
+                break
+            name = self.label_names[i]
+            out.append(Label(name=name, confidence=round(float(scores[i]), 6), parents=self.parents.get(name, ())))
+        return out
+
+
+@cache
+def load(path: Path = DATA) -> Taxonomy:
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    classes = sorted(data["classes"], key=lambda c: c["id"])
+    names = tuple(c["name"] for c in classes)
+    parents = tuple(tuple(c["parents"]) for c in classes)
+    label_names = tuple(dict.fromkeys([*names, *(p for ps in parents for p in ps)]))
+    index = {n: i for i, n in enumerate(label_names)}
+    matrix = np.zeros((len(label_names), len(classes)), dtype=np.float64)
+    for cid, (name, ps) in enumerate(zip(names, parents)):
+        for n in (name, *ps):
+            matrix[index[n], cid] = 1.0
+    parent_map = {k: tuple(v) for k, v in data["categories"].items()}
+    for name, ps in zip(names, parents):
+        if name not in data["categories"]:
+            parent_map[name] = tuple(dict.fromkeys(parent_map.get(name, ()) + ps))
+    return Taxonomy(names, parent_map, matrix, label_names)
