@@ -1,0 +1,184 @@
+"""The DynamoDB store beyond the shared contract: item size, pagination, throttling, unprocessed batch items,
+and plain-words health checks, on real local servers (moto_server, dynalite)."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+import uuid
+
+import pytest
+from botocore.awsrequest import AWSResponse
+
+from core.config import Config
+from core.stores.base import Record
+from core.stores.dynamodb import (AwsSettings, DynamoDBRecordStore, S3BlobStore, StoreUnavailable, make_client,
+                                  open_dynamodb_stores)
+from core.stores.local import LocalBlobStore
+from tests.contract.dynamodb_backends import open_test_blobs, open_test_records, test_aws
+from tests.contract.test_large_records import three_hour_transcript
+from tests.dynamodb_servers import endpoint_for
+
+
+@pytest.fixture(params=["moto", "dynalite"])
+def backend(request, monkeypatch) -> str:
+    env = {"moto": "LOUPE_TEST_MOTO_ENDPOINT", "dynalite": "LOUPE_TEST_DYNALITE_ENDPOINT"}[request.param]
+    monkeypatch.setenv(env, endpoint_for(request.param))
+    return request.param
+
+
+def _store(backend: str, **kwargs) -> DynamoDBRecordStore:
+    return open_test_records(backend, f"unit-{uuid.uuid4().hex[:10]}", **kwargs)
+
+
+class FaultInjector:
+    """botocore event hooks that make the server look throttled, the way DynamoDB answers under load."""
+
+    def __init__(self, store: DynamoDBRecordStore, *, every: int, limit: int):
+        self.every, self.limit, self.seen, self.injected = every, limit, 0, 0
+        self._lock = threading.Lock()
+        store.client.meta.events.register("before-send.dynamodb", self.before_send)
+
+    def before_send(self, request, **_):
+        with self._lock:
+            self.seen += 1
+            if self.injected >= self.limit or self.seen % self.every:
+                return None
+            self.injected += 1
+            code = ("ProvisionedThroughputExceededException", "ThrottlingException")[self.injected % 2]
+        body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}",
+                           "message": "Rate of requests exceeds the allowed throughput."}).encode()
+        # The request never reaches the server, exactly like a throttled call: a retry must not duplicate it.
+        return AWSResponse(request.url, 400, {"Content-Type": "application/x-amz-json-1.0"}, _Raw(body))
+
+
+class _Raw:
+    def __init__(self, body: bytes):
+        self.body = body
+
+    def stream(self, **_):
+        yield self.body
+
+
+def test_throttled_calls_are_retried_and_no_write_is_lost(backend):
+    store = _store(backend)
+    faults = FaultInjector(store, every=5, limit=6)
+    for i in range(20):
+        store.create("answer", f"loop1|w{i:02d}", {"i": i}, parent="loop1")
+    for i in range(0, 20, 2):
+        store.put("answer", f"loop1|w{i:02d}", {"i": i, "edited": True}, expected_version=1, parent="loop1")
+    store.put_many(Record("prediction", f"p{i:03d}", {"i": i}) for i in range(60))
+    assert faults.injected == 6
+    answers = list(store.query("answer", parent="loop1"))
+    assert [a.body["i"] for a in answers] == list(range(20))
+    assert [a.version for a in answers] == [2 if i % 2 == 0 else 1 for i in range(20)]
+    assert store.count("prediction") == 60
+
+
+def test_unprocessed_batch_items_are_retried_until_every_one_is_written(backend):
+    store = _store(backend)
+    dropped: list[dict] = []
+    calls = {"n": 0}
+
+    def keep_half(params, **_):  # the server "processes" only half of each of the first batches
+        calls["n"] += 1
+        items = params["RequestItems"][store.table]
+        if calls["n"] <= 8 and len(items) > 1:
+            half = len(items) // 2
+            dropped.append({store.table: items[half:]})
+            params["RequestItems"][store.table] = items[:half]
+
+    def report_unprocessed(parsed, **_):
+        if dropped and not parsed.get("UnprocessedItems"):
+            parsed["UnprocessedItems"] = dropped.pop()
+
+    store.client.meta.events.register("provide-client-params.dynamodb.BatchWriteItem", keep_half)
+    store.client.meta.events.register("after-call.dynamodb.BatchWriteItem", report_unprocessed)
+    written = store.put_many(Record("prediction", f"p{i:04d}", {"i": i}, parent="m") for i in range(300))
+    assert written == 300 and calls["n"] > 12  # 12 batches of 25, plus the retries
+    assert [r.body["i"] for r in store.query("prediction", parent="m")] == list(range(300))
+
+
+def test_queries_follow_last_evaluated_key_across_pages(backend):
+    store = _store(backend, page_size=7)
+    store.put_many(Record("item", f"k{i:03d}", {"i": i}, parent="odd" if i % 2 else "even") for i in range(50))
+    assert [r.body["i"] for r in store.query("item")] == list(range(50))
+    assert [r.body["i"] for r in store.query("item", parent="odd")] == list(range(1, 50, 2))
+    assert store.count("item") == 50
+    assert len(list(store.scan())) == 50
+
+
+def test_a_three_hour_transcript_is_split_into_items_under_the_400_kb_limit(backend):
+    store = _store(backend)
+    body = three_hour_transcript()
+    store.create("transcript", "m1", body)
+    store.put("transcript", "m1", {**body, "created_by": "alice"}, expected_version=1)
+    client = store.client
+    items = [it for page in client.get_paginator("scan").paginate(TableName=store.table) for it in page["Items"]]
+    sizes = [sum(len(k) + len(json.dumps(v, default=len)) for k, v in it.items()) for it in items]
+    chunk_items = [it for it in items if "#chunk#" in it["pk"]["S"]]
+    assert len(chunk_items) >= 2, "the body should need several chunk items"
+    assert max(sizes) < 400 * 1024
+    assert len({it["pk"]["S"].split("#chunk#")[1].split("#")[0] for it in chunk_items}) == 1, "old chunks are freed"
+    assert store.get("transcript", "m1").body["created_by"] == "alice"
+
+
+def test_check_says_when_the_table_does_not_exist(backend):
+    missing = DynamoDBRecordStore("no-such-table", aws=test_aws(backend))
+    health = missing.check()
+    assert not health.ok and "does not exist" in health.message and "setup-aws" in health.message
+    with pytest.raises(StoreUnavailable, match="does not exist"):
+        missing.get("media", "x")
+
+
+def test_check_says_when_access_is_denied(backend):
+    store = _store(backend)
+
+    def deny(request, **_):
+        body = json.dumps({"__type": "com.amazonaws.dynamodb.v20120810#AccessDeniedException",
+                           "message": "User is not authorized to perform: dynamodb:DescribeTable"}).encode()
+        return AWSResponse(request.url, 400, {"Content-Type": "application/x-amz-json-1.0"}, _Raw(body))
+
+    store.client.meta.events.register("before-send.dynamodb", deny)
+    health = store.check()
+    assert not health.ok and "Access denied" in health.message and "IAM policy" in health.message
+
+
+def test_check_says_when_there_are_no_credentials(backend, monkeypatch, tmp_path):
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    store = DynamoDBRecordStore("t", aws=AwsSettings(endpoint_url=endpoint_for(backend), region="us-east-1"))
+    health = store.check()
+    assert not health.ok and "No AWS credentials" in health.message
+
+
+def test_check_says_when_the_endpoint_cannot_be_reached():
+    store = DynamoDBRecordStore("t", aws=AwsSettings(endpoint_url="http://127.0.0.1:9", region="us-east-1",
+                                                     access_key_id="x", secret_access_key="x"))
+    store._client = make_client("dynamodb", store.aws, max_attempts=1)
+    health = store.check()
+    assert not health.ok and "Cannot reach" in health.message
+
+
+def test_s3_media_are_stored_once_and_served_from_a_local_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("LOUPE_TEST_MOTO_ENDPOINT", endpoint_for("moto"))
+    blobs = open_test_blobs("moto", f"unit-{uuid.uuid4().hex[:10]}", tmp_path / "cache")
+    src = tmp_path / "clip.bin"
+    src.write_bytes(os.urandom(2 * 1024 * 1024))
+    sha = hashlib.sha256(src.read_bytes()).hexdigest()
+    assert blobs.put_file(sha, src) is True and blobs.put_file(sha, src) is False
+    other = S3BlobStore(blobs.bucket, tmp_path / "cache2", aws=blobs.aws)  # a second app server
+    assert other.local_path(sha).read_bytes() == src.read_bytes()
+    assert other.local_path(sha).parent.parent == tmp_path / "cache2"
+    assert other.check().ok
+    assert not S3BlobStore("no-such-bucket", tmp_path / "c3", aws=blobs.aws).check().ok
+
+
+def test_without_a_bucket_media_stay_in_the_local_folder(tmp_path):
+    records, blobs = open_dynamodb_stores(Config(data_dir=tmp_path, store="dynamodb", dynamodb_table="t"))
+    assert isinstance(records, DynamoDBRecordStore) and isinstance(blobs, LocalBlobStore)
+    assert blobs.root == tmp_path / "media"
