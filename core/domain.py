@@ -129,6 +129,7 @@ class Workflow:
     created_at: str = ""
     threshold: float = 0.5  # 0..1: model labels at or above are auto-accepted, and pre-ticked on review pages
     blind_percent: float = 0.0  # share of label-review tasks shown without the model's suggestions
+    thresholds: dict[str, Any] = field(default_factory=dict)  # core.routing.Thresholds.as_json(); {}: conditions only
 
 
 @dataclass(frozen=True)

@@ -5,12 +5,14 @@ record carries the model_version and source, so a result can always be traced to
 """
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Iterator
 
 from core.domain import Prediction, as_dict, from_dict, utc_now
 from core.stores.base import Record, RecordStore
 
 KIND = "prediction"
+STAMP_KIND = "prediction_stamp"  # one record, rewritten by every save, so caches can tell predictions changed
 
 
 class Predictions:
@@ -20,10 +22,12 @@ class Predictions:
     def save_many(self, predictions: Iterable[Prediction]) -> int:
         """Replace the predictions of these items (unversioned: predictions are written, never edited)."""
         now = utc_now()
-        return self.records.put_many(
+        written = self.records.put_many(
             Record(KIND, p.media_id, as_dict(p if p.created_at else _stamped(p, now)), parent=p.source)
             for p in predictions
         )
+        self.records.put_many([Record(STAMP_KIND, "latest", {"token": uuid.uuid4().hex, "saved_at": now})])
+        return written
 
     def save(self, prediction: Prediction) -> None:
         self.save_many([prediction])
@@ -35,6 +39,16 @@ class Predictions:
     def all(self) -> Iterator[Prediction]:
         for rec in self.records.query(KIND):
             yield from_dict(Prediction, rec.body)
+
+    def signature(self) -> tuple[int, str]:
+        """Cheap to read, and different after any save: (how many predictions, the token of the last save)."""
+        stamp = self.records.get(STAMP_KIND, "latest")
+        return self.records.count(KIND), str(stamp.body.get("token", "")) if stamp else ""
+
+    def raw_labels(self) -> Iterator[tuple[str, list[dict]]]:
+        """(media_id, its labels as stored dicts) for every item, skipping dataclasses: fast for bulk routing."""
+        for rec in self.records.query(KIND):
+            yield rec.key, rec.body.get("labels") or []
 
     def labeled_ids(self) -> set[str]:
         return {rec.key for rec in self.records.query(KIND)}

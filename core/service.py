@@ -13,9 +13,11 @@ from core.catalog import Catalog
 from core.config import APP_ROOT, Config
 from core.consolidation import Consolidation
 from core.domain import Job
+from core.exports import Exports
 from core.jobs import JobRunner
 from core.loops import Loops
 from core.predictions import Predictions
+from core.routing import Router
 from core.review import Review
 from core.stores import open_stores
 from core.transcription import Transcription
@@ -41,9 +43,13 @@ class Service:
         self.consolidation = Consolidation(self.records, self.loops, self.answers, self.predictions, self.workflows)
         self.review = Review(self.records, self.workflows, self.loops, self.answers,
                              on_completed=self.consolidation.on_completed)
+        self.exports = Exports(self)
+        self.jobs.register("export", self.exports.run_export_job)
         self.transcripts = Transcripts(self.records, self.catalog, self.loops, self.workflows)
         self.transcription = Transcription(config, self.catalog, self.transcripts, self.jobs)  # registers "transcribe"
         self.jobs.register("ingest", self.catalog.run_ingest_job)
+        self.routing = Router(self.predictions, self.workflows, self.loops, self.catalog)
+        self.jobs.register("route", self.routing.run_route_job)
         if start_jobs:
             self.jobs.resume_interrupted()
 

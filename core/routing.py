@@ -1,0 +1,436 @@
+"""Threshold routing: which labels and items are accepted automatically, sent to people, or dropped.
+
+Every stored label is one row of a `LabelFrame` (numpy arrays, loaded once from the store and cached until the
+predictions change), so moving a threshold re-routes a million labels in milliseconds.
+
+A label's band, for its thresholds low <= high (0..1), compared in percent exactly as A2I conditions are:
+- accept: confidence >= high
+- review: low <= confidence < high
+- drop:   confidence < low
+One-threshold modes are the same rule with low = 0 ("review below", nothing dropped) or low = high ("drop
+below", nothing reviewed). `item_bands` is the one function that defines an item's routing.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core.conditions import (ConditionsError, Evaluation, LabelScore, conditions_from_bands, evaluate, sample_point,
+                             threshold_percent)
+from core.domain import HumanLoop, Workflow
+from core.errors import LoupeError, NotFound
+from core.loops import loop_id_for
+
+log = logging.getLogger(__name__)
+
+ACCEPT, REVIEW, DROP = 0, 1, 2
+BANDS = ("accept", "review", "drop")
+MODES = ("review_below", "drop_below", "two")
+MODE_NAMES = {"review_below": "One threshold: review below", "drop_below": "One threshold: drop below",
+              "two": "Two thresholds: drop / review / accept"}
+CATEGORIES = ("moderation", "general")
+CATEGORY_FOR_TASK = {"moderation": "moderation", "label_review": "general", "transcript_review": "general"}
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """A routing policy: a global threshold pair plus per-label overrides, for one label category."""
+    high: float = 0.8  # accept at or above (0..1)
+    low: float = 0.5  # drop below, in "two" mode only (0..1)
+    mode: str = "review_below"  # one of MODES
+    overrides: tuple[tuple[str, float, float], ...] = ()  # (label, low, high); low is ignored in one-threshold modes
+    category: str = "moderation"  # which labels route: "moderation" or "general"
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise LoupeError(f"Routing mode must be one of {', '.join(MODES)}, not {self.mode!r}.")
+        if self.category not in CATEGORIES:
+            raise LoupeError(f"Label category must be one of {', '.join(CATEGORIES)}, not {self.category!r}.")
+        for name, low, high in (("all labels", self.low, self.high), *self.overrides):
+            if not (0.0 <= high <= 1.0 and 0.0 <= low <= 1.0):
+                raise LoupeError(f"Thresholds for {name} must be between 0 and 1 (got {low}, {high}).")
+            if self.mode == "two" and low > high:
+                raise LoupeError(f"For {name}, the drop threshold ({low:.2f}) is above the accept threshold "
+                                 f"({high:.2f}); it must be at or below it.")
+
+    def bounds(self, low: float, high: float) -> tuple[float, float]:
+        """The effective (low, high) of a threshold pair in this mode."""
+        if self.mode == "review_below":
+            return 0.0, high
+        if self.mode == "drop_below":
+            return high, high
+        return low, high
+
+    def bands(self, label_names: Iterable[str] = ()) -> dict[str, tuple[float, float]]:
+        """Effective (low, high) per label: `*` for all labels when nothing is overridden, else every name."""
+        overrides = {name: self.bounds(low, high) for name, low, high in self.overrides}
+        default = self.bounds(self.low, self.high)
+        if not overrides:
+            return {"*": default}
+        return {**{name: default for name in label_names}, **overrides}
+
+    def as_json(self) -> dict[str, Any]:
+        return {"high": self.high, "low": self.low, "mode": self.mode, "category": self.category,
+                "overrides": {name: {"low": low, "high": high} for name, low, high in self.overrides}}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "Thresholds":
+        overrides = tuple((str(name), float(v.get("low", 0.0)), float(v["high"]))
+                          for name, v in dict(data.get("overrides") or {}).items())
+        return cls(high=float(data.get("high", 0.8)), low=float(data.get("low", 0.5)),
+                   mode=str(data.get("mode", "review_below")), overrides=overrides,
+                   category=str(data.get("category", "moderation")))
+
+
+@dataclass(frozen=True)
+class LabelFrame:
+    """All stored labels of one category as arrays; rows are grouped by item (item_start offsets)."""
+    media_ids: np.ndarray  # per item (object)
+    sample_points: np.ndarray  # per item, in [0, 100): the deterministic Sampling draw
+    item: np.ndarray  # per row: item index
+    label: np.ndarray  # per row: index into label_names
+    confidence_pct: np.ndarray  # per row: confidence * 100.0
+    label_names: tuple[str, ...]
+    item_start: np.ndarray  # len(media_ids)+1 offsets into rows
+
+    @property
+    def n_items(self) -> int:
+        return len(self.media_ids)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.item)
+
+    def rows_of(self, item_index: int) -> slice:
+        return slice(int(self.item_start[item_index]), int(self.item_start[item_index + 1]))
+
+    def label_scores(self, item_index: int) -> list[LabelScore]:
+        rows = self.rows_of(item_index)
+        return [LabelScore(self.label_names[c], float(p)) for c, p in zip(self.label[rows], self.confidence_pct[rows])]
+
+    def index_of(self, media_id: str) -> int | None:
+        found = np.flatnonzero(self.media_ids == media_id)
+        return int(found[0]) if len(found) else None
+
+
+def build_frames(raw: Iterable[tuple[str, list[dict]]]) -> dict[str, LabelFrame]:
+    """A LabelFrame per category from (media_id, stored label dicts) pairs, in one pass over the store.
+
+    Every item appears in every category's frame, with no rows where it has no labels of that category.
+    """
+    media_ids: list[str] = []
+    counts: dict[str, list[int]] = {c: [] for c in CATEGORIES}
+    names: dict[str, list[str]] = {c: [] for c in CATEGORIES}
+    confidences: dict[str, list[float]] = {c: [] for c in CATEGORIES}
+    for media_id, labels in raw:
+        media_ids.append(media_id)
+        seen = dict.fromkeys(CATEGORIES, 0)
+        for lb in labels:
+            category = lb.get("category", "general")
+            if category in seen:
+                seen[category] += 1
+                names[category].append(lb["name"])
+                confidences[category].append(lb["confidence"])
+        for category, n in seen.items():
+            counts[category].append(n)
+    ids = np.asarray(media_ids, dtype=object)
+    points = np.fromiter((sample_point(m) for m in media_ids), dtype=np.float64, count=len(media_ids))
+    frames = {}
+    for category in CATEGORIES:
+        codes, uniques = pd.factorize(pd.Series(names[category], dtype=object), sort=True)
+        count_arr = np.asarray(counts[category], dtype=np.int64)
+        frames[category] = LabelFrame(
+            media_ids=ids, sample_points=points,
+            item=np.repeat(np.arange(len(media_ids), dtype=np.int32), count_arr),
+            label=np.asarray(codes, dtype=np.int32),
+            confidence_pct=np.asarray(confidences[category], dtype=np.float64) * 100.0,
+            label_names=tuple(str(u) for u in uniques),
+            item_start=np.concatenate([[0], np.cumsum(count_arr)]).astype(np.int64),
+        )
+    return frames
+
+
+@dataclass(frozen=True)
+class Routed:
+    """The outcome of routing a frame under a policy: per-row and per-item bands plus the audit slice."""
+    frame: LabelFrame
+    thresholds: Thresholds
+    audit_percent: float
+    low_pct: np.ndarray  # per label name
+    high_pct: np.ndarray  # per label name
+    label_band: np.ndarray  # per row: ACCEPT / REVIEW / DROP
+    item_band: np.ndarray  # per item
+    is_audit: np.ndarray  # per item: auto-accepted, but sampled for people
+
+    @property
+    def needs_people(self) -> np.ndarray:
+        return (self.item_band == REVIEW) | self.is_audit
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        labels = np.bincount(self.label_band, minlength=3)
+        items = np.bincount(self.item_band, minlength=3)
+        return {
+            "labels": {b: int(labels[i]) for i, b in enumerate(BANDS)},
+            "items": {**{b: int(items[i]) for i, b in enumerate(BANDS)}, "audit": int(self.is_audit.sum()),
+                      "to_people": int(self.needs_people.sum())},
+        }
+
+    def per_label(self) -> pd.DataFrame:
+        """One row per label name: its effective thresholds and how many of its labels land in each band."""
+        n = len(self.frame.label_names)
+        table = np.bincount(self.frame.label.astype(np.int64) * 3 + self.label_band, minlength=3 * n).reshape(n, 3)
+        return pd.DataFrame({"label": list(self.frame.label_names), "low": self.low_pct / 100.0,
+                             "high": self.high_pct / 100.0, "accept": table[:, 0], "review": table[:, 1],
+                             "drop": table[:, 2]})
+
+    def histogram(self, bin_pct: float = 2.0) -> pd.DataFrame:
+        """Label counts per confidence bin (percent) and band, pre-binned so a chart never sees a million rows."""
+        n_bins = int(round(100.0 / bin_pct))
+        bins = np.minimum((self.frame.confidence_pct / bin_pct).astype(np.int64), n_bins - 1)
+        table = np.bincount(bins * 3 + self.label_band, minlength=3 * n_bins).reshape(n_bins, 3)
+        starts = np.arange(n_bins) * bin_pct
+        frames = [pd.DataFrame({"start_pct": starts, "end_pct": starts + bin_pct, "band": b, "labels": table[:, i]})
+                  for i, b in enumerate(BANDS)]
+        out = pd.concat(frames, ignore_index=True)
+        return out[out["labels"] > 0].reset_index(drop=True)
+
+    def items(self, *, band: str | None = None, label: str | None = None, limit: int = 200) -> tuple[pd.DataFrame, int]:
+        """Items filtered by band ("audit" too) and by a label they carry; the first `limit` rows and the total."""
+        mask = np.ones(self.frame.n_items, dtype=bool)
+        if band == "audit":
+            mask &= self.is_audit
+        elif band in BANDS:
+            mask &= self.item_band == BANDS.index(band)
+        if label:
+            code = _label_code(self.frame, label)
+            has = np.zeros(self.frame.n_items, dtype=bool)
+            if code is not None:
+                has[self.frame.item[self.frame.label == code]] = True
+            mask &= has
+        picked = np.flatnonzero(mask)
+        rows = [self.describe_item(int(i)) for i in picked[:limit]]
+        columns = ["media_id", "band", "audit", "labels", "lowest_pct"]
+        return pd.DataFrame(rows, columns=columns), int(len(picked))
+
+    def describe_item(self, index: int) -> dict[str, Any]:
+        rows = self.frame.rows_of(index)
+        pcts = self.frame.confidence_pct[rows]
+        names = [self.frame.label_names[c] for c in self.frame.label[rows]]
+        order = np.argsort(-pcts, kind="stable")
+        return {"media_id": self.frame.media_ids[index], "band": BANDS[self.item_band[index]],
+                "audit": bool(self.is_audit[index]),
+                "labels": ", ".join(f"{names[j]} {pcts[j]:.1f}%" for j in order),
+                "lowest_pct": float(pcts.min()) if len(pcts) else None}
+
+    def split(self, index: int) -> dict[str, list[tuple[str, float]]]:
+        """One item's labels by band, highest confidence first: the seed's worked example."""
+        rows = self.frame.rows_of(index)
+        out: dict[str, list[tuple[str, float]]] = {b: [] for b in BANDS}
+        for code, pct, b in sorted(zip(self.frame.label[rows], self.frame.confidence_pct[rows], self.label_band[rows]),
+                                   key=lambda t: -t[1]):
+            out[BANDS[b]].append((self.frame.label_names[code], float(pct)))
+        return out
+
+    def reasons(self, index: int) -> tuple[str, ...]:
+        """Labels that send an item to people: those in review, or for an audit item, those accepted."""
+        wanted = ACCEPT if self.is_audit[index] else REVIEW
+        rows = self.frame.rows_of(index)
+        return tuple(self.frame.label_names[c] for c, b in zip(self.frame.label[rows], self.label_band[rows])
+                     if b == wanted)
+
+
+def _label_code(frame: LabelFrame, name: str) -> int | None:
+    i = int(np.searchsorted(np.asarray(frame.label_names, dtype=object), name)) if frame.label_names else 0
+    return i if i < len(frame.label_names) and frame.label_names[i] == name else None
+
+
+def threshold_arrays(frame: LabelFrame, thresholds: Thresholds) -> tuple[np.ndarray, np.ndarray]:
+    """(low, high) per label name, in percent, with overrides applied."""
+    low_g, high_g = thresholds.bounds(thresholds.low, thresholds.high)
+    n = len(frame.label_names)
+    low = np.full(n, threshold_percent(low_g))
+    high = np.full(n, threshold_percent(high_g))
+    for name, lo, hi in thresholds.overrides:
+        code = _label_code(frame, name)
+        if code is not None:
+            eff_lo, eff_hi = thresholds.bounds(lo, hi)
+            low[code], high[code] = threshold_percent(eff_lo), threshold_percent(eff_hi)
+    return low, high
+
+
+def label_bands(confidence_pct: np.ndarray, low_pct: np.ndarray, high_pct: np.ndarray) -> np.ndarray:
+    """ACCEPT at or above high, REVIEW from low up to high, DROP below low (arrays of equal length)."""
+    band = np.full(len(confidence_pct), DROP, dtype=np.int8)
+    band[confidence_pct >= low_pct] = REVIEW
+    band[confidence_pct >= high_pct] = ACCEPT
+    return band
+
+
+def item_bands(item: np.ndarray, label_band: np.ndarray, n_items: int) -> np.ndarray:
+    """An item's routing: REVIEW if any of its labels needs review; else ACCEPT if any label is accepted;
+    else DROP (every label fell below its threshold, or it has none of the routed category)."""
+    has_review = np.zeros(n_items, dtype=bool)
+    has_accept = np.zeros(n_items, dtype=bool)
+    has_review[item[label_band == REVIEW]] = True
+    has_accept[item[label_band == ACCEPT]] = True
+    return np.where(has_review, REVIEW, np.where(has_accept, ACCEPT, DROP)).astype(np.int8)
+
+
+def route(frame: LabelFrame, thresholds: Thresholds, audit_percent: float = 0.0) -> Routed:
+    """Route every label and item; `audit_percent` of auto-accepted items also go to people (deterministically)."""
+    low, high = threshold_arrays(frame, thresholds)
+    band = label_bands(frame.confidence_pct, low[frame.label], high[frame.label])
+    items = item_bands(frame.item, band, frame.n_items)
+    is_audit = (items == ACCEPT) & (frame.sample_points < audit_percent)
+    return Routed(frame, thresholds, audit_percent, low, high, band, items, is_audit)
+
+
+def conditions_for(thresholds: Thresholds, label_names: Iterable[str], audit_percent: float = 0.0) -> dict[str, Any]:
+    """A2I activation conditions that route exactly as these thresholds do (ConditionsError if too long)."""
+    return conditions_from_bands(thresholds.bands(label_names), audit_percent)
+
+
+@dataclass(frozen=True)
+class LoopsStarted:
+    workflow: str
+    created: int
+    existing: int
+    review: int
+    audit: int
+    media_ids: tuple[str, ...] = field(default=(), repr=False)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"workflow": self.workflow, "created": self.created, "already_existed": self.existing,
+                "review": self.review, "audit": self.audit}
+
+
+class Router:
+    """Routing over the stored predictions, with the label frame cached per category until predictions change."""
+
+    def __init__(self, predictions, workflows, loops, catalog):
+        self.predictions = predictions
+        self.workflows = workflows
+        self.loops = loops
+        self.catalog = catalog
+        self._lock = threading.Lock()
+        self._signature: tuple[int, str] | None = None
+        self._frames: dict[str, LabelFrame] = {}
+        self.last_load_s = 0.0
+
+    def frame(self, category: str) -> LabelFrame:
+        """The label frame for a category, re-read from the store only when the predictions changed."""
+        signature = self.predictions.signature()
+        with self._lock:
+            if signature != self._signature:
+                started = time.perf_counter()
+                self._frames = build_frames(self.predictions.raw_labels())
+                self._signature = signature
+                self.last_load_s = time.perf_counter() - started
+                log.info("Loaded %d predictions for routing in %.2f s",
+                         self._frames[CATEGORIES[0]].n_items, self.last_load_s)
+            return self._frames[category]
+
+    def categories_present(self) -> list[str]:
+        return [c for c in CATEGORIES if self.frame(c).n_rows]
+
+    def route(self, thresholds: Thresholds, audit_percent: float = 0.0) -> Routed:
+        return route(self.frame(thresholds.category), thresholds, audit_percent)
+
+    def conditions_for(self, thresholds: Thresholds, audit_percent: float = 0.0) -> dict[str, Any]:
+        return conditions_for(thresholds, self.frame(thresholds.category).label_names, audit_percent)
+
+    def start_loops(self, workflow_name: str, *, progress=None, is_cancelled=None) -> LoopsStarted:
+        """Create a human loop for every item the workflow sends to people; rerunning creates no duplicates."""
+        wf = self.workflows.get(workflow_name)
+        if wf.thresholds:
+            picked = self._picked_by_thresholds(wf)
+        elif wf.activation_conditions:
+            picked = self._picked_by_conditions(wf)
+        else:
+            raise LoupeError(f"Workflow {wf.name!r} has neither thresholds nor activation conditions, so it would "
+                             "send nothing to people. Save thresholds or conditions with it first.")
+        created = existing = audits = 0
+        done_ids = []
+        for n, (media_id, reasons, results, is_audit) in enumerate(picked):
+            if is_cancelled and is_cancelled():
+                break
+            loop = HumanLoop(loop_id_for(wf.name, media_id), media_id, wf.name, reasons=reasons,
+                             activation_results=results, is_audit=is_audit, task_count=wf.task_count)
+            if self.loops.create(loop):
+                created += 1
+                done_ids.append(media_id)
+                self._mark_in_review(media_id)
+            else:
+                existing += 1
+            audits += is_audit
+            if progress and n % 200 == 0:
+                progress(n, len(picked))
+        if progress:
+            progress(len(picked), len(picked))
+        return LoopsStarted(wf.name, created, existing, len(picked) - audits, audits, tuple(done_ids))
+
+    def _mark_in_review(self, media_id: str) -> None:
+        try:
+            self.catalog.set_status(media_id, "in_review")
+        except NotFound:
+            log.info("Prediction %s has no media item (imported); loop created without a status change", media_id)
+
+    def _picked_by_thresholds(self, wf: Workflow) -> list[tuple[str, tuple[str, ...], dict, bool]]:
+        thresholds = Thresholds.from_json(wf.thresholds)
+        routed = self.route(thresholds, wf.audit_percent)
+        conditions = wf.activation_conditions or None
+        picked = []
+        for i in np.flatnonzero(routed.needs_people):
+            i = int(i)
+            media_id = str(routed.frame.media_ids[i])
+            results: dict[str, Any] = {}
+            reasons = routed.reasons(i)
+            if conditions:
+                evaluation = evaluate(conditions, routed.frame.label_scores(i), media_id)
+                results, reasons = evaluation.results, evaluation.reasons or reasons
+            picked.append((media_id, reasons, results, bool(routed.is_audit[i])))
+        return picked
+
+    def _picked_by_conditions(self, wf: Workflow) -> list[tuple[str, tuple[str, ...], dict, bool]]:
+        frame = self.frame(CATEGORY_FOR_TASK.get(wf.task_type, "moderation"))
+        picked = []
+        for i in range(frame.n_items):
+            media_id = str(frame.media_ids[i])
+            evaluation = evaluate(wf.activation_conditions, frame.label_scores(i), media_id)
+            if evaluation.activated:
+                picked.append((media_id, evaluation.reasons, evaluation.results, is_audit_only(evaluation)))
+        return picked
+
+    def run_route_job(self, ctx, params: dict[str, Any]) -> dict[str, Any]:
+        outcome = self.start_loops(params["workflow"], progress=lambda d, t: ctx.progress(d, t, "creating loops"),
+                                   is_cancelled=ctx.is_cancelled)
+        return outcome.as_json()
+
+
+def is_audit_only(evaluation: Evaluation) -> bool:
+    """True when every condition that fired contains a Sampling condition: the item was picked by sampling."""
+    fired = [c for c in evaluation.results.get("Conditions", []) if c.get("EvaluationResult")]
+    return bool(fired) and all(_has_sampling(c) for c in fired)
+
+
+def _has_sampling(node: Mapping[str, Any]) -> bool:
+    if node.get("ConditionType") == "Sampling":
+        return True
+    return any(_has_sampling(child) for op in ("And", "Or") for child in node.get(op, ()))
+
+
+def workflow_with_thresholds(wf: Workflow, thresholds: Thresholds, label_names: Iterable[str]) -> Workflow:
+    """A workflow carrying these thresholds and the conditions written from them (none if too long for A2I)."""
+    try:
+        conditions = conditions_for(thresholds, label_names, wf.audit_percent)
+    except ConditionsError as exc:
+        log.warning("Workflow %s keeps thresholds only: %s", wf.name, exc)
+        conditions = {}
+    return replace(wf, thresholds=thresholds.as_json(), activation_conditions=conditions, threshold=thresholds.high)
