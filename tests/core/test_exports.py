@@ -1,0 +1,201 @@
+"""Exports and the A2I import: manifest lines, A2I folder layout and round trip, CSV, S3, box units, the CLI."""
+from __future__ import annotations
+
+import csv
+import json
+import re
+
+import pytest
+
+from core.cli import main as cli_main
+from core.config import Config
+from core.domain import BoundingBox
+from core.errors import LoupeError
+from core.formats.a2i import parse_output_json
+from core.formats.ground_truth import box_from_pixels, box_to_pixels, check_attribute, parse_manifest_line
+from core.review import moderation_content
+from core.service import Service
+from tests.review_seed import seed_label_review, seed_moderation
+
+
+def _review_all(service, picks_by_worker, task_type=None):
+    for worker, content in picks_by_worker:
+        while (task := service.review.next_task(worker, task_type=task_type)) is not None:
+            service.review.submit(task, content)
+
+
+@pytest.fixture
+def reviewed(service):
+    seed_moderation(service, task_count=2, names=("cat.jpg", "coffee.jpg"))
+    _review_all(service, [("ana", moderation_content([("Weapons", "Violence")])),
+                          ("ben", moderation_content([("Weapons", "Violence"), ("Pills", "Drugs")]))])
+    seed_label_review(service, names=("astronaut.jpg",))
+    _review_all(service, [("cy", {"labels": [{"name": "Cat", "confidence": 0.93, "source": "model"}],
+                                  "boxes": [{"label": "Cat", "left": 0.25, "top": 0.5, "width": 0.5, "height": 0.25}]})],
+                task_type="label_review")
+    return service
+
+
+def test_boxes_convert_between_rekognition_fractions_and_ground_truth_pixels():
+    box = BoundingBox(0.222, 0.335, 0.122, 0.32)
+    px = box_to_pixels(box, 500, 400)
+    assert px == {"left": 111, "top": 134, "width": 61, "height": 128}
+    back = box_from_pixels(px, 500, 400)
+    assert back.left == pytest.approx(0.222) and back.height == pytest.approx(0.32)
+    assert box_to_pixels(BoundingBox(0.9, 0.9, 0.5, 0.5), 100, 100) == {"left": 90, "top": 90, "width": 10, "height": 10}
+
+
+def test_attribute_names_follow_ground_truth_rules():
+    with pytest.raises(LoupeError):
+        check_attribute("labels-metadata")
+    with pytest.raises(LoupeError):
+        check_attribute("image-ref")
+
+
+def test_every_manifest_line_parses_with_the_documented_keys_and_types(reviewed, tmp_path):
+    result = reviewed.exports.export("gt-manifest", str(tmp_path / "gt"), source_prefix="s3://bucket/images")
+    lines = (tmp_path / "gt" / "output.manifest").read_text().splitlines()
+    assert result.items == len(lines) == 3
+    saw_boxes = False
+    for raw in lines:
+        line = json.loads(raw)
+        assert line["source-ref"].startswith("s3://bucket/images/")
+        assert isinstance(line["labels"], list) and all(isinstance(i, int) for i in line["labels"])
+        meta = line["labels-metadata"]
+        assert meta["type"] == "groundtruth/image-classification-multilabel"
+        assert meta["job-name"] == "labeling-job/labels" and meta["human-annotated"] in ("yes", "no")
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}", meta["creation-date"])
+        assert set(meta["class-map"]) == set(meta["confidence-map"]) == {str(i) for i in line["labels"]}
+        assert all(0 <= v <= 1 for v in meta["confidence-map"].values())
+        if "labels-bbox" in line:
+            saw_boxes = True
+            size = line["labels-bbox"]["image_size"][0]
+            assert set(size) == {"width", "height", "depth"}
+            ann = line["labels-bbox"]["annotations"][0]
+            assert set(ann) == {"class_id", "left", "top", "width", "height"} and all(isinstance(v, int) for v in ann.values())
+            bmeta = line["labels-bbox-metadata"]
+            assert bmeta["type"] == "groundtruth/object-detection" and len(bmeta["objects"]) == 1
+            ref, names, boxes = parse_manifest_line(line, "labels")
+            if ref.endswith("astronaut.jpg"):  # reviewed on the label page: the person's box, not the model's
+                assert names == ["Cat"] and boxes == [("Cat", {"left": 128, "top": 256, "width": 256, "height": 128})]
+    assert saw_boxes
+
+
+def test_a2i_output_is_written_in_a2is_folder_layout_with_the_input_content(reviewed, tmp_path):
+    result = reviewed.exports.export("a2i", str(tmp_path / "a2i"), workflow="moderation-flow")
+    files = sorted((tmp_path / "a2i").rglob("output.json"))
+    assert result.files == len(files) == 2
+    rel = files[0].relative_to(tmp_path / "a2i").as_posix()
+    assert re.fullmatch(r"moderation-flow/\d{4}/\d\d/\d\d/\d\d/\d\d/\d\d/moderation-flow-[0-9a-f]{16}/output.json", rel)
+    doc = json.loads(files[0].read_text())
+    assert doc["awsManagedHumanLoopRequestSource"] == "AWS/Rekognition/DetectModerationLabels/Image/V3"
+    assert [h["workerId"] for h in doc["humanAnswers"]] == ["ana", "ben"]
+    assert {"acceptanceTime", "submissionTime", "timeSpentInSeconds", "answerContent"} <= set(doc["humanAnswers"][0])
+    inp = doc["inputContent"]
+    assert inp["humanTaskActivationConditionResults"]["Conditions"][0]["EvaluationResult"] is True
+    assert {m["name"] for m in inp["aiServiceResponse"]["moderationLabels"]} == {"Weapons", "Violence", "Alcoholic Beverages"}
+    assert inp["aiServiceResponse"]["moderationLabels"][0]["confidence"] > 1  # 0..100 at the edge
+
+
+def test_a2i_output_round_trips_through_the_import(reviewed, tmp_path):
+    reviewed.exports.export("a2i", str(tmp_path / "a2i"), workflow="moderation-flow")
+    fresh = Service(Config(data_dir=tmp_path / "fresh"))
+    try:
+        from tests.review_seed import ingest_demo
+
+        ingest_demo(fresh, ("cat.jpg", "coffee.jpg"))
+        report = fresh.exports.import_a2i([tmp_path / "a2i"])
+        assert len(report.imported) == 2 and not report.rejected
+        original = {k: v for k, v in reviewed.answers.ground_truth().items()
+                    if k in {lp.media_id for lp in reviewed.loops.list("moderation-flow")}}
+        assert fresh.answers.ground_truth() == original
+        assert fresh.consolidation.get(next(iter(original))).source == "import"
+        again = fresh.exports.import_a2i([tmp_path / "a2i"])  # importing twice records nothing twice
+        assert len(again.imported) == 2 and len(list(fresh.answers.all())) == 4
+    finally:
+        fresh.close()
+
+
+def test_pascal_case_a2i_output_is_read_and_bad_files_are_named_and_skipped(service, tmp_path):
+    from tests.review_seed import ingest_demo
+
+    ingest_demo(service, ("cat.jpg",))
+    doc = {"FlowDefinitionArn": "arn:aws:sagemaker:us-east-1:1:flow-definition/outside-flow", "HumanLoopName": "loop-1",
+           "HumanAnswers": [{"AnswerContent": {"AWS/Rekognition/DetectModerationLabels/Image/V3": {
+               "ModerationLabels": [{"Name": "Smoking", "ParentName": "Tobacco"}]}}, "WorkerId": "w1",
+               "TimeSpentInSeconds": 3}],
+           "InputContent": {"AiServiceRequest": {"Image": {"S3Object": {"Bucket": "b", "Name": "cat.jpg"}}},
+                            "AiServiceResponse": {"ModerationLabels": [{"Name": "Smoking", "Confidence": 71.5,
+                                                                        "ParentName": "Tobacco"}]}}}
+    (tmp_path / "good.json").write_text(json.dumps(doc))
+    (tmp_path / "broken.json").write_text("{not json")
+    (tmp_path / "other.json").write_text(json.dumps({**doc, "InputContent": {"AiServiceRequest": {"Image": {
+        "S3Object": {"Name": "missing.jpg"}}}}, "HumanLoopName": "loop-2"}))
+    report = service.exports.import_a2i([tmp_path])
+    assert report.imported == [str(tmp_path / "good.json")]
+    reasons = dict(report.rejected)
+    assert "not in the catalog" in reasons[str(tmp_path / "other.json")]
+    assert "not valid" in reasons[str(tmp_path / "broken.json")]
+    (media_id,) = service.answers.ground_truth()
+    assert service.answers.ground_truth()[media_id] == {"Smoking"}
+    assert service.predictions.get(media_id).labels[0].confidence == pytest.approx(0.715)
+    with pytest.raises(LoupeError, match="humanLoopName"):
+        parse_output_json({"humanAnswers": []})
+
+
+def test_csv_export_has_a_row_per_final_label_saying_human_or_auto(reviewed, tmp_path):
+    reviewed.exports.export("csv", str(tmp_path / "csv"))
+    rows = list(csv.DictReader((tmp_path / "csv" / "labels.csv").open()))
+    sources = {(r["file_name"], r["label"]): r["source"] for r in rows if r["kind"] == "label"}
+    assert sources[("cat.jpg", "Weapons")] == "human" and sources[("cat.jpg", "Cat")] == "auto"
+    assert any(r["kind"] == "box" and r["source"] == "human" for r in rows)
+
+
+def test_exports_go_to_an_s3_prefix(reviewed, monkeypatch):
+    from moto import mock_aws
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        import boto3
+
+        s3 = boto3.client("s3")
+        s3.create_bucket(Bucket="results")
+        reviewed.exports.export("gt-manifest", "s3://results/run1")
+        reviewed.exports.export("a2i", "s3://results/a2i")
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket="results")["Contents"]]
+        assert "run1/output.manifest" in keys
+        assert sum(k.startswith("a2i/moderation-flow/") and k.endswith("/output.json") for k in keys) == 2
+        body = s3.get_object(Bucket="results", Key="run1/output.manifest")["Body"].read().decode()
+        assert len(body.splitlines()) == 3
+
+
+def test_export_runs_as_a_background_job(reviewed, tmp_path):
+    job = reviewed.jobs.submit("export", {"format": "csv", "out": str(tmp_path / "job")})
+    current = reviewed.jobs.wait(job.job_id, timeout_s=30)
+    assert current.status == "succeeded", current.error
+    assert current.result["items"] == 3 and (tmp_path / "job" / "labels.csv").exists()
+
+
+def test_unknown_format_or_workflow_is_a_plain_error(reviewed, tmp_path):
+    with pytest.raises(LoupeError, match="format"):
+        reviewed.exports.export("xml", str(tmp_path))
+    with pytest.raises(LoupeError, match="no workflow"):
+        reviewed.exports.export("csv", str(tmp_path), workflow="nope")
+
+
+def test_the_command_line_exports_and_imports(tmp_path, monkeypatch, capsys):
+    data = tmp_path / "cli-data"
+    svc = Service(Config(data_dir=data))
+    seed_moderation(svc, task_count=1)
+    _review_all(svc, [("ana", moderation_content([("Weapons", "Violence")]))])
+    svc.close()
+    monkeypatch.setenv("LOUPE_DATA_DIR", str(data))
+    assert cli_main(["export", "--format", "a2i", "--out", str(tmp_path / "out"), "--workflow", "moderation-flow"]) == 0
+    assert "exported 1 items" in capsys.readouterr().out
+    assert cli_main(["import-a2i", str(tmp_path / "out"), str(tmp_path / "nope.json")]) == 1
+    out = capsys.readouterr().out
+    assert "imported 1 human loop(s)" in out and "does not exist" in out
+    assert cli_main(["export", "--format", "csv", "--out", str(tmp_path / "o2"), "--workflow", "missing"]) == 2
