@@ -40,3 +40,7 @@ class VersionConflict(LoupeError):
 
 class MediaRejected(LoupeError):
     """An upload that is not usable media. The message names the reason in plain words."""
+
+
+class StoreUnavailable(LoupeError):
+    """The store cannot be reached or used (credentials, missing table, access); the message says what to do."""

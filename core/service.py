@@ -20,6 +20,8 @@ from core.predictions import Predictions
 from core.routing import Router
 from core.review import Review
 from core.stores import open_stores
+from core.errors import StoreUnavailable
+from core.stores.base import StoreHealth
 from core.transcription import Transcription
 from core.transcripts import Transcripts
 from core.workflows import Workflows
@@ -51,7 +53,10 @@ class Service:
         self.routing = Router(self.predictions, self.workflows, self.loops, self.catalog)
         self.jobs.register("route", self.routing.run_route_job)
         if start_jobs:
-            self.jobs.resume_interrupted()
+            try:
+                self.jobs.resume_interrupted()
+            except StoreUnavailable as exc:  # keep the app up so Settings can say what is wrong
+                log.error("store unavailable, interrupted jobs not resumed: %s", exc)
 
     def submit_uploads(self, files: list[tuple[str, bytes]], *, created_by: str = "") -> Job:
         """Stage uploaded bytes on disk and ingest them in a background job."""
@@ -71,6 +76,10 @@ class Service:
             "records": self.records.describe(),
             "media": self.blobs.describe(),
         }
+
+    def check_backends(self) -> dict[str, StoreHealth]:
+        """Whether the record store and the media store are reachable, in plain words. Never raises."""
+        return {"records": self.records.check(), "media": self.blobs.check()}
 
     def close(self) -> None:
         self.jobs.shutdown(wait=True)

@@ -10,6 +10,10 @@ st.title("Settings")
 st.subheader("Storage")
 backends = service.describe_backends()
 st.table({"setting": list(backends), "value": list(backends.values())})
+for part, health in service.check_backends().items():
+    (st.success if health.ok else st.error)(f"{part.capitalize()}: {health.message}", icon="✅" if health.ok else "⚠️")
+if config.store == "dynamodb" and not config.s3_bucket:
+    st.warning("LOUPE_S3_BUCKET is not set: media stay in the local folder, visible only to app servers sharing it.")
 st.caption("Set LOUPE_DATA_DIR and LOUPE_STORE in the environment or in .streamlit/secrets.toml, then restart.")
 
 st.subheader("Limits")

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from core.errors import AlreadyExists, LoupeError, NotFound, VersionConflict
+from core.errors import AlreadyExists, NotFound, StoreUnavailable, VersionConflict
 from core.stores.base import Record, StoreHealth
 
 log = logging.getLogger(__name__)
@@ -44,10 +44,6 @@ CHUNK_BYTES = 300 * 1024  # compressed slice per chunk item, leaving room for th
 BATCH_WRITE_MAX = 25  # DynamoDB's BatchWriteItem limit
 BATCH_GET_MAX = 100  # DynamoDB's BatchGetItem limit
 MAX_UNPROCESSED_ROUNDS = 12
-
-
-class StoreUnavailable(LoupeError):
-    """The backend cannot be reached or used; the message says why in plain words and what to do."""
 
 
 @dataclass(frozen=True)
