@@ -15,6 +15,7 @@ from core.consolidation import Consolidation
 from core.domain import Job
 from core.exports import Exports
 from core.jobs import JobRunner
+from core.labeling import Labeling
 from core.loops import Loops
 from core.predictions import Predictions
 from core.routing import Router
@@ -39,6 +40,8 @@ class Service:
         self.jobs = JobRunner(self.records, max_workers=config.job_workers)
         self.catalog = Catalog(self.records, self.blobs, config)
         self.predictions = Predictions(self.records)
+        self.labeling = Labeling(self.catalog, self.predictions, self.jobs, config)
+        self.jobs.register("label", self.labeling.run_label_job)
         self.workflows = Workflows(self.records)
         self.loops = Loops(self.records)
         self.answers = Answers(self.records)
@@ -49,7 +52,7 @@ class Service:
         self.jobs.register("export", self.exports.run_export_job)
         self.transcripts = Transcripts(self.records, self.catalog, self.loops, self.workflows)
         self.transcription = Transcription(config, self.catalog, self.transcripts, self.jobs)  # registers "transcribe"
-        self.jobs.register("ingest", self.catalog.run_ingest_job)
+        self.jobs.register("ingest", self.labeling.label_after(self.catalog.run_ingest_job))  # LOUPE_AUTO_LABEL
         self.routing = Router(self.predictions, self.workflows, self.loops, self.catalog)
         self.jobs.register("route", self.routing.run_route_job)
         if start_jobs:

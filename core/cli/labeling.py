@@ -1,0 +1,67 @@
+"""Commands for image labels: `label` (run a labeler now) and `import-predictions` (labels made elsewhere)."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from core.formats.rekognition import to_label_json
+from core.labelers import available
+
+
+def register(sub) -> None:
+    p = sub.add_parser("label", help="label images (the given media ids or file names, or every unlabeled image)")
+    p.add_argument("media", nargs="*", metavar="MEDIA_ID", help="media ids, id prefixes (12+ chars) or file names")
+    p.add_argument("--backend", choices=available(), default=None,
+                   help="labeler to use (default: LOUPE_LABELER, which defaults to local)")
+    p.add_argument("--json", action="store_true",
+                   help="one JSON object per image: media_id, file, labels, moderation_labels, model_version")
+    p.set_defaults(func=label)
+    p = sub.add_parser("import-predictions", help="import Rekognition JSON, or CSV / JSON Lines of media,label,confidence")
+    p.add_argument("file", type=Path)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=import_predictions)
+
+
+def label(service, args) -> int:
+    ids: list[str] = []
+    missing = 0
+    for ref in args.media:
+        item = service.catalog.find(ref)
+        if item is None:
+            missing += 1
+            _emit(args, {"media_id": None, "file": ref, "error": "No media item has this id or file name."},
+                  f"failed   {ref}  No media item has this id or file name.")
+        else:
+            ids.append(item.media_id)
+    if not args.media:
+        ids = service.labeling.unlabeled_ids()
+    failed = missing
+    for outcome in service.labeling.label(ids, backend=args.backend):
+        if outcome.prediction is not None:
+            text = ", ".join(f"{lb.name} {lb.confidence * 100:.1f}%" for lb in outcome.prediction.labels[:6])
+            _emit(args, to_label_json(outcome.prediction, outcome.file), f"labeled  {outcome.file}  {text}")
+        else:
+            failed += 1
+            _emit(args, {"media_id": outcome.media_id, "file": outcome.file, "error": outcome.reason},
+                  f"failed   {outcome.file}  {outcome.reason}")
+    if not ids and not args.media and not args.json:
+        sys.stdout.write("Every image is labeled already.\n")
+    return 1 if failed else 0
+
+
+def import_predictions(service, args) -> int:
+    report = service.labeling.import_file(args.file)
+    if args.json:
+        sys.stdout.write(json.dumps(report.as_json()) + "\n")
+    else:
+        sys.stdout.write(f"{report.file}: {report.format}, {report.imported} media items, {report.labels} labels"
+                         f"{f', confidence read as {report.scale}' if report.scale else ''}\n")
+        for error in report.errors:
+            sys.stdout.write(f"  skipped {error}\n")
+    return 1 if report.errors else 0
+
+
+def _emit(args, obj: dict, text: str) -> None:
+    sys.stdout.write((json.dumps(obj) if args.json else text) + "\n")
+    sys.stdout.flush()

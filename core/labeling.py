@@ -1,0 +1,264 @@
+"""Labeling: run a labeler over ingested images (as a background job or directly), store one current
+prediction per image, and import predictions made elsewhere (Rekognition JSON, CSV, JSON Lines).
+
+Labelers are built lazily, once per process and backend, under a lock; job threads share them.
+Predictions live in `core.predictions` (record kind "prediction", key media_id); a labeled image's
+media status becomes "labeled".
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core import labelers
+from core.catalog import Catalog
+from core.config import Config
+from core.domain import Job, Label, MediaItem, Prediction
+from core.errors import LoupeError, NotFound
+from core.formats import rekognition as rekognition_format
+from core.formats.label_table import RowError, parse_label_table
+from core.jobs import JobRunner
+from core.labelers import ImageRef, Labeler, LabelingFailed
+from core.predictions import Predictions
+
+log = logging.getLogger(__name__)
+
+JOB_KIND = "label"
+BATCH_SIZE = 8  # images per predict() call and per bulk write of predictions
+MAX_IMPORT_BYTES = 50 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class LabelOutcome:
+    media_id: str
+    file: str
+    status: str  # "labeled" | "failed"
+    reason: str = ""
+    prediction: Prediction | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"media_id": self.media_id, "file": self.file, "status": self.status, "reason": self.reason,
+                "labels": len(self.prediction.labels) if self.prediction else 0}
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    file: str
+    format: str  # "rekognition" | "csv" | "jsonl"
+    imported: int  # media items that got a prediction
+    labels: int
+    errors: tuple[str, ...] = ()
+    scale: str = ""
+    media_ids: tuple[str, ...] = field(default=())
+
+    def as_json(self) -> dict[str, Any]:
+        return {"file": self.file, "format": self.format, "imported": self.imported, "labels": self.labels,
+                "errors": list(self.errors), "confidence_scale": self.scale}
+
+
+class Labeling:
+    def __init__(self, catalog: Catalog, predictions: Predictions, jobs: JobRunner, config: Config):
+        self.catalog = catalog
+        self.predictions = predictions
+        self.jobs = jobs
+        self.config = config
+        self._labelers: dict[str, Labeler] = {}
+        self._lock = threading.Lock()
+
+    # ---- labelers ----------------------------------------------------------------------------------
+    def labeler(self, backend: str | None = None) -> Labeler:
+        """The process-wide labeler for a backend ("local" or "rekognition"), loaded on first use."""
+        name = backend or self.config.labeler
+        with self._lock:
+            if name not in self._labelers:
+                self._labelers[name] = labelers.create(name, self.config)
+            return self._labelers[name]
+
+    def set_labeler(self, backend: str, labeler: Labeler) -> None:
+        """Use this labeler for a backend (a Rekognition client pointed elsewhere, or a test double)."""
+        with self._lock:
+            self._labelers[backend] = labeler
+
+    # ---- labeling ----------------------------------------------------------------------------------
+    def unlabeled_ids(self) -> list[str]:
+        done = self.predictions.labeled_ids()
+        return [m.media_id for m in self.catalog.list(kind="image") if m.media_id not in done]
+
+    def label(self, media_ids: Iterable[str], *, backend: str | None = None,
+              progress: Callable[[int, int, str], None] | None = None,
+              is_cancelled: Callable[[], bool] | None = None) -> list[LabelOutcome]:
+        """Label these images now, storing each prediction; bad items are reported and the rest go on."""
+        ids = list(dict.fromkeys(media_ids))
+        outcomes: list[LabelOutcome] = []
+        labeler: Labeler | None = None
+        for start in range(0, len(ids), BATCH_SIZE):
+            if is_cancelled and is_cancelled():
+                break
+            refs: list[ImageRef] = []
+            items: dict[str, MediaItem] = {}
+            for media_id in ids[start:start + BATCH_SIZE]:
+                try:
+                    item = self.catalog.get(media_id)
+                except NotFound:
+                    outcomes.append(LabelOutcome(media_id, "", "failed", "No media item has this id."))
+                    continue
+                if item.kind != "image":
+                    outcomes.append(LabelOutcome(media_id, item.file_name, "failed",
+                                                 f"This is {item.kind}, not an image; only images are labeled."))
+                    continue
+                try:
+                    refs.append(self._ref(item, backend))
+                    items[media_id] = item
+                except (LoupeError, OSError) as exc:
+                    outcomes.append(LabelOutcome(media_id, item.file_name, "failed", f"The media file is missing: {exc}"))
+            if refs:
+                labeler = labeler or self.labeler(backend)
+                results = labeler.predict(refs)
+                good = [r for r in results if isinstance(r, Prediction)]
+                self.predictions.save_many(good)
+                for ref, result in zip(refs, results):
+                    item = items[ref.media_id]
+                    if isinstance(result, Prediction):
+                        if item.status == "new":
+                            self.catalog.set_status(item.media_id, "labeled")
+                        outcomes.append(LabelOutcome(item.media_id, item.file_name, "labeled", "", result))
+                    else:
+                        log.info("could not label %s: %s", item.file_name, result)
+                        outcomes.append(LabelOutcome(item.media_id, item.file_name, "failed", str(result)))
+            if progress:
+                last = outcomes[-1].file if outcomes else ""
+                progress(len(outcomes), len(ids), last)
+        return outcomes
+
+    def _ref(self, item: MediaItem, backend: str | None) -> ImageRef:
+        bucket = getattr(self.catalog.blobs, "bucket", "")
+        if (backend or self.config.labeler) == "rekognition" and bucket:
+            return ImageRef(item.media_id, s3_bucket=bucket, s3_key=getattr(self.catalog.blobs, "prefix", "") + item.media_id)
+        return ImageRef(item.media_id, path=self.catalog.media_path(item.media_id))
+
+    def submit(self, media_ids: Iterable[str] | None = None, *, backend: str | None = None,
+               created_by: str = "") -> Job:
+        """Label in a background job: these images, or (None) every image without a prediction yet."""
+        params: dict[str, Any] = {"backend": backend or self.config.labeler, "created_by": created_by}
+        if media_ids is not None:
+            params["media_ids"] = list(media_ids)
+        return self.jobs.submit(JOB_KIND, params, created_by=created_by)
+
+    def run_label_job(self, ctx, params: dict[str, Any]) -> dict[str, Any]:
+        """Job handler for "label"."""
+        ids = params.get("media_ids")
+        ids = self.unlabeled_ids() if ids is None else ids
+        ctx.progress(0, len(ids), "loading the labeler" if ids else "nothing to label")
+        outcomes = self.label(ids, backend=params.get("backend"), progress=ctx.progress, is_cancelled=ctx.is_cancelled)
+        failed = [o for o in outcomes if o.status == "failed"]
+        return {"labeled": len(outcomes) - len(failed), "failed": len(failed),
+                "outcomes": [o.as_json() for o in outcomes][:500]}
+
+    def label_after(self, ingest_handler: Callable[[Any, dict[str, Any]], dict[str, Any]]):
+        """Wrap the ingest job handler so that, with LOUPE_AUTO_LABEL on, new images are labeled next."""
+        def run(ctx, params: dict[str, Any]) -> dict[str, Any]:
+            result = ingest_handler(ctx, params)
+            job = self.after_ingest(result, created_by=params.get("created_by", ""))
+            return {**result, "label_job_id": job.job_id} if job else result
+        return run
+
+    def after_ingest(self, ingest_result: dict[str, Any], *, created_by: str = "") -> Job | None:
+        """With LOUPE_AUTO_LABEL on, label the images an ingest job just added."""
+        if not self.config.auto_label:
+            return None
+        ids = [o["media_id"] for o in ingest_result.get("outcomes", [])
+               if o.get("status") == "ingested" and o.get("media_id")]
+        images = [i for i in ids if self._is_image(i)]
+        return self.submit(images, created_by=created_by) if images else None
+
+    def _is_image(self, media_id: str) -> bool:
+        try:
+            return self.catalog.get(media_id).kind == "image"
+        except NotFound:
+            return False
+
+    # ---- imports -----------------------------------------------------------------------------------
+    def import_file(self, path: Path) -> ImportReport:
+        path = Path(path)
+        if not path.is_file():
+            raise LoupeError(f"{path} does not exist or is not a file.")
+        if path.stat().st_size > MAX_IMPORT_BYTES:
+            raise LoupeError(f"{path.name} is over {MAX_IMPORT_BYTES // 1048576} MB; split it into smaller files.")
+        return self.import_bytes(path.name, path.read_bytes())
+
+    def import_bytes(self, file_name: str, data: bytes) -> ImportReport:
+        """Import a Rekognition response JSON, or a CSV / JSON Lines table of media,label,confidence[,parent]."""
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise LoupeError(f"{file_name} is not UTF-8 text (byte {exc.start} can't be read).") from exc
+        stripped = text.strip()
+        if stripped.startswith("{") and "\n{" not in stripped:
+            try:
+                whole = json.loads(stripped)
+            except json.JSONDecodeError:
+                whole = None
+            if rekognition_format.looks_like_rekognition(whole):
+                return self._import_rekognition(file_name, whole)
+        if stripped.startswith("["):
+            raise LoupeError(f"{file_name} is a JSON array; give JSON Lines (one object per line) instead.")
+        return self._import_table(file_name, text)
+
+    def _import_rekognition(self, file_name: str, data: dict[str, Any]) -> ImportReport:
+        media_ref = str(data.get("media_id") or data.get("file") or data.get("media") or Path(file_name).stem)
+        item = self._find_media(media_ref) or self._find_media(Path(file_name).stem)
+        if item is None:
+            return ImportReport(file_name, "rekognition", 0, 0, (
+                f"no media item matches {media_ref!r}: name the response file after the image "
+                "(photo.jpg.json or photo.json) or add a \"media_id\" field",))
+        prediction = rekognition_format.parse_response(data, item.media_id, source="import",
+                                                       model_version=f"import:{file_name}")
+        self._store_imported([prediction])
+        return ImportReport(file_name, "rekognition", 1, len(prediction.labels), (), "0-100", (item.media_id,))
+
+    def _import_table(self, file_name: str, text: str) -> ImportReport:
+        table = parse_label_table(text, file_name=file_name)
+        kind = "jsonl" if text.lstrip("\ufeff \t\r\n").startswith("{") else "csv"
+        errors: list[RowError] = list(table.errors)
+        by_media: dict[str, list[Label]] = {}
+        cache: dict[str, MediaItem | None] = {}
+        for row in table.rows:
+            if row.media not in cache:
+                cache[row.media] = self._find_media(row.media)
+            item = cache[row.media]
+            if item is None:
+                errors.append(RowError(row.line, f"no media item is named {row.media!r} (use a file name or media id)"))
+                continue
+            if row.category == "moderation":
+                label = Label(name=row.label, confidence=row.confidence, category="moderation", parent_name=row.parent,
+                              taxonomy_level=2 if row.parent else 1)
+            else:
+                label = Label(name=row.label, confidence=row.confidence, parents=(row.parent,) if row.parent else ())
+            by_media.setdefault(item.media_id, []).append(label)
+        predictions = [Prediction(media_id=m, model_version=f"import:{file_name}", labels=tuple(lbs), source="import")
+                       for m, lbs in by_media.items()]
+        self._store_imported(predictions)
+        errors.sort(key=lambda e: e.line)
+        return ImportReport(file_name, kind, len(predictions), sum(len(p.labels) for p in predictions),
+                            tuple(str(e) for e in errors), table.scale, tuple(by_media))
+
+    def _store_imported(self, predictions: list[Prediction]) -> None:
+        self.predictions.save_many(predictions)
+        for p in predictions:
+            if self.catalog.get(p.media_id).status == "new":
+                self.catalog.set_status(p.media_id, "labeled")
+
+    def _find_media(self, name_or_id: str) -> MediaItem | None:
+        """By media id, id prefix or file name; failing those, by file name without its extension if unique."""
+        if not name_or_id:
+            return None
+        found = self.catalog.find(name_or_id)
+        if found is None:
+            same_stem = [i for i in self.catalog.list() if Path(i.file_name).stem == name_or_id]
+            found = same_stem[0] if len(same_stem) == 1 else None
+        return found
