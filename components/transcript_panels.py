@@ -1,0 +1,103 @@
+"""Panels around the transcript editor: engine choice, review summary, conflicts, tweaks, history, import/export.
+
+Each takes domain values and a key prefix and returns what the user asked for; the page calls the service.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import streamlit as st
+
+from components.transcript_versions import show_diff, version_table
+from core.config import Config
+from core.transcribers import describe_engines
+from core.transcripts import (EXPORT_FORMATS, ReviewState, SaveOutcome, Tweak, TranscriptVersion, export_transcript,
+                              format_tweaks, word_diff)
+from core.domain import Transcript
+
+EXTENSIONS = {"srt": "srt", "vtt": "vtt", "txt": "txt", "transcribe-json": "json"}
+MIME = {"srt": "application/x-subrip", "vtt": "text/vtt", "txt": "text/plain", "transcribe-json": "application/json"}
+
+
+def transcribe_form(*, key: str, default_model: str) -> dict[str, Any] | None:
+    """Engine and language for a transcription job; the chosen settings when the button is pressed."""
+    engines = describe_engines()
+    options = list(dict.fromkeys([default_model, *engines]))
+    cols = st.columns([2, 1, 1], vertical_alignment="bottom")
+    model = cols[0].selectbox("Engine", options, key=f"{key}.model",
+                              format_func=lambda m: engines.get(m, f"model folder {m}"))
+    language = cols[1].text_input("Language", key=f"{key}.language", placeholder="detect",
+                                  help="A code such as en, de or fr; empty detects it (multilingual engines).")
+    if cols[2].button("Transcribe", type="primary", key=f"{key}.go"):
+        return {"model": model, "language": language.strip()}
+    return None
+
+
+def review_summary(state: ReviewState, wer: float | None, version: TranscriptVersion) -> None:
+    if state.is_reviewed:
+        st.success(f"Reviewed by {state.reviewed_by} (v{state.reviewed_number}, {state.reviewed_at[:16].replace('T', ' ')}).")
+    label = "Model word error rate" + (" vs reviewed" if state.is_reviewed else " vs newest")
+    st.metric(label, "–" if wer is None else f"{wer:.1%}",
+              help="Word error rate of the model's transcript against the reviewed one: the model's measured "
+                   "accuracy on this file (case and punctuation ignored).")
+
+
+def conflict_note(outcome: SaveOutcome) -> dict[str, Any] | None:
+    if outcome.conflict_with is None:
+        return None
+    return {"media_id": outcome.version.media_id, "theirs": outcome.conflict_with.number, "mine": outcome.version.number}
+
+
+def show_conflict(theirs: TranscriptVersion, mine: TranscriptVersion) -> None:
+    """Both versions of a save race, neither lost: who saved first, and how my copy differs from theirs."""
+    st.warning(f"{theirs.saved_by} saved v{theirs.number} while you were editing. Nothing was lost: your edit is "
+               f"kept as v{mine.number}. Compare them below, then edit the one you want to keep.")
+    show_diff(word_diff(theirs.transcript.text, mine.transcript.text),
+              caption=f"v{theirs.number} ({theirs.saved_by}) → v{mine.number} (you): struck words are theirs, green are yours")
+
+
+def tweaks_panel(tweaks: list[Tweak], *, key: str) -> tuple[str, str] | None:
+    """Find-and-replace rules for the project. Returns ("save", text) or ("apply", text) when pressed."""
+    text = st.text_area("Rules, one a line: find=replace", value=format_tweaks(tweaks), key=f"{key}.tweaks",
+                        placeholder="A.W.S.=AWS", help="Whole words only. Remembered for the project.")
+    cols = st.columns(2)
+    if cols[0].button("Save rules", key=f"{key}.tweaks.save"):
+        return "save", text
+    if cols[1].button("Apply to this transcript (new version)", key=f"{key}.tweaks.apply"):
+        return "apply", text
+    return None
+
+
+def history_panel(versions: Sequence[TranscriptVersion], *, reviewed_number: int, key: str) -> int | None:
+    """The version list, a word diff between any two, and restore. Returns the number to restore, if pressed."""
+    version_table(versions, reviewed_number=reviewed_number)
+    numbers = [v.number for v in versions]
+    if len(numbers) < 2:
+        return None
+    by_number = {v.number: v for v in versions}
+    cols = st.columns(2)
+    old = cols[0].selectbox("Compare", numbers, index=len(numbers) - 1, key=f"{key}.old", format_func=lambda n: f"v{n}")
+    new = cols[1].selectbox("with", numbers, index=0, key=f"{key}.new", format_func=lambda n: f"v{n}")
+    show_diff(word_diff(by_number[old].transcript.text, by_number[new].transcript.text))
+    restore = st.selectbox("Restore version", numbers[1:], key=f"{key}.restore", format_func=lambda n: f"v{n}")
+    if st.button(f"Restore v{restore} as a new version", key=f"{key}.restore.go"):
+        return restore
+    return None
+
+
+def export_panel(transcript: Transcript, config: Config, *, file_stem: str, key: str) -> None:
+    fmt = st.selectbox("Export as", list(EXPORT_FORMATS), key=f"{key}.fmt", format_func=EXPORT_FORMATS.get)
+    data = export_transcript(transcript, fmt, gap_s=config.caption_gap_ms / 1000, line_chars=config.caption_line_chars,
+                             lines=config.caption_lines)
+    st.download_button(f"Download {EXPORT_FORMATS[fmt]}", data, file_name=f"{file_stem}.{EXTENSIONS[fmt]}",
+                       mime=MIME[fmt], key=f"{key}.download")
+
+
+def import_panel(*, key: str) -> tuple[str, bytes] | None:
+    """An uploaded Transcribe JSON, SRT or WebVTT file to save as a new version."""
+    upload = st.file_uploader("Import Amazon Transcribe JSON, SRT or WebVTT", type=["json", "srt", "vtt"],
+                              key=f"{key}.import")
+    if upload is not None and st.button("Save the import as a new version", key=f"{key}.import.go"):
+        return upload.name, upload.getvalue()
+    return None

@@ -1,0 +1,128 @@
+"""Transcription as a background job: run a transcriber over media items and store each result as version 1.
+
+The transcriber for each engine is built once per process and shared by all jobs (its model loads on first
+use, under a lock). Progress is the media time transcribed against the items' total duration, and a cancel
+stops the work between segments.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from collections import Counter
+from dataclasses import dataclass, replace
+from typing import Any
+
+from core.catalog import Catalog
+from core.config import Config
+from core.domain import Job, MediaItem
+from core.errors import LoupeError
+from core.jobs import JobRunner
+from core.transcribers import Progress, Transcriber, TranscriberSettings, load_transcriber
+from core.transcripts import TranscriptVersion, Transcripts
+
+log = logging.getLogger(__name__)
+
+JOB_KIND = "transcribe"
+
+
+@dataclass(frozen=True)
+class TranscribeOutcome:
+    media_id: str
+    file: str
+    status: str  # "transcribed" | "existing" | "failed"
+    version: TranscriptVersion | None = None
+    reason: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        return {"media_id": self.media_id, "file": self.file, "status": self.status,
+                "version": self.version.number if self.version else None, "reason": self.reason}
+
+
+class Transcription:
+    def __init__(self, config: Config, catalog: Catalog, transcripts: Transcripts, jobs: JobRunner):
+        self.settings = TranscriberSettings.from_config(config)
+        self.language = config.transcriber_language
+        self.catalog = catalog
+        self.transcripts = transcripts
+        self.jobs = jobs
+        self._transcribers: dict[str, Transcriber] = {}
+        self._lock = threading.Lock()
+        jobs.register(JOB_KIND, self.run_job)
+
+    def transcriber(self, model: str = "") -> Transcriber:
+        """The process-wide transcriber for an engine (the configured one by default)."""
+        spec = model or self.settings.model
+        with self._lock:
+            if spec not in self._transcribers:
+                self._transcribers[spec] = load_transcriber(replace(self.settings, model=spec))
+            return self._transcribers[spec]
+
+    def transcribe_media(self, media_id: str, *, force: bool = False, model: str = "", language: str | None = None,
+                         progress: Progress | None = None) -> TranscribeOutcome:
+        """Transcribe one item and store the result. Bad input becomes a "failed" outcome, never an exception."""
+        try:
+            item = self.catalog.get(media_id)
+        except LoupeError as exc:
+            return TranscribeOutcome(media_id, "", "failed", reason=str(exc))
+        if item.kind not in ("audio", "video"):
+            return TranscribeOutcome(media_id, item.file_name, "failed",
+                                     reason=f"{item.file_name} is an {item.kind}; only audio and video can be transcribed.")
+        if not force:
+            existing = self.transcripts.latest(media_id)
+            if existing:
+                return TranscribeOutcome(media_id, item.file_name, "existing", existing)
+        try:
+            transcriber = self.transcriber(model)
+            transcript = transcriber.transcribe(self.catalog.media_path(media_id), media_format=item.format,
+                                                language=self.language if language is None else language,
+                                                progress=progress)
+        except LoupeError as exc:
+            log.warning("transcribing %s failed: %s", item.file_name, exc)
+            return TranscribeOutcome(media_id, item.file_name, "failed", reason=str(exc))
+        if transcript.duration_s is None and item.duration_s:
+            transcript = replace(transcript, duration_s=item.duration_s)
+        version = self.transcripts.save_model_transcript(media_id, transcript)
+        if item.status in ("new", "labeled"):
+            self.catalog.set_status(media_id, "transcribed")
+        log.info("transcribed %s: %d words, v%d", item.file_name, len(transcript.words), version.number)
+        return TranscribeOutcome(media_id, item.file_name, "transcribed", version)
+
+    def submit(self, media_ids: list[str], *, created_by: str = "", force: bool = False, model: str = "",
+               language: str | None = None) -> Job:
+        return self.jobs.submit(JOB_KIND, {"media_ids": list(media_ids), "force": force, "model": model,
+                                           "language": language}, created_by=created_by)
+
+    def run_job(self, ctx, params: dict[str, Any]) -> dict[str, Any]:
+        """Job handler: progress in seconds of media transcribed, against the items' total duration."""
+        ids = list(params.get("media_ids", []))
+        durations = {i: _duration_s(self.catalog, i) for i in ids}
+        total_s = max(1, math.ceil(sum(durations.values())))
+        done_before = 0.0
+        outcomes = []
+        ctx.progress(0, total_s, "loading the model")
+        for media_id in ids:
+            ctx.check_cancelled()
+
+            def progress(done_s: float, _base: float = done_before, _id: str = media_id) -> None:
+                ctx.check_cancelled()  # raises JobCancelled, which stops the transcriber's segment loop
+                ctx.progress(min(total_s, int(_base + done_s)), total_s,
+                             f"{_base + done_s:.0f} of {total_s} s transcribed")
+
+            outcome = self.transcribe_media(media_id, force=bool(params.get("force")), model=params.get("model") or "",
+                                            language=params.get("language"), progress=progress)
+            outcomes.append(outcome)
+            done_before += durations[media_id]
+            ctx.progress(min(total_s, int(done_before)), total_s, f"{outcome.file or media_id[:12]}: {outcome.status}")
+        ctx.progress(total_s, total_s, f"{len(outcomes)} item(s) done")
+        return {"outcomes": [o.as_json() for o in outcomes], "counts": dict(Counter(o.status for o in outcomes))}
+
+    def transcribable(self) -> list[MediaItem]:
+        return [i for i in self.catalog.list() if i.kind in ("audio", "video")]
+
+
+def _duration_s(catalog: Catalog, media_id: str) -> float:
+    try:
+        return float(catalog.get(media_id).duration_s or 0.0)
+    except LoupeError:
+        return 0.0

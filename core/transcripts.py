@@ -1,0 +1,413 @@
+"""Stored transcripts: every save is a new, immutable version, with edits, tweaks, diffs, review and WER.
+
+Record kinds:
+- "transcript", key "{media_id}|v{n:05d}", parent media_id: version n, created once and never changed. Two
+  saves of the same next number collide on the create; the later one is kept as its own newer version, so
+  nothing is lost, and the caller is told whose version it raced (`SaveOutcome.conflict_with`).
+- "transcript_head", key media_id: the newest number known and the review state (a hint; readers probe past it).
+- "transcript_tweaks", key project: find-and-replace rules such as `A.W.S.=AWS`, edited with version checks.
+The model's transcript is version 1. Because versions never change, parsed versions are cached freely.
+"""
+from __future__ import annotations
+
+import difflib
+import json
+import logging
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, replace
+
+from core.domain import Segment, Transcript, Word, as_dict, from_dict, utc_now
+from core.errors import AlreadyExists, LoupeError, NotFound, VersionConflict
+from core.formats.captions import (CAPTION_GAP_S, CAPTION_LINE_CHARS, CAPTION_LINES, build_cues, read_captions,
+                                   spread_words, to_srt, to_text, to_webvtt, transcript_from_cues)
+from core.formats.transcribe import parse_transcribe_json, to_transcribe_json
+from core.stores.base import RecordStore
+
+log = logging.getLogger(__name__)
+
+KIND = "transcript"
+HEAD_KIND = "transcript_head"
+TWEAKS_KIND = "transcript_tweaks"
+MODEL_NOTE = "model"
+EDITED_CONFIDENCE = 1.0  # a word a person typed is certain
+
+
+@dataclass(frozen=True)
+class TranscriptVersion:
+    media_id: str
+    number: int
+    transcript: Transcript
+    saved_by: str
+    saved_at: str
+    note: str = ""  # "model", "edit", "restored v2", "conflict copy"
+    base_number: int = 0  # the version this one was edited from (0 for the model's)
+
+
+@dataclass(frozen=True)
+class SaveOutcome:
+    version: TranscriptVersion
+    conflict_with: TranscriptVersion | None = None  # someone else's version that won the race; both are kept
+
+
+@dataclass(frozen=True)
+class ReviewState:
+    media_id: str
+    latest: int = 0
+    reviewed_number: int = 0
+    reviewed_by: str = ""
+    reviewed_at: str = ""
+
+    @property
+    def is_reviewed(self) -> bool:
+        return self.reviewed_number > 0
+
+
+@dataclass(frozen=True)
+class Tweak:
+    find: str
+    replace: str
+
+
+@dataclass(frozen=True)
+class DiffPiece:
+    op: str  # "equal", "delete", "insert"
+    text: str
+
+
+def version_key(media_id: str, number: int) -> str:
+    return f"{media_id}|v{number:05d}"
+
+
+class Transcripts:
+    def __init__(self, records: RecordStore, catalog=None, loops=None, workflows=None, cache_size: int = 64):
+        self.records = records
+        self.catalog = catalog
+        self.loops = loops
+        self.workflows = workflows
+        self._cache: OrderedDict[tuple[str, int], TranscriptVersion] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+
+    # ---- reading ------------------------------------------------------------------------------------
+    def get_version(self, media_id: str, number: int) -> TranscriptVersion:
+        with self._lock:
+            cached = self._cache.get((media_id, number))
+            if cached:
+                self._cache.move_to_end((media_id, number))
+                return cached
+        rec = self.records.get(KIND, version_key(media_id, number))
+        if rec is None:
+            raise NotFound("transcript version", version_key(media_id, number))
+        version = _version_from_body(rec.body)
+        with self._lock:
+            self._cache[(media_id, number)] = version
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return version
+
+    def latest_number(self, media_id: str) -> int:
+        """The newest version number (0 if none): the head's hint, then a probe past it for newer saves."""
+        number = self.review_state(media_id).latest
+        while self.records.get(KIND, version_key(media_id, number + 1)) is not None:
+            number += 1
+        return number
+
+    def latest(self, media_id: str) -> TranscriptVersion | None:
+        number = self.latest_number(media_id)
+        return self.get_version(media_id, number) if number else None
+
+    def versions(self, media_id: str) -> list[TranscriptVersion]:
+        """All versions, newest first."""
+        return [self.get_version(media_id, n) for n in range(self.latest_number(media_id), 0, -1)]
+
+    def model_version_of(self, media_id: str, before: int | None = None) -> TranscriptVersion | None:
+        """The newest model-made version (at or before `before`)."""
+        top = before or self.latest_number(media_id)
+        for n in range(top, 0, -1):
+            version = self.get_version(media_id, n)
+            if version.note == MODEL_NOTE:
+                return version
+        return None
+
+    def transcribed_ids(self) -> set[str]:
+        return {rec.key for rec in self.records.query(HEAD_KIND) if rec.body.get("latest", 0) > 0}
+
+    # ---- writing ------------------------------------------------------------------------------------
+    def save_model_transcript(self, media_id: str, transcript: Transcript) -> TranscriptVersion:
+        """Store what a model said as the next version (version 1 for a new item)."""
+        transcript = replace(transcript, media_id=media_id, created_at=transcript.created_at or utc_now(),
+                             created_by=transcript.created_by or transcript.model_version)
+        return self._create_next(media_id, transcript, saved_by=transcript.created_by, note=MODEL_NOTE,
+                                 base_number=0, first_try=self.latest_number(media_id) + 1)
+
+    def save(self, media_id: str, transcript: Transcript, *, base_number: int, saved_by: str,
+             note: str = "edit") -> SaveOutcome:
+        """Save an edit of version `base_number` as the next version.
+
+        If someone saved that number first, this edit is still kept, as a later version noted
+        "conflict copy", and the outcome names the version it raced so the page can show both.
+        """
+        if not saved_by.strip():
+            raise LoupeError("Say who you are (the reviewer's name) before saving a transcript.")
+        transcript = replace(transcript, media_id=media_id, created_at=utc_now(), created_by=saved_by)
+        wanted = base_number + 1
+        try:
+            version = self._create(media_id, wanted, transcript, saved_by=saved_by, note=note, base_number=base_number)
+            return SaveOutcome(version)
+        except AlreadyExists:
+            theirs = self.get_version(media_id, wanted)
+            log.info("transcript %s: v%d was saved by %s first; keeping %s's edit as a conflict copy",
+                     media_id[:12], wanted, theirs.saved_by, saved_by)
+            mine = self._create_next(media_id, transcript, saved_by=saved_by, note="conflict copy",
+                                     base_number=base_number, first_try=wanted + 1)
+            return SaveOutcome(mine, conflict_with=theirs)
+
+    def restore(self, media_id: str, number: int, *, base_number: int, saved_by: str) -> SaveOutcome:
+        """Restoring is saving the old content again as a new version; history is never rewritten."""
+        old = self.get_version(media_id, number).transcript
+        return self.save(media_id, old, base_number=base_number, saved_by=saved_by, note=f"restored v{number}")
+
+    def _create_next(self, media_id: str, transcript: Transcript, *, saved_by: str, note: str, base_number: int,
+                     first_try: int) -> TranscriptVersion:
+        number = max(1, first_try)
+        for _ in range(1000):
+            try:
+                return self._create(media_id, number, transcript, saved_by=saved_by, note=note, base_number=base_number)
+            except AlreadyExists:
+                number += 1
+        raise LoupeError(f"Could not save a new transcript version for {media_id[:12]}: too many concurrent saves.")
+
+    def _create(self, media_id: str, number: int, transcript: Transcript, *, saved_by: str, note: str,
+                base_number: int) -> TranscriptVersion:
+        version = TranscriptVersion(media_id, number, transcript, saved_by, transcript.created_at, note, base_number)
+        self.records.create(KIND, version_key(media_id, number), _version_body(version), parent=media_id)
+        self._update_head(media_id, lambda head: replace(head, latest=max(head.latest, number)))
+        return version
+
+    # ---- review -------------------------------------------------------------------------------------
+    def review_state(self, media_id: str) -> ReviewState:
+        rec = self.records.get(HEAD_KIND, media_id)
+        return from_dict(ReviewState, rec.body) if rec else ReviewState(media_id)
+
+    def mark_reviewed(self, media_id: str, *, reviewer: str) -> ReviewState:
+        """Record that `reviewer` approved the newest version, set the media to reviewed, and complete its loops."""
+        if not reviewer.strip():
+            raise LoupeError("Say who you are (the reviewer's name) before marking a transcript reviewed.")
+        number = self.latest_number(media_id)
+        if number == 0:
+            raise LoupeError("This item has no transcript yet; transcribe it first.")
+        state = self._update_head(media_id, lambda head: replace(
+            head, latest=max(head.latest, number), reviewed_number=number, reviewed_by=reviewer, reviewed_at=utc_now()))
+        if self.catalog is not None:
+            self.catalog.set_status(media_id, "reviewed")
+        self._complete_loops(media_id)
+        return state
+
+    def _complete_loops(self, media_id: str) -> None:
+        if self.loops is None:
+            return
+        for loop in self.loops.for_media(media_id):
+            if loop.status != "InProgress" or not self._is_transcript_workflow(loop.workflow):
+                continue
+            self.loops.set_status(loop.loop_id, "Completed")
+            log.info("completed human loop %s for transcript %s", loop.loop_id, media_id[:12])
+
+    def _is_transcript_workflow(self, name: str) -> bool:
+        if self.workflows is None:
+            return False
+        try:
+            return self.workflows.get(name).task_type == "transcript_review"
+        except NotFound:
+            return False
+
+    def word_error_rate(self, media_id: str) -> float | None:
+        """WER of the model's transcript against the reviewed one (or the newest, before review); None if
+        there is nothing to compare. This is the measured accuracy of the model on this file."""
+        state = self.review_state(media_id)
+        reference_number = state.reviewed_number or self.latest_number(media_id)
+        if not reference_number:
+            return None
+        model = self.model_version_of(media_id, before=reference_number)
+        if model is None:
+            return None
+        return word_error_rate(self.get_version(media_id, reference_number).transcript.text, model.transcript.text)
+
+    def _update_head(self, media_id: str, change) -> ReviewState:
+        for _ in range(10):
+            rec = self.records.get(HEAD_KIND, media_id)
+            head = change(from_dict(ReviewState, rec.body) if rec else ReviewState(media_id))
+            try:
+                if rec is None:
+                    self.records.create(HEAD_KIND, media_id, as_dict(head))
+                else:
+                    self.records.put(HEAD_KIND, media_id, as_dict(head), expected_version=rec.version)
+                return head
+            except (AlreadyExists, VersionConflict):
+                continue
+        raise LoupeError(f"Could not update the transcript state of {media_id[:12]}: it kept changing. Try again.")
+
+    # ---- tweaks -------------------------------------------------------------------------------------
+    def tweaks(self, project: str = "default") -> tuple[list[Tweak], int | None]:
+        """The project's find-and-replace rules and the record version to pass back when saving them."""
+        rec = self.records.get(TWEAKS_KIND, project)
+        if rec is None:
+            return [], None
+        return [Tweak(t["find"], t["replace"]) for t in rec.body.get("tweaks", [])], rec.version
+
+    def save_tweaks(self, tweaks: list[Tweak], *, expected_version: int | None, project: str = "default") -> int:
+        body = {"tweaks": [{"find": t.find, "replace": t.replace} for t in tweaks], "updated_at": utc_now()}
+        if expected_version is None:
+            try:
+                return self.records.create(TWEAKS_KIND, project, body).version
+            except AlreadyExists:
+                current = self.records.get(TWEAKS_KIND, project)
+                raise VersionConflict(TWEAKS_KIND, project, None, current.version if current else None,
+                                      current.body if current else None) from None
+        return self.records.put(TWEAKS_KIND, project, body, expected_version=expected_version).version
+
+
+# ---- pure functions on transcripts ------------------------------------------------------------------
+EXPORT_FORMATS = {"srt": "SRT captions", "vtt": "WebVTT captions", "txt": "plain text",
+                  "transcribe-json": "Amazon Transcribe JSON"}
+
+
+def export_transcript(transcript: Transcript, fmt: str, *, gap_s: float = CAPTION_GAP_S,
+                      line_chars: int = CAPTION_LINE_CHARS, lines: int = CAPTION_LINES) -> str:
+    """The transcript as text in one of EXPORT_FORMATS."""
+    if fmt == "transcribe-json":
+        return json.dumps(to_transcribe_json(transcript), indent=1) + "\n"
+    if fmt == "txt":
+        return to_text(transcript)
+    cues = build_cues(transcript, gap_s=gap_s, line_chars=line_chars, lines=lines)
+    if fmt == "srt":
+        return to_srt(cues)
+    if fmt == "vtt":
+        return to_webvtt(cues)
+    raise LoupeError(f"Unknown export format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}.")
+
+
+def import_transcript(name: str, data: bytes, *, media_id: str) -> Transcript:
+    """A transcript from an uploaded Transcribe JSON, SRT or WebVTT file. Raises LoupeError if unreadable."""
+    if name.lower().endswith(".json") or data.lstrip()[:1] == b"{":
+        try:
+            parsed = json.loads(data.decode("utf-8-sig"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise LoupeError(f"{name} is not valid JSON ({exc}).") from None
+        return parse_transcribe_json(parsed, media_id=media_id, model_version="import/amazon-transcribe")
+    return transcript_from_cues(read_captions(name, data), media_id=media_id, model_version="import/captions")
+
+
+def parse_tweaks(text: str) -> list[Tweak]:
+    """Rules one a line, `find=replace` (aws-video-transcriber's syntax). Raises LoupeError naming a bad line."""
+    tweaks = []
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        find, sep, repl = line.partition("=")
+        if not sep or not find.strip():
+            raise LoupeError(f"Tweak line {n} ({line.strip()!r}) is not of the form find=replace, e.g. A.W.S.=AWS.")
+        tweaks.append(Tweak(find.strip(), repl.strip()))
+    return tweaks
+
+
+def format_tweaks(tweaks: list[Tweak]) -> str:
+    return "\n".join(f"{t.find}={t.replace}" for t in tweaks)
+
+
+def apply_tweaks(transcript: Transcript, tweaks: list[Tweak]) -> tuple[Transcript, int]:
+    """The transcript with every rule applied to whole words, and how many replacements were made."""
+    if not tweaks:
+        return transcript, 0
+    patterns = [(re.compile(rf"(?<!\w){re.escape(t.find)}(?!\w)"), t.replace) for t in tweaks]
+    count = 0
+    texts = {}
+    for i, segment in enumerate(transcript.segments):
+        text = segment.text
+        for pattern, repl in patterns:
+            text, n = pattern.subn(lambda _m, r=repl: r, text)
+            count += n
+        if text != segment.text:
+            texts[i] = text
+    return apply_edits(transcript, texts), count
+
+
+def apply_edits(transcript: Transcript, texts: dict[int, str]) -> Transcript:
+    """The transcript with segment i's text replaced by texts[i]; words are re-aligned to the new text."""
+    if not texts:
+        return transcript
+    segments = tuple(edit_segment_text(s, texts[i]) if i in texts and texts[i] != s.text else s
+                     for i, s in enumerate(transcript.segments))
+    return replace(transcript, segments=segments)
+
+
+def edit_segment_text(segment: Segment, new_text: str) -> Segment:
+    """A segment with new text. Unchanged words keep their timing and confidence; changed words share the
+    time of the words they replace and count as certain, since a person typed them."""
+    new_text = " ".join(new_text.split())
+    tokens = new_text.split()
+    old = list(segment.words)
+    if not old:
+        return replace(segment, text=new_text, words=spread_words(tokens, segment.start_s, segment.end_s,
+                                                                  EDITED_CONFIDENCE))
+    matcher = difflib.SequenceMatcher(a=[w.text for w in old], b=tokens, autojunk=False)
+    words: list[Word] = []
+    for op, a0, a1, b0, b1 in matcher.get_opcodes():
+        if op == "equal":
+            words.extend(old[a0:a1])
+        elif b1 > b0:
+            if a1 > a0:
+                start_s, end_s = old[a0].start_s, old[a1 - 1].end_s
+            else:  # an insertion sits in the gap between its neighbours
+                start_s = old[a0 - 1].end_s if a0 > 0 else segment.start_s
+                end_s = old[a0].start_s if a0 < len(old) else max(start_s, segment.end_s)
+                end_s = max(start_s, end_s)
+            words.extend(spread_words(tokens[b0:b1], start_s, end_s, EDITED_CONFIDENCE))
+    return replace(segment, text=new_text, words=tuple(words))
+
+
+def word_diff(old_text: str, new_text: str) -> list[DiffPiece]:
+    """A word-level diff, as runs of equal, deleted and inserted words."""
+    a, b = old_text.split(), new_text.split()
+    pieces = []
+    for op, a0, a1, b0, b1 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if op == "equal":
+            pieces.append(DiffPiece("equal", " ".join(a[a0:a1])))
+        else:
+            if a1 > a0:
+                pieces.append(DiffPiece("delete", " ".join(a[a0:a1])))
+            if b1 > b0:
+                pieces.append(DiffPiece("insert", " ".join(b[b0:b1])))
+    return pieces
+
+
+def word_error_rate(reference: str, hypothesis: str) -> float | None:
+    """WER ignoring case and punctuation (jiwer); None when the reference has no words."""
+    import jiwer
+
+    normalise = jiwer.Compose([jiwer.ToLowerCase(), jiwer.RemovePunctuation(), jiwer.RemoveMultipleSpaces(),
+                               jiwer.Strip(), jiwer.ReduceToListOfListOfWords()])
+    if not normalise(reference) or not normalise(reference)[0]:
+        return None
+    if not hypothesis.strip():
+        return 1.0
+    return float(jiwer.wer(reference, hypothesis, reference_transform=normalise, hypothesis_transform=normalise))
+
+
+def low_confidence_words(transcript: Transcript, threshold: float) -> list[tuple[int, int]]:
+    """(segment index, word index) of every word whose confidence is below the threshold, in order."""
+    return [(si, wi) for si, s in enumerate(transcript.segments) for wi, w in enumerate(s.words)
+            if w.confidence < threshold]
+
+
+def _version_body(version: TranscriptVersion) -> dict:
+    return {"media_id": version.media_id, "number": version.number, "saved_by": version.saved_by,
+            "saved_at": version.saved_at, "note": version.note, "base_number": version.base_number,
+            "transcript": as_dict(version.transcript)}
+
+
+def _version_from_body(body: dict) -> TranscriptVersion:
+    return TranscriptVersion(body["media_id"], int(body["number"]), from_dict(Transcript, body["transcript"]),
+                             body.get("saved_by", ""), body.get("saved_at", ""), body.get("note", ""),
+                             int(body.get("base_number", 0)))

@@ -1,0 +1,112 @@
+"""Transcript review: play the media, fix the words the model was unsure of, save versions, mark reviewed."""
+from pathlib import Path
+
+import streamlit as st
+
+from components import transcript_editor as te
+from components import transcript_panels as panels
+from components.app import get_service, reviewer
+from components.jobs import watch_jobs
+from core.errors import LoupeError
+from core.transcripts import apply_edits, apply_tweaks, import_transcript, low_confidence_words, parse_tweaks
+
+service = get_service()
+transcripts = service.transcripts
+st.title("Transcript review")
+items = service.transcription.transcribable()
+if not items:
+    st.info("No audio or video yet: upload some on the Upload page, or load the demo set on Home.")
+    st.stop()
+by_id = {i.media_id: i for i in items}
+if st.session_state.get("transcript.media") not in by_id:
+    wanted = st.query_params.get("media")
+    st.session_state["transcript.media"] = wanted if wanted in by_id else items[0].media_id
+media_id = st.selectbox("Media item", list(by_id), key="transcript.media",
+                        format_func=lambda m: f"{by_id[m].file_name} · {by_id[m].status}")
+st.query_params["media"] = media_id
+item = by_id[media_id]
+jobs = st.session_state.setdefault("transcript.jobs", [])
+latest = transcripts.latest_number(media_id)
+if not latest:
+    st.info(f"{item.file_name} has not been transcribed yet.")
+    if choice := panels.transcribe_form(key="transcript.run", default_model=service.config.transcriber):
+        jobs.insert(0, service.transcription.submit([media_id], created_by=reviewer(), **choice).job_id)
+    watch_jobs(lambda: [service.jobs.get(j) for j in jobs[:3]], key="transcript.jobs", on_cancel=service.jobs.cancel)
+    st.stop()
+
+
+def save(transcript, note: str) -> None:
+    try:
+        outcome = transcripts.save(media_id, transcript, base_number=base, saved_by=reviewer(), note=note)
+    except LoupeError as exc:
+        st.error(str(exc))
+        return
+    pins[media_id] = outcome.version.number
+    st.session_state["transcript.conflict"] = panels.conflict_note(outcome)
+    st.rerun()
+
+
+pins = st.session_state.setdefault("transcript.base", {})
+base = pins.setdefault(media_id, latest)
+version = transcripts.get_version(media_id, base)
+transcript = version.transcript
+key = f"transcript.{media_id[:12]}.v{base}"
+edits = st.session_state.setdefault("transcript.edits", {}).setdefault((media_id, base), {})
+if latest > base and st.button(f"Newer version v{latest} exists: open it (your unsaved edits stay with v{base})"):
+    pins[media_id] = latest
+    st.rerun()
+if (clash := st.session_state.get("transcript.conflict")) and clash["media_id"] == media_id:
+    panels.show_conflict(transcripts.get_version(media_id, clash["theirs"]), transcripts.get_version(media_id, clash["mine"]))
+
+left, right = st.columns([2, 3])
+with left:
+    start_s, autoplay = te.seek_position(key)
+    te.player(item, service.catalog.media_path(media_id), start_s=start_s, autoplay=autoplay)
+    threshold = st.slider("Highlight words below this confidence", 0.0, 1.0, 0.6, 0.05, key="transcript.threshold")
+    low = low_confidence_words(transcript, threshold)
+    st.metric("Low-confidence words", f"{len(low)} of {len(transcript.words)}")
+    current = te.next_low_button(low, transcript.segments, key=key, page_key=f"{key}.page")
+    state = transcripts.review_state(media_id)
+    panels.review_summary(state, transcripts.word_error_rate(media_id), version)
+    if st.button("Mark reviewed ✅", key="transcript.reviewed", disabled=bool(edits) or base != latest,
+                 help="Save your edits first; the newest version is the one marked reviewed."):
+        try:
+            transcripts.mark_reviewed(media_id, reviewer=reviewer())
+            st.rerun()
+        except LoupeError as exc:
+            st.error(str(exc))
+with right:
+    page = te.pager(len(transcript.segments), key=f"{key}.page")
+    first = page * te.PAGE_SIZE
+    shown = transcript.segments[first:first + te.PAGE_SIZE]
+    te.show_highlighted(shown, threshold=threshold, first_index=first, current=current)
+    st.caption(f"v{version.number} · {version.note} · saved by {version.saved_by} · {version.saved_at[:19]}"
+               + (f" · {len(edits)} unsaved edit(s)" if edits else ""))
+    te.segment_rows(shown, first_index=first, key=key, edits=edits)
+    if st.button("Save as new version", type="primary", key="transcript.save", disabled=not edits):
+        save(apply_edits(transcript, edits), "edit")
+
+tool = st.segmented_control("More", ["Find and replace", "History", "Import / export"], key="transcript.tool")
+if tool == "Find and replace":
+    rules, rules_version = transcripts.tweaks()
+    if action := panels.tweaks_panel(rules, key=key):
+        try:
+            new_rules = parse_tweaks(action[1])
+            if action[0] == "save":
+                transcripts.save_tweaks(new_rules, expected_version=rules_version)
+                st.toast("Rules saved for the project.")
+            else:
+                tweaked, count = apply_tweaks(apply_edits(transcript, edits), new_rules)
+                save(tweaked, f"tweaks: {count} replacement(s)")
+        except LoupeError as exc:
+            st.error(str(exc))
+elif tool == "History":
+    if (number := panels.history_panel(transcripts.versions(media_id), reviewed_number=state.reviewed_number, key=key)):
+        save(transcripts.get_version(media_id, number).transcript, f"restored v{number}")
+elif tool == "Import / export":
+    panels.export_panel(apply_edits(transcript, edits), service.config, file_stem=Path(item.file_name).stem, key=key)
+    if upload := panels.import_panel(key=key):
+        try:
+            save(import_transcript(upload[0], upload[1], media_id=media_id), f"imported {upload[0]}")
+        except LoupeError as exc:
+            st.error(str(exc))
