@@ -199,7 +199,8 @@ class Routed:
         frames = [pd.DataFrame({"start_pct": starts, "end_pct": starts + bin_pct, "band": b, "labels": table[:, i]})
                   for i, b in enumerate(BANDS)]
         out = pd.concat(frames, ignore_index=True)
-        return out[out["labels"] > 0].reset_index(drop=True)
+        out = out[out["labels"] > 0].sort_values(["start_pct", "band"], kind="stable")
+        return out.reset_index(drop=True)
 
     def items(self, *, band: str | None = None, label: str | None = None, limit: int = 200) -> tuple[pd.DataFrame, int]:
         """Items filtered by band ("audit" too) and by a label they carry; the first `limit` rows and the total."""
