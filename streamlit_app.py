@@ -9,6 +9,7 @@ PAGES = {
     "Loupe": [
         st.Page("pages/home.py", title="Home", icon="🏠", default=True),
         st.Page("pages/upload.py", title="Upload", icon="⬆️"),
+        st.Page("pages/images.py", title="Images", icon="🖼️"),
         st.Page("pages/transcript.py", title="Transcripts", icon="📝"),
     ],
     "Admin": [

@@ -1,0 +1,62 @@
+"""Label bars the way Rekognition's console shows them ("Person - 99.70%"), with parents and moderation labels.
+
+One function builds the HTML, escaping every label, parent and version string; nothing else here emits HTML.
+"""
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+
+import streamlit as st
+
+from core.domain import Label, Prediction
+
+CSS = """<style>
+.lb-row { margin: .15rem 0 .45rem 0; }
+.lb-name { font-size: .92rem; }
+.lb-parents { font-size: .75rem; color: #6b6f76; margin-left: .4rem; }
+.lb-bar { height: .45rem; background: #e8eaee; border-radius: .25rem; overflow: hidden; }
+.lb-fill { height: 100%; background: #3b7ddd; }
+.lb-mod .lb-fill { background: #d9534f; }
+.lb-box { font-size: .7rem; color: #3b7ddd; margin-left: .3rem; }
+</style>"""
+
+
+def label_text(label: Label) -> str:
+    """ "Person - 99.70%": the name and its confidence as a percentage with two decimals."""
+    return f"{label.name} - {label.confidence * 100:.2f}%"
+
+
+def label_bars_html(labels: Iterable[Label], *, moderation: bool = False) -> str:
+    """Escaped HTML: one bar per label, most confident first."""
+    rows = []
+    for lb in sorted(labels, key=lambda x: -x.confidence):
+        width = max(0.0, min(100.0, lb.confidence * 100))
+        context = lb.parent_name if moderation else ", ".join(lb.parents)
+        parents = f'<span class="lb-parents">{html.escape(context)}</span>' if context else ""
+        boxes = f'<span class="lb-box">▢ {len(lb.instances)}</span>' if lb.instances else ""
+        rows.append(
+            f'<div class="lb-row{" lb-mod" if moderation else ""}"><span class="lb-name">{html.escape(label_text(lb))}'
+            f'</span>{parents}{boxes}<div class="lb-bar"><div class="lb-fill" style="width:{width:.2f}%"></div></div></div>'
+        )
+    return CSS + "".join(rows)
+
+
+def label_panel(prediction: Prediction | None, *, key: str) -> None:
+    """General and moderation labels of one prediction, and the model that made them."""
+    if prediction is None:
+        st.info("Not labeled yet.")
+        return
+    general = [lb for lb in prediction.labels if lb.category != "moderation"]
+    moderation = [lb for lb in prediction.labels if lb.category == "moderation"]
+    st.markdown("**Labels**")
+    if general:
+        st.markdown(label_bars_html(general), unsafe_allow_html=True)
+    else:
+        st.caption("No labels above the model's minimum confidence.")
+    st.markdown("**Moderation labels**")
+    if moderation:
+        st.markdown(label_bars_html(moderation, moderation=True), unsafe_allow_html=True)
+    else:
+        st.caption("None found.")
+    st.caption(f"Model: {prediction.model_version} · source: {prediction.source} · {prediction.created_at}")
