@@ -1,0 +1,63 @@
+"""A workflow as an A2I `CreateFlowDefinition` request, so a Loupe setting can be deployed to SageMaker as is."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from core.conditions import dump_conditions, validate_conditions
+from core.domain import Workflow
+from core.errors import LoupeError
+
+REKOGNITION_SOURCE = "AWS/Rekognition/DetectModerationLabels/Image/V3"
+_NAME = re.compile(r"[a-z0-9](-*[a-z0-9]){0,62}")
+
+
+@dataclass(frozen=True)
+class AwsTargets:
+    """The AWS resources a flow definition names; the defaults are placeholders to replace before deploying."""
+    role_arn: str = "arn:aws:iam::111122223333:role/LoupeA2IExecution"
+    workteam_arn: str = "arn:aws:sagemaker:us-east-1:111122223333:workteam/private-crowd/loupe-reviewers"
+    human_task_ui_arn: str = "arn:aws:sagemaker:us-east-1:111122223333:human-task-ui/loupe-moderation"
+    s3_output_path: str = "s3://loupe-a2i-output/flow-definitions/"
+
+
+def flow_definition_name(name: str) -> str:
+    """A2I flow definition names are lower-case letters, digits and hyphens."""
+    candidate = name.lower()
+    if not _NAME.fullmatch(candidate):
+        raise LoupeError(f"{name!r} can't be an A2I flow definition name: use 1-63 letters, digits and single "
+                         "hyphens, starting and ending with a letter or digit.")
+    return candidate
+
+
+def to_create_flow_definition(wf: Workflow, targets: AwsTargets = AwsTargets()) -> dict[str, Any]:
+    """The request body for SageMaker's CreateFlowDefinition.
+
+    Moderation workflows use Rekognition's built-in task type with the activation conditions; the other task
+    types are custom ones, for which A2I takes no activation conditions (the caller starts each loop).
+    """
+    config: dict[str, Any] = {
+        "WorkteamArn": targets.workteam_arn,
+        "HumanTaskUiArn": targets.human_task_ui_arn,
+        "TaskTitle": (wf.title or f"Review {wf.name}")[:128],
+        "TaskDescription": (wf.description or wf.instructions or "Review the labels the model found.")[:255],
+        "TaskCount": wf.task_count,
+        "TaskTimeLimitInSeconds": wf.time_limit_s,
+    }
+    keywords = [c for c in wf.categories if 1 <= len(c) <= 30][:5]
+    if keywords:
+        config["TaskKeywords"] = keywords
+    request: dict[str, Any] = {
+        "FlowDefinitionName": flow_definition_name(wf.name),
+        "HumanLoopConfig": config,
+        "OutputConfig": {"S3OutputPath": targets.s3_output_path},
+        "RoleArn": targets.role_arn,
+    }
+    if wf.task_type == "moderation":
+        request["HumanLoopRequestSource"] = {"AwsManagedHumanLoopRequestSource": REKOGNITION_SOURCE}
+        if wf.activation_conditions:
+            validate_conditions(wf.activation_conditions)
+            request["HumanLoopActivationConfig"] = {"HumanLoopActivationConditionsConfig": {
+                "HumanLoopActivationConditions": dump_conditions(wf.activation_conditions)}}
+    return request
