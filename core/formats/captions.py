@@ -164,6 +164,8 @@ def spread_words(tokens: list[str], start_s: float, end_s: float, confidence: fl
 def read_captions(name: str, data: bytes) -> list[Cue]:
     """Cues from an uploaded .srt or .vtt file (chosen by the content's header, then the name)."""
     text = data.decode("utf-8-sig", errors="replace")
-    if text.lstrip().startswith("WEBVTT") or name.lower().endswith(".vtt"):
-        return parse_webvtt(text)
-    return parse_srt(text)
+    is_vtt = text.lstrip().startswith("WEBVTT") or name.lower().endswith(".vtt")
+    cues = parse_webvtt(text) if is_vtt else parse_srt(text)
+    if not cues:
+        raise LoupeError(f"{name} is not a valid {'WebVTT' if is_vtt else 'SRT'} file: it holds no readable cues.")
+    return cues
