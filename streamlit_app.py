@@ -12,6 +12,11 @@ PAGES = {
         st.Page("pages/images.py", title="Images", icon="🖼️"),
         st.Page("pages/transcript.py", title="Transcripts", icon="📝"),
     ],
+    "Review": [
+        st.Page("pages/moderation_task.py", title="Moderation task", icon="🛡️"),
+        st.Page("pages/label_review.py", title="Label review", icon="🏷️"),
+        st.Page("pages/results.py", title="Results", icon="📊"),
+    ],
     "Admin": [
         st.Page("pages/settings.py", title="Settings", icon="⚙️"),
     ],

@@ -95,6 +95,25 @@ def moderation_content(labels: list[tuple[str, str]]) -> dict[str, Any]:
     return {MODERATION_SOURCE: {"moderationLabels": [{"name": n, "parentName": p} for n, p in labels]}}
 
 
+def label_review_content(kept: list[tuple[str, float]], added: list[str], boxes_px: list[dict[str, Any]],
+                         image_size: tuple[int, int], *, is_blind: bool) -> dict[str, Any]:
+    """answerContent of the label review page: kept model labels, labels people added (confidence 1, "human"),
+    and boxes in fractions of the image (from source pixels)."""
+    width, height = image_size
+    names = {n for n, _ in kept}
+    labels = [{"name": n, "confidence": round(c, 4), "source": "model"} for n, c in kept]
+    labels += [{"name": n.strip(), "confidence": 1.0, "source": "human"} for n in added
+               if n.strip() and n.strip() not in names]
+    out_boxes = []
+    for b in boxes_px:
+        left, top = max(0.0, b["left"] / width), max(0.0, b["top"] / height)
+        w, h = min(b["width"] / width, 1 - left), min(b["height"] / height, 1 - top)
+        if w > 0 and h > 0:
+            out_boxes.append({"label": str(b.get("label", "")), "left": round(left, 6), "top": round(top, 6),
+                              "width": round(w, 6), "height": round(h, 6)})
+    return {"labels": labels, "boxes": out_boxes, "isBlind": is_blind}
+
+
 class Review:
     def __init__(self, records: RecordStore, workflows: Workflows, loops: Loops, answers: Answers,
                  on_completed: Callable[[HumanLoop], None] | None = None, clock: Callable[[], float] = time.time):
@@ -104,6 +123,7 @@ class Review:
         self.answers = answers
         self.on_completed = on_completed
         self.clock = clock
+        self._suggestions: tuple[float, list[str]] | None = None
 
     # ---- taking tasks ------------------------------------------------------------------------------
     def next_task(self, worker_id: str, *, task_type: str | None = None,
@@ -126,6 +146,13 @@ class Review:
         if loop.status != "InProgress":
             return None
         return self._try_take(_checked_worker(worker_id), wf, loop)
+
+    def resume_or_next(self, worker_id: str, loop_id: str | None, *, task_type: str | None = None) -> Task | None:
+        """The task a page was showing if the reviewer still holds it, else their next one."""
+        task = self.task_for(worker_id, loop_id) if loop_id else None
+        if task is not None and (task_type is None or task.workflow.task_type == task_type):
+            return task
+        return self.next_task(worker_id, task_type=task_type)
 
     def release(self, task: Task) -> None:
         """Give a task back to the queue now (the reviewer skipped it)."""
@@ -229,6 +256,15 @@ class Review:
         if self.on_completed:
             self.on_completed(current)
         return True
+
+    def label_suggestions(self, predictions) -> list[str]:
+        """Known label names (from stored predictions and answers) for the "add a label" box, refreshed each minute."""
+        now = self.clock()
+        if self._suggestions is None or now - self._suggestions[0] > 60:
+            names = {lb.name for p in predictions.all() for lb in p.labels}
+            names |= {lb["name"] for a in self.answers.all() for lb in a.content.get("labels", []) if "name" in lb}
+            self._suggestions = (now, sorted(names))
+        return self._suggestions[1]
 
     # ---- what is left ------------------------------------------------------------------------------
     def summary(self, worker_id: str = "", *, task_type: str | None = None) -> list[QueueSummary]:

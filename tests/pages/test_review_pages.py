@@ -1,0 +1,110 @@
+"""AppTest for the review pages: moderation task, label review and results, on seeded data."""
+from __future__ import annotations
+
+from core.review import moderation_content
+from tests.review_seed import seed_label_review, seed_moderation
+
+
+def _checkbox(at, label_start: str):
+    return next(cb for cb in at.checkbox if cb.label.startswith(label_start))
+
+
+def test_the_moderation_page_asks_for_a_reviewer_name_first(app_at, seeded):
+    at = app_at("pages/moderation_task.py")
+    assert any("Who is reviewing" in i.value for i in at.info)
+
+
+def test_the_moderation_page_shows_instructions_triggering_categories_and_records_an_answer(app_at, seeded):
+    (loop,) = seed_moderation(seeded, task_count=2)
+    at = app_at("pages/moderation_task.py", reviewer="ana")
+    text = " ".join(m.value for m in at.markdown)
+    assert "Review the image and select all appropriate categories" in text
+    assert {e.label for e in at.expander} >= {"View full instructions", "View tool guide"}
+    labels = [cb.label for cb in at.checkbox]
+    assert labels[:3] == ["`1` Weapons", "`2` Violence", "`3` Alcoholic Beverages"]
+    assert labels[-1] == "`0` None of the above"
+    _checkbox(at, "`1`").check().run()
+    at.button(key=f"moderation.{loop.loop_id}.submit").click().run()
+    assert not at.exception
+    (answer,) = seeded.answers.for_loop(loop.loop_id)
+    assert answer.worker_id == "ana"
+    assert answer.content == moderation_content([("Weapons", "Violence")])
+    assert any("No moderation tasks left" in i.value for i in at.info)  # the only open slot for ana is done
+
+
+def test_none_of_the_above_clears_the_other_categories_and_submits_an_empty_list(app_at, seeded):
+    (loop,) = seed_moderation(seeded, task_count=1)
+    at = app_at("pages/moderation_task.py", reviewer="ana")
+    _checkbox(at, "`1`").check().run()
+    _checkbox(at, "`0`").check().run()
+    assert not _checkbox(at, "`1`").value
+    at.button(key=f"moderation.{loop.loop_id}.submit").click().run()
+    (answer,) = seeded.answers.for_loop(loop.loop_id)
+    assert answer.content == moderation_content([])
+    assert seeded.loops.get(loop.loop_id).status == "Completed"
+
+
+def test_submitting_with_nothing_ticked_asks_for_a_choice(app_at, seeded):
+    (loop,) = seed_moderation(seeded, task_count=1)
+    at = app_at("pages/moderation_task.py", reviewer="ana")
+    at.button(key=f"moderation.{loop.loop_id}.submit").click().run()
+    assert any("Tick at least one category" in w.value for w in at.warning)
+    assert seeded.answers.for_loop(loop.loop_id) == []
+
+
+def test_a_workflow_can_show_the_whole_taxonomy(app_at, seeded):
+    seed_moderation(seeded, task_count=1, categories=("*",))
+    at = app_at("pages/moderation_task.py", reviewer="ana")
+    assert len(at.checkbox) == 45  # 44 categories of v6.1 and None of the above
+
+
+def test_the_label_review_page_preticks_confident_labels_and_records_kept_and_added_ones(app_at, seeded):
+    (loop,) = seed_label_review(seeded)
+    at = app_at("pages/label_review.py", reviewer="ana")
+    assert {cb.label: cb.value for cb in at.checkbox} == {"Cat": True, "Animal": True, "Dog": False}
+    _checkbox(at, "Animal").uncheck().run()
+    at.multiselect(key=f"label_review.{loop.loop_id}.added").select("Polo shirt").run()
+    at.button(key=f"label_review.{loop.loop_id}.submit").click().run()
+    assert not at.exception
+    (answer,) = seeded.answers.for_loop(loop.loop_id)
+    assert answer.content["labels"] == [{"name": "Cat", "confidence": 0.93, "source": "model"},
+                                        {"name": "Polo shirt", "confidence": 1.0, "source": "human"}]
+    assert answer.content["isBlind"] is False
+
+
+def test_blind_label_review_hides_the_models_suggestions(app_at, seeded):
+    seed_label_review(seeded, blind_percent=100)
+    at = app_at("pages/label_review.py", reviewer="ana")
+    assert any("Blind review" in i.value for i in at.info)
+    assert len(at.checkbox) == 0
+
+
+def test_the_results_page_shows_final_labels_agreement_and_reviewers(app_at, seeded):
+    seed_moderation(seeded, task_count=2)
+    for worker in ("ana", "ben"):
+        seeded.review.submit(seeded.review.next_task(worker), moderation_content([("Weapons", "Violence")]))
+    at = app_at("pages/results.py", reviewer="ana")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Items reviewed"] == "1" and metrics["Krippendorff's α"] == "1.00"
+    items = at.dataframe[0].value
+    assert items.iloc[0]["human labels"] == "Weapons" and "Cat" in items.iloc[0]["auto-accepted"]
+    reviewers = at.dataframe[1].value
+    assert list(reviewers["reviewer"]) == ["ana", "ben"] and list(reviewers["tasks done"]) == [1, 1]
+
+
+def test_the_results_page_exports_in_a_background_job(app_at, seeded, tmp_path):
+    seed_moderation(seeded, task_count=1)
+    seeded.review.submit(seeded.review.next_task("ana"), moderation_content([]))
+    at = app_at("pages/results.py", reviewer="ana")
+    at.selectbox(key="results.format").select("csv").run()
+    at.text_input(key="results.out").input(str(tmp_path / "exp")).run()
+    at.button(key="results.export").click().run()
+    assert not at.exception
+    job_id = at.session_state["results.job"]
+    assert seeded.jobs.wait(job_id, timeout_s=30).status == "succeeded"
+    assert (tmp_path / "exp" / "labels.csv").exists()
+
+
+def test_an_empty_results_page_renders(app_at, seeded):
+    at = app_at("pages/results.py")
+    assert any("No reviewed items yet" in c.value for c in at.caption)
