@@ -62,11 +62,9 @@ def tweaks_panel(tweaks: list[Tweak], *, key: str) -> tuple[str, str] | None:
     text = st.text_area("Rules, one a line: find=replace", value=format_tweaks(tweaks), key=f"{key}.tweaks",
                         placeholder="A.W.S.=AWS", help="Whole words only. Remembered for the project.")
     cols = st.columns(2)
-    if cols[0].button("Save rules", key=f"{key}.tweaks.save"):
-        return "save", text
-    if cols[1].button("Apply to this transcript (new version)", key=f"{key}.tweaks.apply"):
-        return "apply", text
-    return None
+    is_save = cols[0].button("Save rules", key=f"{key}.tweaks.save")
+    is_apply = cols[1].button("Apply to this transcript (new version)", key=f"{key}.tweaks.apply")
+    return ("save", text) if is_save else ("apply", text) if is_apply else None
 
 
 def history_panel(versions: Sequence[TranscriptVersion], *, reviewed_number: int, key: str) -> int | None:
