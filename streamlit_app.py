@@ -13,6 +13,7 @@ PAGES = {
         st.Page("pages/transcript.py", title="Transcripts", icon="📝"),
     ],
     "Review": [
+        st.Page("pages/thresholds.py", title="Thresholds", icon="🎚️"),
         st.Page("pages/moderation_task.py", title="Moderation task", icon="🛡️"),
         st.Page("pages/label_review.py", title="Label review", icon="🏷️"),
         st.Page("pages/results.py", title="Results", icon="📊"),

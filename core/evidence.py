@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from core.routing import LabelFrame, Routed, Thresholds, route
+from core.routing import LabelFrame, Routed, share_curve  # noqa: F401  (share_curve is part of the evidence)
 
 ALL_LABELS = "(all labels)"
 GRID_PCT = np.round(np.arange(0.0, 100.0 + 1e-9, 1.0), 6)  # thresholds evaluated for curves, in percent
@@ -134,18 +134,6 @@ def review_load(items_to_people: int, items_total: int, task_count: int, seconds
     seconds = seconds_per_task if seconds_per_task is not None else ASSUMED_SECONDS_PER_TASK
     return ReviewLoad(items_to_people, items_total, items_to_people * task_count * seconds / 60.0, seconds,
                       seconds_per_task is not None)
-
-
-def share_curve(frame: LabelFrame, thresholds: Thresholds, audit_percent: float,
-                grid: Iterable[float] = tuple(np.round(np.arange(0.0, 1.0001, 0.05), 4))) -> pd.DataFrame:
-    """Share of items that go to people as the global accept threshold moves (overrides held as they are)."""
-    out = []
-    for t in grid:
-        low = min(thresholds.low, t)
-        routed = route(frame, replace(thresholds, high=float(t), low=low), audit_percent)
-        out.append({"threshold": float(t), "share": float(routed.needs_people.mean()) if frame.n_items else 0.0,
-                    "items_to_people": int(routed.needs_people.sum())})
-    return pd.DataFrame(out)
 
 
 def recommend(curves: pd.DataFrame, routed: Routed, target_precision: float, *, task_count: int = 1,

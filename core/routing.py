@@ -298,6 +298,18 @@ def conditions_for(thresholds: Thresholds, label_names: Iterable[str], audit_per
     return conditions_from_bands(thresholds.bands(label_names), audit_percent)
 
 
+def share_curve(frame: LabelFrame, thresholds: Thresholds, audit_percent: float,
+                grid: Iterable[float] = tuple(np.round(np.arange(0.0, 1.0001, 0.05), 4))) -> pd.DataFrame:
+    """Share of items that go to people as the global accept threshold moves (overrides held as they are)."""
+    out = []
+    for t in grid:
+        low = min(thresholds.low, t)
+        routed = route(frame, replace(thresholds, high=float(t), low=low), audit_percent)
+        out.append({"threshold": float(t), "share": float(routed.needs_people.mean()) if frame.n_items else 0.0,
+                    "items_to_people": int(routed.needs_people.sum())})
+    return pd.DataFrame(out)
+
+
 @dataclass(frozen=True)
 class LoopsStarted:
     workflow: str
@@ -323,6 +335,7 @@ class Router:
         self._lock = threading.Lock()
         self._signature: tuple[int, str] | None = None
         self._frames: dict[str, LabelFrame] = {}
+        self._share_cache: dict[tuple, pd.DataFrame] = {}
         self.last_load_s = 0.0
 
     def frame(self, category: str) -> LabelFrame:
@@ -343,6 +356,31 @@ class Router:
 
     def route(self, thresholds: Thresholds, audit_percent: float = 0.0) -> Routed:
         return route(self.frame(thresholds.category), thresholds, audit_percent)
+
+    def share_curve(self, thresholds: Thresholds, audit_percent: float = 0.0) -> pd.DataFrame:
+        """Share of items to people as the global threshold moves; cached, since moving it doesn't change it."""
+        frame = self.frame(thresholds.category)
+        cache_key = (self._signature, thresholds.category, thresholds.mode,
+                     thresholds.low if thresholds.mode == "two" else None, thresholds.overrides, audit_percent)
+        with self._lock:
+            cached = self._share_cache.get(cache_key)
+        if cached is None:
+            cached = share_curve(frame, thresholds, audit_percent)
+            with self._lock:
+                if len(self._share_cache) > 32:
+                    self._share_cache.clear()
+                self._share_cache[cache_key] = cached
+        return cached
+
+    def display_names(self, media_ids: Iterable[str]) -> dict[str, str]:
+        """File names of media items, for tables; imported predictions without media show their id."""
+        names = {}
+        for media_id in media_ids:
+            try:
+                names[media_id] = self.catalog.get(media_id).file_name
+            except NotFound:
+                names[media_id] = ""
+        return names
 
     def conditions_for(self, thresholds: Thresholds, audit_percent: float = 0.0) -> dict[str, Any]:
         return conditions_for(thresholds, self.frame(thresholds.category).label_names, audit_percent)

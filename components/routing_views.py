@@ -1,0 +1,101 @@
+"""Views of a routing outcome: live band counts, the items table, the worked example and the workflow form."""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import pandas as pd
+import streamlit as st
+
+from components.labels import label_bars_html
+from core.domain import TASK_TYPES, Label, Workflow
+from core.routing import BANDS, Routed
+
+BAND_TITLES = {"accept": "Accepted automatically", "review": "Sent to people", "drop": "Dropped"}
+
+
+def band_counts(routed: Routed, *, key: str) -> None:
+    """Two rows of metrics: labels and items per band (items also: audit sample, total to people)."""
+    counts = routed.counts()
+    cols = st.columns(4)
+    for col, band in zip(cols, BANDS):
+        col.metric(f"Labels · {BAND_TITLES[band].lower()}", f"{counts['labels'][band]:,}")
+    cols[3].metric("Labels · total", f"{sum(counts['labels'].values()):,}")
+    cols = st.columns(4)
+    for col, band in zip(cols, BANDS):
+        col.metric(f"Items · {BAND_TITLES[band].lower()}", f"{counts['items'][band]:,}")
+    cols[3].metric("Items · to people (incl. audit)", f"{counts['items']['to_people']:,}",
+                   help=f"{counts['items']['audit']:,} of them are the audit sample of auto-accepted items")
+
+
+def items_table(routed: Routed, names: Callable[[Sequence[str]], dict[str, str]], *, key: str) -> list[str]:
+    """Items filtered by band and label; returns the media ids shown (for picking a worked example)."""
+    left, right = st.columns(2)
+    band = left.selectbox("Band", ["all", *BANDS, "audit"], key=f"{key}.band",
+                          format_func=lambda b: {"all": "All items", "audit": "Audit sample"}.get(b, BAND_TITLES.get(b, b)))
+    label = right.selectbox("Carrying label", ["(any)", *routed.frame.label_names], key=f"{key}.label")
+    table, total = routed.items(band=None if band == "all" else band, label=None if label == "(any)" else label)
+    file_names = names(list(table["media_id"]))
+    table.insert(0, "file", [file_names.get(m, "") for m in table["media_id"]])
+    st.caption(f"{total:,} items match" + (f"; showing the first {len(table):,}" if total > len(table) else ""))
+    st.dataframe(table, hide_index=True, key=f"{key}.table",
+                 column_config={"lowest_pct": st.column_config.NumberColumn("lowest %", format="%.2f"),
+                                "media_id": st.column_config.TextColumn("media id", width="small")})
+    return list(table["media_id"])
+
+
+def worked_example(split: dict[str, list[tuple[str, float]]], high_pct: float, *, title: str, key: str) -> None:
+    """One item's labels split at the threshold, as the seed's slide shows them ("Person - 99.70%")."""
+    st.markdown(f"**{BAND_TITLES['accept']}** (at or above the threshold, {high_pct:.1f}% globally)")
+    st.caption(title)
+    _bars(split["accept"], key=f"{key}.accept")
+    st.divider()
+    st.markdown(f"**{BAND_TITLES['review']}**")
+    _bars(split["review"], key=f"{key}.review")
+    if split["drop"]:
+        st.markdown(f"**{BAND_TITLES['drop']}**")
+        _bars(split["drop"], key=f"{key}.drop")
+
+
+def _bars(labels: list[tuple[str, float]], *, key: str) -> None:
+    if not labels:
+        st.caption("None.")
+        return
+    st.markdown(label_bars_html([Label(name, pct / 100.0) for name, pct in labels]), unsafe_allow_html=True)
+
+
+def workflow_form(label_names: Sequence[str], task_type: str, *, key: str, has_imported: bool) -> tuple[Workflow, str] | None:
+    """The A2I flow definition fields; returns (workflow, "thresholds" | "imported") when saved."""
+    with st.form(f"{key}.form"):
+        name = st.text_input("Workflow name", key=f"{key}.name", placeholder="e.g. moderation-pass",
+                             help="Letters, digits and hyphens, as A2I flow definition names.")
+        left, right = st.columns(2)
+        task = left.selectbox("Task type", TASK_TYPES, index=TASK_TYPES.index(task_type), key=f"{key}.task_type")
+        count = right.number_input("Reviewers per item (TaskCount)", 1, 3, 1, key=f"{key}.task_count")
+        title = st.text_input("Task title", key=f"{key}.title", max_chars=128)
+        description = st.text_input("Task description", key=f"{key}.description", max_chars=255)
+        instructions = st.text_area("Instructions", key=f"{key}.instructions")
+        categories = st.multiselect("Categories shown to reviewers (empty: the labels that triggered the loop)",
+                                    list(label_names), key=f"{key}.categories")
+        time_limit = st.number_input("Time limit per task (seconds)", 30, 28_800, 3600, step=30, key=f"{key}.time_limit")
+        source = st.radio("Route by", ["thresholds", "imported"], horizontal=True, key=f"{key}.source",
+                          format_func={"thresholds": "These thresholds", "imported": "Imported conditions"}.get,
+                          disabled=not has_imported)
+        if not st.form_submit_button("Save workflow", type="primary"):
+            return None
+    wf = Workflow(name=name.strip(), task_type=task, task_count=int(count), title=title, description=description,
+                  instructions=instructions, categories=tuple(categories), time_limit_s=int(time_limit))
+    return wf, source
+
+
+def loops_result(result: dict) -> None:
+    """What "Start human loops" did."""
+    st.success(f"Created {result.get('created', 0):,} human loops for workflow {result.get('workflow', '')} "
+               f"({result.get('already_existed', 0):,} already existed; {result.get('review', 0):,} to review, "
+               f"{result.get('audit', 0):,} audit).")
+
+
+def per_label_table(routed: Routed, *, key: str) -> None:
+    table: pd.DataFrame = routed.per_label()
+    st.dataframe(table, hide_index=True, key=key,
+                 column_config={"low": st.column_config.NumberColumn("low", format="percent"),
+                                "high": st.column_config.NumberColumn("accept at", format="percent")})

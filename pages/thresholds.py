@@ -1,0 +1,100 @@
+"""Thresholds: tune routing live, see the evidence, save workflows, export A2I conditions and start human loops."""
+import json
+from dataclasses import replace
+
+import streamlit as st
+
+from components.app import get_service
+from components.evidence_panel import evidence_panel
+from components.jobs import watch_jobs
+from components.routing_views import band_counts, items_table, loops_result, per_label_table, worked_example, workflow_form
+from components.threshold_chart import confidence_histogram
+from components.threshold_controls import seed_overrides, threshold_controls
+from core.conditions import ConditionsError, dump_conditions, parse_conditions
+from core.evidence import median_seconds_per_task
+from core.flow_definitions import to_create_flow_definition
+from core.errors import LoupeError
+from core.routing import CATEGORY_FOR_TASK, workflow_with_thresholds
+
+K = "thresholds"
+service = get_service()
+st.title("Thresholds and routing")
+present = service.routing.categories_present()
+if not present:
+    st.info("No predictions yet. Label images on the Images page (or import predictions), then tune routing here.")
+    st.stop()
+category = st.radio("Route", present, horizontal=True, key=f"{K}.category",
+                    format_func={"moderation": "Moderation labels", "general": "Image labels"}.get)
+frame = service.routing.frame(category)
+if applied := st.session_state.pop(f"{K}.apply", None):
+    seed_overrides(applied, key=K)
+thresholds, audit = threshold_controls(frame.label_names, category, key=K)
+routed = service.routing.route(thresholds, audit)
+band_counts(routed, key=f"{K}.counts")
+
+dist, items, evidence, workflows = st.tabs(["Distribution", "Items", "Evidence", "Workflows and loops"])
+with dist:
+    lines = [thresholds.high * 100] + ([thresholds.low * 100] if thresholds.mode == "two" else [])
+    confidence_histogram(routed.histogram(), lines, key=f"{K}.hist")
+    per_label_table(routed, key=f"{K}.per_label")
+with items:
+    shown = items_table(routed, service.routing.display_names, key=f"{K}.items")
+    if shown:
+        names = service.routing.display_names(shown[:50])
+        pick = st.selectbox("Worked example", shown[:50], key=f"{K}.example",
+                            format_func=lambda m: f"{names.get(m) or m[:16]}")
+        worked_example(routed.split(frame.index_of(pick)), thresholds.high * 100, title=names.get(pick) or pick,
+                       key=f"{K}.worked")
+with evidence:
+    truth = service.answers.ground_truth() if hasattr(service.answers, "ground_truth") else None
+    seconds = median_seconds_per_task(a.time_spent_s for a in service.answers.all())
+    task_count = st.number_input("Reviewers per item", 1, 3, 1, key=f"{K}.evidence_task_count")
+    chosen = evidence_panel(routed, truth, seconds, service.routing.share_curve(thresholds, audit),
+                            task_count=int(task_count), key=f"{K}.evidence")
+    if chosen:
+        st.session_state[f"{K}.apply"] = chosen
+        st.rerun()
+with workflows:
+    st.subheader("Activation conditions")
+    try:
+        conditions = service.routing.conditions_for(thresholds, audit)
+        st.download_button("Download activation conditions JSON", json.dumps(conditions, indent=2),
+                           "activation-conditions.json", "application/json", key=f"{K}.download")
+        with st.expander(f"Conditions JSON ({len(dump_conditions(conditions)):,} of 10,240 characters)"):
+            st.code(json.dumps(conditions, indent=2), language="json")
+    except ConditionsError as exc:
+        st.warning(f"These thresholds can't be written as A2I conditions: {exc} Workflows keep the thresholds.")
+    upload = st.file_uploader("Import activation conditions JSON", type=["json"], key=f"{K}.import")
+    imported = None
+    if upload is not None:
+        try:
+            imported = parse_conditions(upload.getvalue().decode("utf-8", errors="replace"))
+            st.success(f"Valid: {len(imported['Conditions'])} top-level conditions. Save a workflow to route by them.")
+        except ConditionsError as exc:
+            st.error(f"{upload.name}: {exc}")
+
+    st.subheader("Save a workflow")
+    task_type = next(t for t, c in CATEGORY_FOR_TASK.items() if c == category)
+    form = workflow_form(frame.label_names, task_type, key=f"{K}.wf", has_imported=imported is not None)
+    if form:
+        wf, source = form
+        wf = (workflow_with_thresholds(replace(wf, audit_percent=audit), thresholds, frame.label_names)
+              if source == "thresholds" else replace(wf, activation_conditions=imported))
+        try:
+            service.workflows.save(wf)
+            st.success(f"Saved workflow {wf.name}.")
+        except LoupeError as exc:
+            st.error(str(exc))
+
+    saved = [w.name for w in service.workflows.list()]
+    if saved:
+        st.subheader("Start human loops")
+        name = st.selectbox("Workflow", saved, key=f"{K}.run_workflow")
+        st.download_button("Download CreateFlowDefinition request", json.dumps(
+            to_create_flow_definition(service.workflows.get(name)), indent=2), f"{name}-flow-definition.json",
+            "application/json", key=f"{K}.flow")
+        if st.button("Start human loops", type="primary", key=f"{K}.start"):
+            st.session_state[f"{K}.job"] = service.jobs.submit("route", {"workflow": name}).job_id
+        if job_id := st.session_state.get(f"{K}.job"):
+            watch_jobs(lambda: [service.jobs.get(job_id)], key=f"{K}.jobs",
+                       render=lambda job: loops_result(job.result) if job.status == "succeeded" else None)
