@@ -17,6 +17,10 @@ ARTIFACTS = ROOT / "test-artifacts"
 
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
+    if os.environ.get("LOUPE_TEST_STORE") == "dynamodb":  # the whole suite on the team backend (moto_server)
+        from tests.dynamodb_servers import team_config
+
+        return team_config(tmp_path / "data")
     return Config(data_dir=tmp_path / "data")
 
 

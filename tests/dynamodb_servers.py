@@ -105,3 +105,20 @@ def aws_env(endpoint: str) -> dict[str, str]:
     """Environment for an app process on a local server: boto3's own variables, dummy credentials."""
     return {"AWS_ENDPOINT_URL": endpoint, "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",
             "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_EC2_METADATA_DISABLED": "true"}
+
+
+def team_config(data_dir: Path):
+    """A Config on a fresh DynamoDB table and S3 bucket on moto_server (for LOUPE_TEST_STORE=dynamodb runs)."""
+    import uuid
+
+    from core.config import Config
+    from core.stores.dynamodb import ensure_bucket, ensure_table, make_client
+
+    endpoint = moto_endpoint()
+    if not endpoint:
+        pytest.fail("LOUPE_TEST_STORE=dynamodb needs moto_server: run `make setup-test`.")
+    os.environ.update(aws_env(endpoint))  # boto3 reads these; the whole run targets the local server
+    name = f"suite-{uuid.uuid4().hex[:10]}"
+    ensure_table(make_client("dynamodb"), name)
+    ensure_bucket(make_client("s3"), name)
+    return Config(data_dir=data_dir, store="dynamodb", dynamodb_table=name, s3_bucket=name)
