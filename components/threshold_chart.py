@@ -24,6 +24,7 @@ def confidence_histogram(hist: pd.DataFrame, thresholds_pct: list[float], *, key
              "mark": {"type": "bar", "tooltip": True},
              "encoding": {
                  "x": {"field": "start_pct", "type": "quantitative", "title": "Confidence (%)",
+                       "bin": {"binned": True, "step": float(hist["end_pct"].iloc[0] - hist["start_pct"].iloc[0])},
                        "scale": {"domain": [0, 100]}},
                  "x2": {"field": "end_pct"},
                  "y": {"field": "labels", "type": "quantitative", "title": "Labels", "stack": True},

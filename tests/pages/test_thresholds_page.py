@@ -1,0 +1,118 @@
+"""AppTest runs of the Thresholds page against a real service: live counts, modes, evidence, workflows, loops."""
+from __future__ import annotations
+
+import json
+
+from core.domain import Answer, Label, Prediction
+from core.routing import Thresholds, workflow_with_thresholds
+from core.domain import Workflow
+
+PAGE = "pages/thresholds.py"
+SOURCE = "AWS/Rekognition/DetectModerationLabels/Image/V3"
+
+
+def seed(service, n: int = 40) -> None:
+    """Item i has Weapons at i/n confidence; every fifth also has Drugs at 0.9."""
+    preds = []
+    for i in range(n):
+        labels = [Label("Weapons", i / n, category="moderation", parent_name="Violence")]
+        if i % 5 == 0:
+            labels.append(Label("Drugs", 0.9, category="moderation"))
+        preds.append(Prediction(f"item-{i:03d}", "test-model-1", tuple(labels)))
+    preds.append(Prediction("seed-example", "test-model-1", (Label("Person", 0.997, category="moderation"),
+                                                            Label("School", 0.4786, category="moderation"))))
+    service.predictions.save_many(preds)
+
+
+def metrics(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_an_empty_project_says_there_is_nothing_to_route_yet(app_at):
+    at = app_at(PAGE)
+    assert "No predictions yet" in at.info[0].value
+
+
+def test_moving_the_slider_changes_the_live_counts(seeded, app_at):
+    seed(seeded)
+    at = app_at(PAGE)
+    before = metrics(at)
+    assert before["Labels · total"] == "50"
+    assert before["Labels · accepted automatically"] == "17"  # Weapons >= 0.8 (8), Drugs (8), Person
+    at.slider(key="thresholds.high").set_value(50.0).run()
+    assert not at.exception
+    after = metrics(at)
+    assert after["Labels · accepted automatically"] == "29"  # Weapons >= 0.5 (20), Drugs (8), Person
+    assert after["Items · sent to people"] != before["Items · sent to people"]
+
+
+def test_two_threshold_mode_drops_labels_below_the_low_threshold(seeded, app_at):
+    seed(seeded)
+    at = app_at(PAGE)
+    at.radio(key="thresholds.mode").set_value("two").run()
+    at.slider(key="thresholds.range").set_value((25.0, 80.0)).run()
+    assert not at.exception
+    counts = metrics(at)
+    assert counts["Labels · dropped"] == "10"  # Weapons below 0.25
+    assert counts["Labels · sent to people"] == "23"  # Weapons 0.25..0.775 (22) and School
+
+
+def test_the_worked_example_splits_one_items_labels_at_the_threshold(seeded, app_at):
+    seed(seeded)
+    at = app_at(PAGE)
+    at.selectbox(key="thresholds.items.label").set_value("School").run()
+    at.slider(key="thresholds.high").set_value(50.0).run()
+    html = "".join(m.value for m in at.markdown)
+    assert "Person - 99.70%" in html and "School - 47.86%" in html
+    assert html.index("Person - 99.70%") < html.index("Sent to people") < html.index("School - 47.86%")
+
+
+def test_the_page_offers_its_thresholds_as_activation_conditions_json(seeded, app_at):
+    seed(seeded)
+    at = app_at(PAGE)
+    code = json.loads(at.code[0].value)
+    assert code["Conditions"][0]["ConditionParameters"] == {"ModerationLabelName": "*", "ConfidenceLessThan": 80.0}
+
+
+def test_saving_a_workflow_and_starting_loops_creates_each_loop_once(seeded, app_at):
+    seed(seeded)
+    at = app_at(PAGE)
+    at.text_input(key="thresholds.wf.name").input("weapons-pass")
+    at.number_input(key="thresholds.wf.task_count").set_value(2)
+    at.button[[b.label for b in at.button].index("Save workflow")].click().run()
+    assert not at.exception
+    assert any("Saved workflow weapons-pass" in s.value for s in at.success)
+    wf = seeded.workflows.get("weapons-pass")
+    assert wf.task_count == 2 and wf.thresholds["high"] == 0.8 and wf.activation_conditions["Conditions"]
+
+    at.button(key="thresholds.start").click().run()
+    job = seeded.jobs.wait(seeded.jobs.recent(1)[0].job_id, 60)
+    assert job.status == "succeeded" and job.result["created"] == 33  # 32 Weapons items below 0.8, plus School
+    at.run()
+    assert any("Created 33 human loops" in s.value for s in at.success)
+    at.button(key="thresholds.start").click().run()
+    again = seeded.jobs.wait(seeded.jobs.recent(1)[0].job_id, 60)
+    assert again.result["created"] == 0 and again.result["already_existed"] == 33
+    assert len(seeded.loops.list(workflow="weapons-pass")) == 33
+
+
+def test_evidence_appears_once_people_have_answered(seeded, app_at):
+    seed(seeded)
+    thresholds = Thresholds(high=0.5)
+    seeded.workflows.save(workflow_with_thresholds(Workflow(name="audit", audit_percent=100), thresholds,
+                                                   seeded.routing.frame("moderation").label_names))
+    seeded.routing.start_loops("audit")
+    for loop in seeded.loops.list(workflow="audit"):
+        i = int(loop.media_id.split("-")[1]) if loop.media_id.startswith("item-") else -1
+        kept = [{"name": "Weapons"}] if i >= 20 else []  # people confirm weapons only from 0.5 up
+        seeded.answers.submit(Answer(loop.loop_id, "ann", {SOURCE: {"moderationLabels": kept}}, time_spent_s=12.0))
+        seeded.loops.set_status(loop.loop_id, "Completed")
+        seeded.consolidation.consolidate(loop.media_id)
+    at = app_at(PAGE)
+    assert not at.exception
+    assert not any("No human answers yet" in i.value for i in at.info)
+    assert metrics(at)["Seconds per task"] == "12"
+    at.slider(key="thresholds.evidence.target").set_value(100.0).run()
+    recommend = at.dataframe[[i for i, d in enumerate(at.dataframe) if "recommended" in d.value.columns][0]].value
+    row = recommend.set_index("label").loc["Weapons"]
+    assert row["recommended"] == 0.48 and row["precision"] == 1.0  # 0.48 is the lowest that excludes 0.475
