@@ -101,7 +101,7 @@ def category_checkboxes(categories: list[Category], *, prefix: str) -> tuple[lis
     picked = []
     for i, cat in enumerate(categories):
         label = f"`{i + 1}` {plain(cat.name)}" if i < 9 else plain(cat.name)
-        if st.checkbox(label, key=_cat_key(prefix, i), help=cat.description, on_change=_on_category, args=(prefix, i)):
+        if st.checkbox(label, key=_cat_key(prefix, i), on_change=_on_category, args=(prefix, i)):
             picked.append(cat)
         st.caption(plain(cat.description))
     is_none = st.checkbox("`0` None of the above", key=f"{prefix}.none", on_change=lambda: _choose_none(
