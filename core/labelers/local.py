@@ -2,7 +2,9 @@
 plus ImageNet classes (moderation labels), all from installed packages, run with onnxruntime.
 
 Build it once per process and share it: onnxruntime sessions are safe to run from several threads, and
-the OpenCV detectors are per thread.
+the OpenCV detectors are per thread. On a small machine one image at a time leaves a core idle (OpenCV's
+detectors and the two networks are mostly single-threaded work), so `predict` labels up to `workers`
+images at once, each model run with one intra-op thread.
 """
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import io
 import logging
 import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -61,13 +64,16 @@ class LocalLabeler:
     name = "local"
 
     def __init__(self, cache_dir: Path, *, min_confidence: float = MIN_GENERAL_CONFIDENCE,
-                 max_labels: int = MAX_GENERAL_LABELS, min_moderation_confidence: float = MIN_MODERATION_CONFIDENCE):
+                 max_labels: int = MAX_GENERAL_LABELS, min_moderation_confidence: float = MIN_MODERATION_CONFIDENCE,
+                 workers: int | None = None, threads_per_model: int = 1):
         import onnxruntime as ort
 
         onnx_path = efficientnet.ensure_onnx(cache_dir)
-        self.classifier = ort.InferenceSession(str(onnx_path), session_options(), providers=["CPUExecutionProvider"])
-        self.nsfw = ort.InferenceSession(str(moderation.nsfw_model_path()), session_options(),
-                                         providers=["CPUExecutionProvider"])
+        opts = session_options(threads_per_model)
+        self.classifier = ort.InferenceSession(str(onnx_path), opts, providers=["CPUExecutionProvider"])
+        self.nsfw = ort.InferenceSession(str(moderation.nsfw_model_path()), opts, providers=["CPUExecutionProvider"])
+        self.workers = workers or min(2, os.cpu_count() or 1)
+        self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="loupe-label")
         self._nsfw_input = self.nsfw.get_inputs()[0].name
         self.people = PeopleDetector()
         self.taxonomy = taxonomy.load()
@@ -103,17 +109,16 @@ class LocalLabeler:
         return tuple(general) + tuple(moderation_labels)
 
     def predict(self, images: Sequence[ImageRef]) -> list[Prediction | LabelingFailed]:
-        out: list[Prediction | LabelingFailed] = []
-        for ref in images:
-            try:
-                labels = self.label_image(decode_image(ref.read_bytes()))
-                out.append(Prediction(media_id=ref.media_id, model_version=self.model_version, labels=labels,
-                                      source="local"))
-            except LabelingFailed as exc:
-                out.append(exc)
-            except OSError as exc:
-                out.append(LabelingFailed(f"The image could not be read: {exc.strerror or exc}."))
-        return out
+        return list(self._pool.map(self._predict_one, images))
+
+    def _predict_one(self, ref: ImageRef) -> Prediction | LabelingFailed:
+        try:
+            labels = self.label_image(decode_image(ref.read_bytes()))
+            return Prediction(media_id=ref.media_id, model_version=self.model_version, labels=labels, source="local")
+        except LabelingFailed as exc:
+            return exc
+        except OSError as exc:
+            return LabelingFailed(f"The image could not be read: {exc.strerror or exc}.")
 
 
 def _with_people(general: list[Label], found) -> list[Label]:

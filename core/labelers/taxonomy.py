@@ -26,7 +26,7 @@ class Taxonomy:
 
     def labels(self, probabilities: np.ndarray, *, min_confidence: float = 0.1, max_labels: int = 15) -> list[Label]:
         """General labels for one image's 1000 class probabilities, most confident first."""
-        scores = np.clip(self.member_matrix @ probabilities.astype(np.float64), 0.0, 1.0)
+        scores = np.clip(self.member_matrix @ probabilities.astype(np.float32), 0.0, 1.0)
         order = np.argsort(-scores, kind="stable")
         out = []
         for i in order[:max_labels]:
@@ -45,7 +45,7 @@ def load(path: Path = DATA) -> Taxonomy:
     parents = tuple(tuple(c["parents"]) for c in classes)
     label_names = tuple(dict.fromkeys([*names, *(p for ps in parents for p in ps)]))
     index = {n: i for i, n in enumerate(label_names)}
-    matrix = np.zeros((len(label_names), len(classes)), dtype=np.float64)
+    matrix = np.zeros((len(label_names), len(classes)), dtype=np.float32)
     for cid, (name, ps) in enumerate(zip(names, parents)):
         for n in (name, *ps):
             matrix[index[n], cid] = 1.0
