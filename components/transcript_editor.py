@@ -82,12 +82,11 @@ def segment_rows(segments: Sequence[Segment], *, first_index: int, key: str, edi
     for offset, segment in enumerate(segments):
         index = first_index + offset
         widget_key = f"{key}.seg.{index}"
-        if widget_key not in st.session_state:
-            st.session_state[widget_key] = edits.get(index, segment.text)
         play_col, text_col = st.columns([1, 5], vertical_alignment="center")
         play_col.button(f"▶ {format_time(segment.start_s)}", key=f"{key}.play.{index}",
                         help="Play from the start of this segment", on_click=_seek, args=(key, segment.start_s))
-        text_col.text_area(f"Segment {index + 1}", key=widget_key, label_visibility="collapsed", height=68,
+        text_col.text_area(f"Segment {index + 1}", edits.get(index, segment.text), key=widget_key,
+                           label_visibility="collapsed", height=68,
                             on_change=_remember_edit, args=(widget_key, index, segment.text, edits))
 
 
