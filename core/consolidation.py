@@ -8,6 +8,8 @@ clustered by IoU and averaged. Record kind "consolidated", key media_id.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -25,6 +27,7 @@ log = logging.getLogger(__name__)
 
 KIND = "consolidated"
 IOU_THRESHOLD = 0.5
+WEIGHTS_TTL_S = 60.0
 MODERATION_SOURCE = "AWS/Rekognition/DetectModerationLabels/Image/V3"
 
 
@@ -206,11 +209,14 @@ class Consolidation:
         self.answers = answers
         self.predictions = predictions
         self.workflows = workflows
+        self._weights: tuple[float, dict[str, float]] | None = None
+        self._lock = threading.Lock()
 
-    def consolidate(self, media_id: str, *, weights: dict[str, float] | None = None,
-                    source: str = "review") -> Consolidated | None:
-        """Combine the answers of every completed loop of this item and store the result."""
-        loops = [lp for lp in self.loops.for_media(media_id) if lp.status == "Completed"]
+    def consolidate(self, media_id: str, *, weights: dict[str, float] | None = None, source: str = "review",
+                    loops: list[HumanLoop] | None = None) -> Consolidated | None:
+        """Combine the answers of the item's completed loops (all of them unless `loops` is given) and store it."""
+        if loops is None:
+            loops = [lp for lp in self.loops.for_media(media_id) if lp.status == "Completed"]
         answers = [a for lp in loops for a in self.answers.for_loop(lp.loop_id)]
         if not answers:
             return None
@@ -227,7 +233,16 @@ class Consolidation:
         return result
 
     def on_completed(self, loop: HumanLoop) -> None:
-        self.consolidate(loop.media_id)
+        """Right after a loop's last answer: consolidate that loop (reconsolidate_all folds in an item's other loops)."""
+        self.consolidate(loop.media_id, loops=[loop], weights=self.cached_weights())
+
+    def cached_weights(self) -> dict[str, float]:
+        """Reviewer weights, recomputed at most once a minute: they drift slowly, and a full pass reads every answer."""
+        now = time.monotonic()
+        with self._lock:
+            if self._weights is None or now - self._weights[0] > WEIGHTS_TTL_S:
+                self._weights = (now, self.weights())
+            return self._weights[1]
 
     def weights(self) -> dict[str, float]:
         per_loop: dict[str, dict[str, set[str]]] = {}

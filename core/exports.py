@@ -118,7 +118,7 @@ class Exports:
         class_ids = {n: i for i, n in enumerate(names)}
         lines = []
         for item, finals, boxes, cons in rows:
-            ref = f"{source_prefix.rstrip('/')}/{item.file_name}" if source_prefix else str(svc.catalog.media_path(item.media_id))
+            ref = f"{source_prefix.rstrip('/')}/{item.file_name}" if source_prefix else self._local_ref(item)
             size = (item.width, item.height) if item.width and item.height else None
             lines.append(json.dumps(manifest_line(
                 ref, attribute, [(f.name, f.confidence) for f in finals], class_ids,
@@ -126,6 +126,16 @@ class Exports:
                 created_at=cons.updated_at if cons else "", boxes=boxes, image_size=size)))
         text = "\n".join(lines) + ("\n" if lines else "")
         return ExportResult(dest.write_text("output.manifest", text), 1, len(rows))
+
+    def _local_ref(self, item) -> str:
+        """Where the media lies, without fetching it: the stored file for the local store, else its file name."""
+        if self.service.config.store != "local":
+            return item.file_name
+        try:
+            return str(self.service.catalog.media_path(item.media_id))
+        except LoupeError:
+            log.warning("media file of %s is missing; source-ref falls back to its name", item.file_name)
+            return item.file_name
 
     @staticmethod
     def _boxes(pred: Prediction | None, cons, threshold: float) -> list[tuple[str, Any, float]]:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
 
+from core.answers import KIND as ANSWER_KIND
 from core.answers import Answers
 from core.domain import Answer, HumanLoop, Workflow, as_dict, from_dict
 from core.errors import AlreadyExists, LoupeError, NotFound, VersionConflict
@@ -268,30 +269,33 @@ class Review:
 
     # ---- what is left ------------------------------------------------------------------------------
     def summary(self, worker_id: str = "", *, task_type: str | None = None) -> list[QueueSummary]:
+        """Counts per workflow. Reads raw record bodies: this runs on every task page render over every open loop."""
         now = self.clock()
         answered: dict[str, set[str]] = {}
-        for a in self.answers.all():
-            answered.setdefault(a.loop_id, set()).add(a.worker_id)
+        for rec in self.records.query(ANSWER_KIND):
+            answered.setdefault(rec.body["loop_id"], set()).add(rec.body["worker_id"])
         held: Counter[str] = Counter()
         held_by_worker: set[str] = set()
         for rec in self.records.query(CLAIM_KIND):
-            c = from_dict(Claim, rec.body)
-            if not c.is_submitted and c.expires_at_s > now:
-                held[c.loop_id] += 1
-                if c.worker_id == worker_id:
-                    held_by_worker.add(c.loop_id)
+            c = rec.body
+            if not c.get("is_submitted") and c.get("expires_at_s", 0) > now:
+                held[c["loop_id"]] += 1
+                if c.get("worker_id") == worker_id:
+                    held_by_worker.add(c["loop_id"])
         out = []
         for wf in self.workflows.list():
             if task_type is not None and wf.task_type != task_type:
                 continue
             open_loops = needed = in_progress = available = 0
-            for wf_, loop in self._open_loops(None, [wf.name]):
-                workers = answered.get(loop.loop_id, set())
-                missing = max(0, max(1, loop.task_count) - len(workers))
+            for rec in self.records.query(LOOP_KIND, parent=wf.name):
+                if rec.body.get("status") != "InProgress":
+                    continue
+                workers = answered.get(rec.key, set())
+                missing = max(0, max(1, int(rec.body.get("task_count", 1))) - len(workers))
                 open_loops += 1
                 needed += missing
-                in_progress += held[loop.loop_id]
-                if worker_id not in workers and (loop.loop_id in held_by_worker or missing > held[loop.loop_id]):
+                in_progress += held[rec.key]
+                if worker_id not in workers and (rec.key in held_by_worker or missing > held[rec.key]):
                     available += 1
             out.append(QueueSummary(wf.name, wf.task_type, open_loops, needed, in_progress, available))
         return out

@@ -1,0 +1,136 @@
+"""Benchmark human review: task page time to the next task after submit (AppTest, server side) with 10,000 open
+loops against an empty queue, and export time for 10,000 items (GT manifest, CSV, A2I) against an empty export.
+
+Run: .venv/bin/python bench/bench_review.py [--loops 10000] [--items 10000]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from core.config import Config  # noqa: E402
+from core.consolidation import KIND as CONSOLIDATED_KIND  # noqa: E402
+from core.consolidation import consolidate_answers  # noqa: E402
+from core.domain import Answer, HumanLoop, MediaItem, Prediction, Workflow, as_dict, utc_now  # noqa: E402
+from core.review import moderation_content  # noqa: E402
+from core.service import Service  # noqa: E402
+from core.stores.base import Record  # noqa: E402
+from tests.review_seed import GENERAL, MODERATION, ingest_demo  # noqa: E402
+
+APP = str(ROOT / "streamlit_app.py")
+
+
+def seed_loops(data_dir: Path, n: int) -> None:
+    svc = Service(Config(data_dir=data_dir), start_jobs=False)
+    try:
+        svc.workflows.save(Workflow(name="bench-flow", task_type="moderation", task_count=1))
+        if n:
+            (media_id,) = ingest_demo(svc, ("cat.jpg",))
+            svc.predictions.save(Prediction(media_id, "bench", MODERATION + GENERAL))
+            now = utc_now()
+            svc.records.put_many(Record("loop", f"bench-{i:06d}", as_dict(HumanLoop(
+                f"bench-{i:06d}", media_id, "bench-flow", reasons=("Weapons",), created_at=now)), parent="bench-flow")
+                for i in range(n))
+    finally:
+        svc.close()
+
+
+def time_submit_to_next(data_dir: Path, rounds: int) -> list[float]:
+    """Seconds for the script run that records a submit and renders the next task (or the empty queue)."""
+    os.environ["LOUPE_DATA_DIR"] = str(data_dir)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["app.reviewer"] = "bench"
+    at.run()
+    at.switch_page("pages/moderation_task.py")
+    at.run()
+    times = []
+    for _ in range(rounds):
+        loop_id = at.session_state["moderation.loop_id"] if "moderation.loop_id" in at.session_state else None
+        if loop_id is None:  # empty queue: time a plain rerun of the page
+            start = time.perf_counter()
+            at.run()
+        else:
+            next(cb for cb in at.checkbox if cb.label.startswith("`1`")).check()
+            at.run()
+            start = time.perf_counter()
+            at.button(key=f"moderation.{loop_id}.submit").click().run()
+        times.append(time.perf_counter() - start)
+        assert not at.exception, at.exception
+    return times
+
+
+def seed_items(svc: Service, n: int) -> None:
+    svc.workflows.save(Workflow(name="bench-flow", task_type="moderation", task_count=2))
+    (real_id,) = ingest_demo(svc, ("cat.jpg",))
+    real = svc.catalog.get(real_id)
+    now = utc_now()
+    media, preds, loops, answers, cons = [], [], [], [], []
+    for i in range(n):
+        mid = f"{i:064x}"
+        media.append(Record("media", mid, as_dict(replace(real, media_id=mid, file_name=f"img-{i:06d}.jpg")), parent="image"))
+        preds.append(Record("prediction", mid, as_dict(Prediction(mid, "bench", MODERATION + GENERAL, created_at=now)),
+                            parent="local"))
+        loop = HumanLoop(f"bench-{i:06d}", mid, "bench-flow", status="Completed", task_count=2, created_at=now)
+        loops.append(Record("loop", loop.loop_id, as_dict(loop), parent="bench-flow"))
+        pair = [Answer(loop.loop_id, w, moderation_content([("Weapons", "Violence")] if w == "a" or i % 3 else []),
+                       now, now, 5.0) for w in ("a", "b")]
+        answers += [Record("answer", f"{a.loop_id}|{a.worker_id}", as_dict(a), parent=a.loop_id) for a in pair]
+        c = consolidate_answers(mid, pair, loops=[loop], workflow="bench-flow", candidates=["Weapons", "Violence"])
+        cons.append(Record(CONSOLIDATED_KIND, mid, as_dict(c), parent="bench-flow"))
+    for batch in (media, preds, loops, answers, cons):
+        svc.records.put_many(batch)
+
+
+def time_export(svc: Service, fmt: str, out: Path) -> float:
+    start = time.perf_counter()
+    svc.exports.export(fmt, str(out), source_prefix="s3://bench/images")
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--loops", type=int, default=10_000)
+    parser.add_argument("--items", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    out = sys.stdout
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp)
+        seed_loops(base / "empty", 0)
+        start = time.perf_counter()
+        seed_loops(base / "full", args.loops)
+        out.write(f"seeded {args.loops} open loops in {time.perf_counter() - start:.1f} s\n")
+        empty = time_submit_to_next(base / "empty", args.rounds)
+        full = time_submit_to_next(base / "full", args.rounds)
+        out.write(f"task page, empty queue (rerun):          median {statistics.median(empty) * 1000:7.1f} ms\n")
+        out.write(f"task page, submit -> next task, {args.loops} open: median {statistics.median(full) * 1000:7.1f} ms "
+                  f"(x{statistics.median(full) / statistics.median(empty):.1f} the empty page)\n")
+
+        for label, n in (("empty", 0), ("full", args.items)):
+            svc = Service(Config(data_dir=base / f"export-{label}"), start_jobs=False)
+            try:
+                if n:
+                    start = time.perf_counter()
+                    seed_items(svc, n)
+                    out.write(f"seeded {n} reviewed items in {time.perf_counter() - start:.1f} s\n")
+                for fmt in ("gt-manifest", "csv", "a2i"):
+                    secs = time_export(svc, fmt, base / f"out-{label}-{fmt}")
+                    out.write(f"export {fmt:11} {n:6} items: {secs * 1000:8.1f} ms\n")
+            finally:
+                svc.close()
+
+
+if __name__ == "__main__":
+    main()
