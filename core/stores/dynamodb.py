@@ -44,6 +44,8 @@ CHUNK_BYTES = 300 * 1024  # compressed slice per chunk item, leaving room for th
 BATCH_WRITE_MAX = 25  # DynamoDB's BatchWriteItem limit
 BATCH_GET_MAX = 100  # DynamoDB's BatchGetItem limit
 MAX_UNPROCESSED_ROUNDS = 12
+_BY_KIND = {"KeyConditionExpression": "#k = :h", "ExpressionAttributeNames": {"#k": "kind"}}
+_MAIN_ITEMS = {"FilterExpression": "attribute_exists(#k)", "ExpressionAttributeNames": {"#k": "kind"}}  # not chunks
 
 
 @dataclass(frozen=True)
@@ -157,7 +159,7 @@ class DynamoDBRecordStore:
         item: dict[str, Any] = {
             "pk": {"S": _pk(kind, key)}, "kind": {"S": kind}, "key": {"S": key}, "sk": {"S": "." + key},
             "parent": {"S": parent}, "kp": {"S": f"{kind}#{parent}"}, "version": {"N": str(version)},
-            "updated_at": {"N": repr(float(updated_at))},
+            "updated_at": {"N": repr(float(updated_at))}, "wt": {"S": uuid.uuid4().hex},
         }
         raw = text.encode("utf-8")
         if len(raw) <= INLINE_BODY_BYTES:
@@ -242,11 +244,6 @@ class DynamoDBRecordStore:
     def _sleep_backoff(self, attempt: int) -> None:
         time.sleep(random.uniform(0, min(self.backoff_max_s, self.backoff_base_s * (2 ** attempt))))
 
-    def _conflict(self, kind: str, key: str, expected_version: int | None) -> VersionConflict:
-        current = self.get(kind, key)
-        return VersionConflict(kind, key, expected_version, current.version if current else None,
-                               current.body if current else None)
-
     # ---- the RecordStore contract -------------------------------------------------------------------
     def get(self, kind: str, key: str) -> Record | None:
         for _ in range(5):
@@ -258,34 +255,46 @@ class DynamoDBRecordStore:
                 return record
         raise StoreUnavailable(f"{kind} {key!r} changed five times while it was being read; try again.")
 
+    def _conditional_put(self, item: dict[str, Any], chunks: list[dict[str, Any]], condition: str,
+                         values: dict[str, Any] | None = None) -> tuple[bool, dict[str, Any] | None]:
+        """PutItem if `condition` holds: (True, replaced item) or (False, the current item, read consistently).
+
+        A write whose response was lost and which boto3 then retried fails its own condition; the write token
+        (`wt`, fresh per write) recognises it as ours, so it is not reported as a conflict.
+        """
+        self._write_chunks(chunks)
+        try:
+            resp = self._call("put_item", Item=item, ReturnValues="ALL_OLD", **_condition(condition, values))
+            return True, resp.get("Attributes")
+        except Exception as exc:
+            if _code(exc) != "ConditionalCheckFailedException":
+                raise  # the write may still have landed: its chunks must stay
+        current = self._call("get_item", Key={"pk": item["pk"]}, ConsistentRead=True).get("Item")
+        if current is not None and current.get("wt") == item["wt"]:
+            return True, None
+        if chunks:
+            self._delete_chunks(item)
+        return False, current
+
     def create(self, kind: str, key: str, body: dict[str, Any], *, parent: str = "") -> Record:
         now = time.time()
         item, chunks = self._item(kind, key, parent, 1, now, body)
-        self._write_chunks(chunks)
-        try:
-            self._call("put_item", Item=item, ConditionExpression="attribute_not_exists(pk)")
-        except Exception as exc:
-            if chunks:
-                self._delete_chunks(item)
-            if _code(exc) == "ConditionalCheckFailedException":
-                raise AlreadyExists(kind, key) from None
-            raise
+        written, _ = self._conditional_put(item, chunks, "attribute_not_exists(pk)")
+        if not written:
+            raise AlreadyExists(kind, key)
         return Record(kind, key, body, 1, parent, now)
 
     def put(self, kind: str, key: str, body: dict[str, Any], *, expected_version: int, parent: str = "") -> Record:
         now = time.time()
         item, chunks = self._item(kind, key, parent, expected_version + 1, now, body)
-        self._write_chunks(chunks)
-        try:
-            resp = self._call("put_item", Item=item, ConditionExpression="version = :v",
-                              ExpressionAttributeValues={":v": {"N": str(expected_version)}}, ReturnValues="ALL_OLD")
-        except Exception as exc:
-            if chunks:
-                self._delete_chunks(item)
-            if _code(exc) == "ConditionalCheckFailedException":
-                raise self._conflict(kind, key, expected_version) from None
-            raise
-        self._delete_chunks(resp.get("Attributes"))
+        written, other = self._conditional_put(item, chunks, "#v = :v", {":v": {"N": str(expected_version)}})
+        if not written:
+            current = self._record(other, consistent=True) if other else None
+            if other is not None and current is None:  # replaced again while we read it
+                current = self.get(kind, key)
+            raise VersionConflict(kind, key, expected_version, current.version if current else None,
+                                  current.body if current else None)
+        self._delete_chunks(other)
         return Record(kind, key, body, expected_version + 1, parent, now)
 
     def put_many(self, records: Iterable[Record]) -> int:
@@ -308,10 +317,9 @@ class DynamoDBRecordStore:
 
     def delete(self, kind: str, key: str, *, expected_version: int | None = None) -> None:
         if expected_version is None:
-            condition: dict[str, Any] = {"ConditionExpression": "attribute_exists(pk)"}
+            condition = _condition("attribute_exists(pk)")
         else:
-            condition = {"ConditionExpression": "version = :v",
-                         "ExpressionAttributeValues": {":v": {"N": str(expected_version)}}}
+            condition = _condition("#v = :v", {":v": {"N": str(expected_version)}})
         try:
             resp = self._call("delete_item", Key={"pk": {"S": _pk(kind, key)}}, ReturnValues="ALL_OLD", **condition)
         except Exception as exc:
@@ -325,8 +333,7 @@ class DynamoDBRecordStore:
 
     def query(self, kind: str, *, parent: str | None = None) -> Iterator[Record]:
         if parent is None:
-            args: dict[str, Any] = {"IndexName": KIND_INDEX, "KeyConditionExpression": "kind = :h",
-                                    "ExpressionAttributeValues": {":h": {"S": kind}}}
+            args: dict[str, Any] = {"IndexName": KIND_INDEX, **_BY_KIND, "ExpressionAttributeValues": {":h": {"S": kind}}}
         else:
             args = {"IndexName": PARENT_INDEX, "KeyConditionExpression": "kp = :h",
                     "ExpressionAttributeValues": {":h": {"S": f"{kind}#{parent}"}}}
@@ -338,8 +345,7 @@ class DynamoDBRecordStore:
                 yield record
 
     def count(self, kind: str) -> int:
-        args = {"IndexName": KIND_INDEX, "KeyConditionExpression": "kind = :h",
-                "ExpressionAttributeValues": {":h": {"S": kind}}, "Select": "COUNT"}
+        args = {"IndexName": KIND_INDEX, **_BY_KIND, "ExpressionAttributeValues": {":h": {"S": kind}}, "Select": "COUNT"}
         total = 0
         start: dict[str, Any] | None = None
         while True:
@@ -351,7 +357,7 @@ class DynamoDBRecordStore:
 
     def scan(self) -> Iterator[Record]:
         """Every record, in no particular order (for migration). Chunk items are folded into their records."""
-        for item in self._pages("scan", {"FilterExpression": "attribute_exists(kind)"}):
+        for item in self._pages("scan", _MAIN_ITEMS):
             record = self._record(item, consistent=True)
             if record is None:
                 record = self.get(item["kind"]["S"], item["key"]["S"])
@@ -391,6 +397,16 @@ class DynamoDBRecordStore:
     def describe(self) -> str:
         where = self.aws.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or "AWS"
         return f"DynamoDB table {self.table} at {where}"
+
+
+def _condition(expression: str, values: dict[str, Any] | None = None) -> dict[str, Any]:
+    """ConditionExpression arguments; attribute names go through placeholders, safe from reserved words."""
+    args: dict[str, Any] = {"ConditionExpression": expression}
+    if "#v" in expression:
+        args["ExpressionAttributeNames"] = {"#v": "version"}
+    if values:
+        args["ExpressionAttributeValues"] = values
+    return args
 
 
 def _pk(kind: str, key: str) -> str:

@@ -6,12 +6,15 @@ import hashlib
 import json
 import os
 import threading
+import urllib.request
 import uuid
 
 import pytest
 from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ReadTimeoutError
 
 from core.config import Config
+from core.errors import VersionConflict
 from core.stores.base import Record
 from core.stores.dynamodb import (AwsSettings, DynamoDBRecordStore, S3BlobStore, StoreUnavailable, make_client,
                                   open_dynamodb_stores)
@@ -98,6 +101,31 @@ def test_unprocessed_batch_items_are_retried_until_every_one_is_written(backend)
     written = store.put_many(Record("prediction", f"p{i:04d}", {"i": i}, parent="m") for i in range(300))
     assert written == 300 and calls["n"] > 12  # 12 batches of 25, plus the retries
     assert [r.body["i"] for r in store.query("prediction", parent="m")] == list(range(300))
+
+
+def test_a_write_whose_response_was_lost_is_not_reported_as_a_conflict(backend):
+    """The server applies the write but the answer never arrives; boto3 retries and meets its own condition."""
+    store = _store(backend)
+    lost = {"n": 0}
+
+    def apply_then_drop_the_response(request, **_):
+        first_attempt = request.headers.get("amz-sdk-request", b"").startswith(b"attempt=1;")
+        if lost["n"] < 2 and first_attempt and b"PutItem" in request.headers.get("X-Amz-Target", b""):
+            lost["n"] += 1
+            req = urllib.request.Request(request.url, data=request.body, method="POST",
+                                         headers={k: v.decode() if isinstance(v, bytes) else v
+                                                  for k, v in request.headers.items()})
+            urllib.request.urlopen(req, timeout=10).read()
+            raise ReadTimeoutError(endpoint_url=request.url)
+
+    store.client.meta.events.register("before-send.dynamodb", apply_then_drop_the_response)
+    store.create("answer", "loop1|ann", {"v": 1}, parent="loop1")
+    store.put("answer", "loop1|ann", {"v": 2}, expected_version=1, parent="loop1")
+    assert lost["n"] == 2
+    got = store.get("answer", "loop1|ann")
+    assert got.version == 2 and got.body == {"v": 2}
+    with pytest.raises(VersionConflict):
+        store.put("answer", "loop1|ann", {"v": 3}, expected_version=1)
 
 
 def test_queries_follow_last_evaluated_key_across_pages(backend):
