@@ -27,20 +27,22 @@ def band_counts(routed: Routed, *, key: str) -> None:
                    help=f"{counts['items']['audit']:,} of them are the audit sample of auto-accepted items")
 
 
-def items_table(routed: Routed, names: Callable[[Sequence[str]], dict[str, str]], *, key: str) -> list[str]:
-    """Items filtered by band and label; returns the media ids shown (for picking a worked example)."""
+def items_table(routed: Routed, names: Callable[[Sequence[str]], dict[str, str]], *, key: str,
+                limit: int = 100) -> tuple[list[str], dict[str, str]]:
+    """Items filtered by band and label; returns the media ids shown and their file names (for the example)."""
     left, right = st.columns(2)
     band = left.selectbox("Band", ["all", *BANDS, "audit"], key=f"{key}.band",
                           format_func=lambda b: {"all": "All items", "audit": "Audit sample"}.get(b, BAND_TITLES.get(b, b)))
     label = right.selectbox("Carrying label", ["(any)", *routed.frame.label_names], key=f"{key}.label")
-    table, total = routed.items(band=None if band == "all" else band, label=None if label == "(any)" else label)
+    table, total = routed.items(band=None if band == "all" else band, label=None if label == "(any)" else label,
+                                limit=limit)
     file_names = names(list(table["media_id"]))
     table.insert(0, "file", [file_names.get(m, "") for m in table["media_id"]])
     st.caption(f"{total:,} items match" + (f"; showing the first {len(table):,}" if total > len(table) else ""))
     st.dataframe(table, hide_index=True, key=f"{key}.table",
                  column_config={"lowest_pct": st.column_config.NumberColumn("lowest %", format="%.2f"),
                                 "media_id": st.column_config.TextColumn("media id", width="small")})
-    return list(table["media_id"])
+    return list(table["media_id"]), file_names
 
 
 def worked_example(split: dict[str, list[tuple[str, float]]], high_pct: float, *, title: str, key: str) -> None:

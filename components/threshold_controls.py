@@ -20,6 +20,7 @@ def seed_controls(thresholds: Thresholds, audit_percent: float, *, key: str) -> 
 
 
 def seed_overrides(overrides: Mapping[str, tuple[float, float]], *, key: str) -> None:
+    """Replace the per-label overrides (e.g. with recommended thresholds)."""
     st.session_state[f"{key}.seed"] = dict(overrides)
     st.session_state[f"{key}.editor_version"] = st.session_state.get(f"{key}.editor_version", 0) + 1
 
@@ -50,25 +51,26 @@ def threshold_controls(label_names: Sequence[str], category: str, *, key: str) -
 
 
 def _override_editor(label_names: Sequence[str], mode: str, *, key: str) -> tuple[tuple[str, float, float], ...]:
-    seed: dict[str, tuple[float, float]] = st.session_state.get(f"{key}.seed", {})
+    """Per-label thresholds; kept in session state, so the editor only runs (and costs time) while it is open."""
+    seed: dict[str, tuple[float, float]] = st.session_state.setdefault(f"{key}.seed", {})
+    if not st.toggle(f"Per-label overrides ({len(seed)} set)", key=f"{key}.show_overrides"):
+        return tuple((name, low, high) for name, (low, high) in sorted(seed.items()))
     names = sorted(set(label_names) | set(seed))
     table = pd.DataFrame({
         "label": names,
         "low %": [seed[n][0] * 100 if n in seed else None for n in names],
         "accept at %": [seed[n][1] * 100 if n in seed else None for n in names],
     }, columns=["label", "low %", "accept at %"]).astype({"low %": "float64", "accept at %": "float64"})
-    with st.expander(f"Per-label overrides ({sum(1 for n in names if n in seed)} set)", expanded=bool(seed)):
-        st.caption("Fill in “accept at %” for a label to give it its own threshold; leave it empty to use the "
-                   "global one." + (" “low %” is the drop threshold." if mode == "two" else ""))
-        edited = st.data_editor(
-            table, key=f"{key}.overrides.{st.session_state.get(f'{key}.editor_version', 0)}", hide_index=True,
-            disabled=["label"], column_order=["label", "accept at %"] + (["low %"] if mode == "two" else []),
-            column_config={"accept at %": st.column_config.NumberColumn(min_value=0.0, max_value=100.0, step=0.5),
-                           "low %": st.column_config.NumberColumn(min_value=0.0, max_value=100.0, step=0.5)})
-    overrides = []
+    st.caption("Fill in “accept at %” for a label to give it its own threshold; leave it empty to use the "
+               "global one." + (" “low %” is the drop threshold." if mode == "two" else ""))
+    edited = st.data_editor(
+        table, key=f"{key}.overrides.{st.session_state.get(f'{key}.editor_version', 0)}", hide_index=True,
+        disabled=["label"], column_order=["label", "accept at %"] + (["low %"] if mode == "two" else []),
+        column_config={"accept at %": st.column_config.NumberColumn(min_value=0.0, max_value=100.0, step=0.5),
+                       "low %": st.column_config.NumberColumn(min_value=0.0, max_value=100.0, step=0.5)})
+    current = {}
     for row in edited.itertuples(index=False):
-        high = row[2]
-        if pd.notna(high):
-            low = row[1] if pd.notna(row[1]) else 0.0
-            overrides.append((str(row[0]), float(low) / 100, float(high) / 100))
-    return tuple(overrides)
+        if pd.notna(row[2]):
+            current[str(row[0])] = (float(row[1]) / 100 if pd.notna(row[1]) else 0.0, float(row[2]) / 100)
+    st.session_state[f"{key}.seed"] = current  # the editor re-applies its own edits to this, which is harmless
+    return tuple((name, low, high) for name, (low, high) in sorted(current.items()))

@@ -40,10 +40,10 @@ class Predictions:
         for rec in self.records.query(KIND):
             yield from_dict(Prediction, rec.body)
 
-    def signature(self) -> tuple[int, str]:
-        """Cheap to read, and different after any save: (how many predictions, the token of the last save)."""
+    def signature(self) -> str:
+        """Different after any save (a token rewritten by every save_many); one key read, cheap on any store."""
         stamp = self.records.get(STAMP_KIND, "latest")
-        return self.records.count(KIND), str(stamp.body.get("token", "")) if stamp else ""
+        return str(stamp.body.get("token", "")) if stamp else ""
 
     def raw_labels(self) -> Iterator[tuple[str, list[dict]]]:
         """(media_id, its labels as stored dicts) for every item, skipping dataclasses: fast for bulk routing."""

@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -173,7 +174,8 @@ class Routed:
     def needs_people(self) -> np.ndarray:
         return (self.item_band == REVIEW) | self.is_audit
 
-    def counts(self) -> dict[str, dict[str, int]]:
+    @cached_property
+    def _counts(self) -> dict[str, dict[str, int]]:
         labels = np.bincount(self.label_band, minlength=3)
         items = np.bincount(self.item_band, minlength=3)
         return {
@@ -181,6 +183,10 @@ class Routed:
             "items": {**{b: int(items[i]) for i, b in enumerate(BANDS)}, "audit": int(self.is_audit.sum()),
                       "to_people": int(self.needs_people.sum())},
         }
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Labels and items per band (items also: the audit sample and everything that goes to people)."""
+        return self._counts
 
     def per_label(self) -> pd.DataFrame:
         """One row per label name: its effective thresholds and how many of its labels land in each band."""
@@ -194,13 +200,11 @@ class Routed:
         """Label counts per confidence bin (percent) and band, pre-binned so a chart never sees a million rows."""
         n_bins = int(round(100.0 / bin_pct))
         bins = np.minimum((self.frame.confidence_pct / bin_pct).astype(np.int64), n_bins - 1)
-        table = np.bincount(bins * 3 + self.label_band, minlength=3 * n_bins).reshape(n_bins, 3)
-        starts = np.arange(n_bins) * bin_pct
-        frames = [pd.DataFrame({"start_pct": starts, "end_pct": starts + bin_pct, "band": b, "labels": table[:, i]})
-                  for i, b in enumerate(BANDS)]
-        out = pd.concat(frames, ignore_index=True)
-        out = out[out["labels"] > 0].sort_values(["start_pct", "band"], kind="stable")
-        return out.reset_index(drop=True)
+        table = np.bincount(bins * 3 + self.label_band, minlength=3 * n_bins)
+        cells = np.flatnonzero(table)  # bin-major, band-minor: already in chart order
+        starts = (cells // 3) * bin_pct
+        return pd.DataFrame({"start_pct": starts, "end_pct": starts + bin_pct,
+                             "band": np.asarray(BANDS, dtype=object)[cells % 3], "labels": table[cells]})
 
     def items(self, *, band: str | None = None, label: str | None = None, limit: int = 200) -> tuple[pd.DataFrame, int]:
         """Items filtered by band ("audit" too) and by a label they carry; the first `limit` rows and the total."""
@@ -222,13 +226,13 @@ class Routed:
 
     def describe_item(self, index: int) -> dict[str, Any]:
         rows = self.frame.rows_of(index)
-        pcts = self.frame.confidence_pct[rows]
-        names = [self.frame.label_names[c] for c in self.frame.label[rows]]
-        order = np.argsort(-pcts, kind="stable")
+        pcts = self.frame.confidence_pct[rows].tolist()
+        names = [self.frame.label_names[c] for c in self.frame.label[rows].tolist()]
+        ranked = sorted(zip(pcts, names), key=lambda t: -t[0])
         return {"media_id": self.frame.media_ids[index], "band": BANDS[self.item_band[index]],
                 "audit": bool(self.is_audit[index]),
-                "labels": ", ".join(f"{names[j]} {pcts[j]:.1f}%" for j in order),
-                "lowest_pct": float(pcts.min()) if len(pcts) else None}
+                "labels": ", ".join(f"{name} {pct:.1f}%" for pct, name in ranked),
+                "lowest_pct": min(pcts) if pcts else None}
 
     def split(self, index: int) -> dict[str, list[tuple[str, float]]]:
         """One item's labels by band, highest confidence first: the seed's worked example."""
@@ -333,43 +337,45 @@ class Router:
         self.loops = loops
         self.catalog = catalog
         self._lock = threading.Lock()
-        self._signature: tuple[int, str] | None = None
+        self._signature: str | None = None
         self._frames: dict[str, LabelFrame] = {}
-        self._share_cache: dict[tuple, pd.DataFrame] = {}
+        self._share_cache: dict[tuple, tuple[LabelFrame, pd.DataFrame]] = {}
         self.last_load_s = 0.0
 
-    def frame(self, category: str) -> LabelFrame:
-        """The label frame for a category, re-read from the store only when the predictions changed."""
+    def frames(self) -> dict[str, LabelFrame]:
+        """The label frame of each category, re-read from the store only when the predictions changed."""
         signature = self.predictions.signature()
         with self._lock:
-            if signature != self._signature:
+            if signature != self._signature or not self._frames:
                 started = time.perf_counter()
                 self._frames = build_frames(self.predictions.raw_labels())
                 self._signature = signature
                 self.last_load_s = time.perf_counter() - started
                 log.info("Loaded %d predictions for routing in %.2f s",
                          self._frames[CATEGORIES[0]].n_items, self.last_load_s)
-            return self._frames[category]
+            return self._frames
+
+    def frame(self, category: str) -> LabelFrame:
+        return self.frames()[category]
 
     def categories_present(self) -> list[str]:
-        return [c for c in CATEGORIES if self.frame(c).n_rows]
+        return [c for c, frame in self.frames().items() if frame.n_rows]
 
     def route(self, thresholds: Thresholds, audit_percent: float = 0.0) -> Routed:
         return route(self.frame(thresholds.category), thresholds, audit_percent)
 
-    def share_curve(self, thresholds: Thresholds, audit_percent: float = 0.0) -> pd.DataFrame:
+    def share_curve(self, frame: LabelFrame, thresholds: Thresholds, audit_percent: float = 0.0) -> pd.DataFrame:
         """Share of items to people as the global threshold moves; cached, since moving it doesn't change it."""
-        frame = self.frame(thresholds.category)
-        cache_key = (self._signature, thresholds.category, thresholds.mode,
-                     thresholds.low if thresholds.mode == "two" else None, thresholds.overrides, audit_percent)
+        cache_key = (thresholds.category, thresholds.mode, thresholds.low if thresholds.mode == "two" else None,
+                     thresholds.overrides, audit_percent)
         with self._lock:
-            cached = self._share_cache.get(cache_key)
-        if cached is None:
+            cached_frame, cached = self._share_cache.get(cache_key, (None, None))
+        if cached_frame is not frame:  # the frame is held in the cache, so its identity can't be reused
             cached = share_curve(frame, thresholds, audit_percent)
             with self._lock:
                 if len(self._share_cache) > 32:
                     self._share_cache.clear()
-                self._share_cache[cache_key] = cached
+                self._share_cache[cache_key] = (frame, cached)
         return cached
 
     def display_names(self, media_ids: Iterable[str]) -> dict[str, str]:

@@ -14,50 +14,52 @@ from core.conditions import ConditionsError, dump_conditions, parse_conditions
 from core.evidence import median_seconds_per_task
 from core.flow_definitions import to_create_flow_definition
 from core.errors import LoupeError
-from core.routing import CATEGORY_FOR_TASK, workflow_with_thresholds
+from core.routing import CATEGORY_FOR_TASK, conditions_for, route, workflow_with_thresholds
 
 K = "thresholds"
 service = get_service()
 st.title("Thresholds and routing")
-present = service.routing.categories_present()
+frames = service.routing.frames()
+present = [c for c, f in frames.items() if f.n_rows]
 if not present:
     st.info("No predictions yet. Label images on the Images page (or import predictions), then tune routing here.")
     st.stop()
 category = st.radio("Route", present, horizontal=True, key=f"{K}.category",
                     format_func={"moderation": "Moderation labels", "general": "Image labels"}.get)
-frame = service.routing.frame(category)
+frame = frames[category]
 if applied := st.session_state.pop(f"{K}.apply", None):
     seed_overrides(applied, key=K)
 thresholds, audit = threshold_controls(frame.label_names, category, key=K)
-routed = service.routing.route(thresholds, audit)
+routed = route(frame, thresholds, audit)
 band_counts(routed, key=f"{K}.counts")
 
-dist, items, evidence, workflows = st.tabs(["Distribution", "Items", "Evidence", "Workflows and loops"])
-with dist:
+# One view at a time (not st.tabs, which would run every view on each slider move).
+view = st.radio("View", ["Distribution", "Items", "Evidence", "Workflows and loops"], horizontal=True,
+                key=f"{K}.view", label_visibility="collapsed")
+if view == "Distribution":
     lines = [thresholds.high * 100] + ([thresholds.low * 100] if thresholds.mode == "two" else [])
     confidence_histogram(routed.histogram(), lines, key=f"{K}.hist")
     per_label_table(routed, key=f"{K}.per_label")
-with items:
-    shown = items_table(routed, service.routing.display_names, key=f"{K}.items")
+elif view == "Items":
+    shown, names = items_table(routed, service.routing.display_names, key=f"{K}.items")
     if shown:
-        names = service.routing.display_names(shown[:50])
         pick = st.selectbox("Worked example", shown[:50], key=f"{K}.example",
                             format_func=lambda m: f"{names.get(m) or m[:16]}")
         worked_example(routed.split(frame.index_of(pick)), thresholds.high * 100, title=names.get(pick) or pick,
                        key=f"{K}.worked")
-with evidence:
+elif view == "Evidence":
     truth = service.answers.ground_truth() if hasattr(service.answers, "ground_truth") else None
     seconds = median_seconds_per_task(a.time_spent_s for a in service.answers.all())
     task_count = st.number_input("Reviewers per item", 1, 3, 1, key=f"{K}.evidence_task_count")
-    chosen = evidence_panel(routed, truth, seconds, service.routing.share_curve(thresholds, audit),
+    chosen = evidence_panel(routed, truth, seconds, service.routing.share_curve(frame, thresholds, audit),
                             task_count=int(task_count), key=f"{K}.evidence")
     if chosen:
         st.session_state[f"{K}.apply"] = chosen
         st.rerun()
-with workflows:
+else:
     st.subheader("Activation conditions")
     try:
-        conditions = service.routing.conditions_for(thresholds, audit)
+        conditions = conditions_for(thresholds, frame.label_names, audit)
         st.download_button("Download activation conditions JSON", json.dumps(conditions, indent=2),
                            "activation-conditions.json", "application/json", key=f"{K}.download")
         with st.expander(f"Conditions JSON ({len(dump_conditions(conditions)):,} of 10,240 characters)"):

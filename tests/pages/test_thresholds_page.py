@@ -24,6 +24,12 @@ def seed(service, n: int = 40) -> None:
     service.predictions.save_many(preds)
 
 
+def show(at, view: str):
+    at.radio(key="thresholds.view").set_value(view).run()
+    assert not at.exception, at.exception
+    return at
+
+
 def metrics(at) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
@@ -46,6 +52,14 @@ def test_moving_the_slider_changes_the_live_counts(seeded, app_at):
     assert after["Items · sent to people"] != before["Items · sent to people"]
 
 
+def test_per_label_overrides_from_the_editor_route_that_label_by_its_own_threshold(seeded, app_at):
+    seed(seeded)
+    at = app_at(PAGE)
+    at.session_state["thresholds.seed"] = {"Drugs": (0.0, 0.95)}  # as the editor or "Use these" leaves it
+    at.run()
+    assert metrics(at)["Labels · accepted automatically"] == "9"  # Drugs at 0.9 now goes to review
+
+
 def test_two_threshold_mode_drops_labels_below_the_low_threshold(seeded, app_at):
     seed(seeded)
     at = app_at(PAGE)
@@ -59,7 +73,7 @@ def test_two_threshold_mode_drops_labels_below_the_low_threshold(seeded, app_at)
 
 def test_the_worked_example_splits_one_items_labels_at_the_threshold(seeded, app_at):
     seed(seeded)
-    at = app_at(PAGE)
+    at = show(app_at(PAGE), "Items")
     at.selectbox(key="thresholds.items.label").set_value("School").run()
     at.slider(key="thresholds.high").set_value(50.0).run()
     html = "".join(m.value for m in at.markdown)
@@ -69,14 +83,14 @@ def test_the_worked_example_splits_one_items_labels_at_the_threshold(seeded, app
 
 def test_the_page_offers_its_thresholds_as_activation_conditions_json(seeded, app_at):
     seed(seeded)
-    at = app_at(PAGE)
+    at = show(app_at(PAGE), "Workflows and loops")
     code = json.loads(at.code[0].value)
     assert code["Conditions"][0]["ConditionParameters"] == {"ModerationLabelName": "*", "ConfidenceLessThan": 80.0}
 
 
 def test_saving_a_workflow_and_starting_loops_creates_each_loop_once(seeded, app_at):
     seed(seeded)
-    at = app_at(PAGE)
+    at = show(app_at(PAGE), "Workflows and loops")
     at.text_input(key="thresholds.wf.name").input("weapons-pass")
     at.number_input(key="thresholds.wf.task_count").set_value(2)
     at.button[[b.label for b in at.button].index("Save workflow")].click().run()
@@ -108,8 +122,7 @@ def test_evidence_appears_once_people_have_answered(seeded, app_at):
         seeded.answers.submit(Answer(loop.loop_id, "ann", {SOURCE: {"moderationLabels": kept}}, time_spent_s=12.0))
         seeded.loops.set_status(loop.loop_id, "Completed")
         seeded.consolidation.consolidate(loop.media_id)
-    at = app_at(PAGE)
-    assert not at.exception
+    at = show(app_at(PAGE), "Evidence")
     assert not any("No human answers yet" in i.value for i in at.info)
     assert metrics(at)["Seconds per task"] == "12"
     at.slider(key="thresholds.evidence.target").set_value(100.0).run()
