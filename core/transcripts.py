@@ -89,6 +89,7 @@ class Transcripts:
         self._cache: OrderedDict[tuple[str, int], TranscriptVersion] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
+        self._wer_cache: dict[tuple[str, int, int], float | None] = {}
 
     # ---- reading ------------------------------------------------------------------------------------
     def get_version(self, media_id: str, number: int) -> TranscriptVersion:
@@ -232,7 +233,11 @@ class Transcripts:
         model = self.model_version_of(media_id, before=reference_number)
         if model is None:
             return None
-        return word_error_rate(self.get_version(media_id, reference_number).transcript.text, model.transcript.text)
+        cache_key = (media_id, reference_number, model.number)
+        if cache_key not in self._wer_cache:  # versions never change, so neither does the WER between two
+            self._wer_cache[cache_key] = word_error_rate(
+                self.get_version(media_id, reference_number).transcript.text, model.transcript.text)
+        return self._wer_cache[cache_key]
 
     def _update_head(self, media_id: str, change) -> ReviewState:
         for _ in range(10):
