@@ -113,8 +113,8 @@ def test_two_reviewers_submitting_at_the_same_moment_are_both_kept_and_the_loop_
         second.close()
 
 
-def _claim_in_process(data_dir: str, worker: str, start, queue) -> None:
-    svc = Service(Config(data_dir=__import__("pathlib").Path(data_dir)), start_jobs=False)
+def _claim_in_process(config: Config, worker: str, start, queue) -> None:
+    svc = Service(config, start_jobs=False)
     try:
         start.wait()
         task = svc.review.next_task(worker)
@@ -129,7 +129,7 @@ def test_reviewers_in_separate_processes_never_get_the_same_slot(config):
     svc.close()
     ctx = multiprocessing.get_context("spawn")
     start, queue = ctx.Event(), ctx.Queue()
-    procs = [ctx.Process(target=_claim_in_process, args=(str(config.data_dir), f"w{i}", start, queue)) for i in range(4)]
+    procs = [ctx.Process(target=_claim_in_process, args=(config, f"w{i}", start, queue)) for i in range(4)]
     for p in procs:
         p.start()
     start.set()
