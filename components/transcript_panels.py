@@ -11,10 +11,10 @@ import streamlit as st
 
 from components.transcript_versions import show_diff, version_table
 from core.config import Config
-from core.transcribers import describe_engines
-from core.transcripts import (EXPORT_FORMATS, ReviewState, SaveOutcome, Tweak, TranscriptVersion, export_transcript,
-                              format_tweaks, word_diff)
 from core.domain import Transcript
+from core.transcribers import describe_engines
+from core.transcripts import (EXPORT_FORMATS, ReviewState, SaveOutcome, TranscriptVersion, Tweak, export_transcript,
+                              format_tweaks, word_diff)
 
 EXTENSIONS = {"srt": "srt", "vtt": "vtt", "txt": "txt", "transcribe-json": "json"}
 MIME = {"srt": "application/x-subrip", "vtt": "text/vtt", "txt": "text/plain", "transcribe-json": "application/json"}

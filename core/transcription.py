@@ -105,9 +105,9 @@ class Transcription:
             ctx.check_cancelled()
 
             def progress(done_s: float, _base: float = done_before, _id: str = media_id) -> None:
-                ctx.check_cancelled()  # raises JobCancelled, which stops the transcriber's segment loop
                 ctx.progress(min(total_s, int(_base + done_s)), total_s,
                              f"{_base + done_s:.0f} of {total_s} s transcribed")
+                ctx.check_cancelled()  # raises JobCancelled, which stops the transcriber's segment loop
 
             outcome = self.transcribe_media(media_id, force=bool(params.get("force")), model=params.get("model") or "",
                                             language=params.get("language"), progress=progress)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from core.config import Config
+from core.jobs import JobCancelled
 from core.service import Service
 from core.transcripts import word_error_rate
 from tests.speech import SPEECH_TEXT, VIDEO_TEXT, make_speech_video, make_speech_wav
@@ -98,6 +100,45 @@ def _cancel_then_transcribe(service):
         return service.transcription.run_job(ctx, params)
 
     return handler
+
+
+class RecordingContext:
+    """A stand-in for the job runner's context that records progress and cancels on request."""
+
+    def __init__(self, cancel_after_reports: int | None = None):
+        self.reports: list[tuple[int, int, str]] = []
+        self.cancel_after_reports = cancel_after_reports
+
+    def progress(self, done: int, total: int | None = None, message: str = "") -> None:
+        self.reports.append((done, total, message))
+
+    def is_cancelled(self) -> bool:
+        return self.cancel_after_reports is not None and len(self.reports) > self.cancel_after_reports
+
+    def check_cancelled(self) -> None:
+        if self.is_cancelled():
+            raise JobCancelled()
+
+
+def test_progress_counts_transcribed_seconds_against_the_media_duration(transcribed):
+    service, ids, _ = transcribed
+    duration_s = service.catalog.get(ids["mp4"]).duration_s
+    ctx = RecordingContext()
+    service.transcription.run_job(ctx, {"media_ids": [ids["mp4"]], "force": True})
+    totals = {total for _, total, _ in ctx.reports}
+    assert totals == {math.ceil(duration_s)}
+    done = [d for d, _, _ in ctx.reports]
+    assert done == sorted(done) and done[0] == 0 and done[-1] == math.ceil(duration_s)
+    assert any("s transcribed" in message for _, _, message in ctx.reports)  # reported from inside the model's loop
+
+
+def test_a_cancel_while_the_model_runs_stops_it_and_stores_nothing(transcribed):
+    service, ids, _ = transcribed
+    before = service.transcripts.latest_number(ids["wav"])
+    ctx = RecordingContext(cancel_after_reports=1)  # the first report is "loading the model"
+    with pytest.raises(JobCancelled):
+        service.transcription.run_job(ctx, {"media_ids": [ids["wav"]], "force": True})
+    assert service.transcripts.latest_number(ids["wav"]) == before
 
 
 def test_the_cli_prints_each_items_words_as_json(transcribed, tmp_path):

@@ -60,6 +60,13 @@ def test_next_low_confidence_word_walks_through_them(app_at, media_id):
     assert 'id="lowword"' in " ".join(m.value for m in at.markdown)
 
 
+def test_a_segments_play_button_moves_the_player_to_its_start(app_at, media_id):
+    at = app_at(PAGE, reviewer="ann")
+    key = f"transcript.{media_id[:12]}.v1"
+    at.button(key=f"{key}.play.1").click().run()
+    assert at.session_state[f"{key}.start_s"] == 2.0  # the second segment starts at word 6, 0.4 s a word
+
+
 def test_an_edit_saved_becomes_version_2_by_the_reviewer(app_at, media_id, seeded):
     at = app_at(PAGE, reviewer="ann")
     _seg(at, media_id, 0).set_value("Welcome to Loupe on AWS.").run()
