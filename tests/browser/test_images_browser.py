@@ -1,0 +1,28 @@
+"""A real browser labels the unlabeled images on the Images page and sees labels as bars and boxes."""
+from __future__ import annotations
+
+import pytest
+
+from core.config import Config
+from core.service import Service
+from tests.browser.conftest import wait_for_app
+from tests.core.labeling_fixtures import ASTRONAUT, CAT
+
+
+@pytest.mark.browser
+def test_label_all_unlabeled_shows_person_and_face_with_boxes(app_factory, page, tmp_path, artifacts_dir):
+    data_dir = tmp_path / "data"
+    seed = Service(Config(data_dir=data_dir), start_jobs=False)
+    seed.catalog.ingest_file(CAT)
+    seed.catalog.ingest_file(ASTRONAUT)  # newest: shown in the item panel
+    seed.close()
+    app = app_factory(data_dir=data_dir)
+    page.goto(app.url + "/images")
+    wait_for_app(page)
+    try:
+        page.get_by_role("button", name="Label all unlabeled (2)").click()
+        page.locator(".lb-name", has_text="Person - ").wait_for(timeout=120_000)
+        page.locator(".lb-name", has_text="Face - ").wait_for()
+        assert page.locator("[data-testid='stImage'] img").count() >= 1
+    finally:
+        page.screenshot(path=str(artifacts_dir / "images-labeled.png"), full_page=True)
