@@ -8,6 +8,7 @@ made during a migration may be missed (run it again to pick them up).
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -48,7 +49,7 @@ class MigrationReport:
 
 
 def migrate(src_records: RecordStore, src_blobs: BlobStore, dst_records: RecordStore, dst_blobs: BlobStore, *,
-            batch_size: int = 200, progress: ProgressFn | None = None) -> MigrationReport:
+            batch_size: int = 200, progress: ProgressFn | None = None, settle_s: float = 10.0) -> MigrationReport:
     """Copy every record and media file from src to dst, skipping what dst already holds."""
     dst_versions: dict[str, dict[str, int]] = {}
     copied: Counter[str] = Counter()
@@ -83,10 +84,21 @@ def migrate(src_records: RecordStore, src_blobs: BlobStore, dst_records: RecordS
         if progress and seen % 100 == 0:
             progress(seen, f"{seen} records read")
     flush()
-    counts = {kind: (n, dst_records.count(kind)) for kind, n in source_counts.items()}
+    counts = _count(source_counts, dst_records, settle_s=settle_s)
     report = MigrationReport(dict(copied), dict(skipped), media["copied"], media["skipped"], tuple(missing), counts)
     log.info("migration done: %s", report.summary().replace("\n", "; "))
     return report
+
+
+def _count(source_counts: Counter[str], dst: RecordStore, *, settle_s: float) -> dict[str, tuple[int, int]]:
+    """Source and destination counts per kind. DynamoDB counts through an index that lags writes by a moment,
+    so a short count is taken again for up to settle_s before it is reported."""
+    deadline = time.monotonic() + settle_s
+    while True:
+        counts = {kind: (n, dst.count(kind)) for kind, n in source_counts.items()}
+        if all(d >= s for s, d in counts.values()) or time.monotonic() >= deadline:
+            return counts
+        time.sleep(1.0)
 
 
 def _copy_media(sha256: str, src: BlobStore, dst: BlobStore, tally: dict[str, int]) -> bool:
