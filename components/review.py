@@ -11,7 +11,7 @@ from collections.abc import Iterable
 import pandas as pd
 import streamlit as st
 
-from core.agreement import AgreementReport
+from core.agreement import AgreementReport, BlindComparison
 from core.results import ItemResult
 from core.review import QueueSummary, Task
 from core.taxonomy import Category
@@ -158,3 +158,15 @@ def results_tables(items: list[ItemResult], report: AgreementReport) -> None:
 
 def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value:.0%}"
+
+
+def blind_metrics(blind: BlindComparison) -> None:
+    """Blind vs shown label review: does seeing the model's suggestions pull answers towards them?"""
+    if not blind.blind_tasks and not blind.shown_tasks:
+        return
+    st.subheader("Do reviewers follow the model?")
+    cols = st.columns(2)
+    cols[0].metric("Match with model, suggestions shown", _pct(blind.shown_match), help=f"{blind.shown_tasks} tasks; "
+                   "mean overlap (Jaccard) of the reviewer's labels with the model's labels at or above the threshold.")
+    cols[1].metric("Match with model, blind", _pct(blind.blind_match), help=f"{blind.blind_tasks} tasks with the "
+                   "model's suggestions hidden. A much lower figure here means reviewers lean on the suggestions.")

@@ -141,3 +141,31 @@ def model_accuracy(consolidated: Iterable[Consolidated], predictions: dict[str, 
     n = tp + fp + fn + tn
     return ModelAccuracy(n, round((tp + tn) / n, 4) if n else None, round(tp / (tp + fp), 4) if tp + fp else None,
                          round(tp / (tp + fn), 4) if tp + fn else None)
+
+
+@dataclass(frozen=True)
+class BlindComparison:
+    """How closely label-review answers match the model's confident labels, with and without seeing them.
+
+    A much higher match when the suggestions were shown than in blind tasks means reviewers follow the model.
+    """
+    shown_tasks: int
+    shown_match: float | None  # mean Jaccard(reviewer labels, model labels at/above threshold)
+    blind_tasks: int
+    blind_match: float | None
+
+
+def compare_blind(answers: Iterable[Answer], loops: Iterable[HumanLoop], predictions: dict[str, Prediction],
+                  threshold: float) -> BlindComparison:
+    loop_media = {lp.loop_id: lp.media_id for lp in loops}
+    scores: dict[bool, list[float]] = {True: [], False: []}
+    for a in answers:
+        if "isBlind" not in a.content or a.loop_id not in loop_media:
+            continue
+        pred = predictions.get(loop_media[a.loop_id])
+        model = {lb.name for lb in (pred.labels if pred else ()) if lb.category == "general" and lb.confidence >= threshold}
+        people = set(answer_labels(a.content))
+        union = model | people
+        scores[bool(a.content["isBlind"])].append(len(model & people) / len(union) if union else 1.0)
+    mean = lambda xs: round(sum(xs) / len(xs), 4) if xs else None  # noqa: E731
+    return BlindComparison(len(scores[False]), mean(scores[False]), len(scores[True]), mean(scores[True]))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from core.agreement import AgreementReport, measure
+from core.agreement import AgreementReport, BlindComparison, compare_blind, measure
 from core.consolidation import final_labels
 
 if TYPE_CHECKING:
@@ -52,3 +52,11 @@ def agreement_report(service: "Service", *, workflow: str | None = None) -> Agre
     predictions = {m: p for m in media_ids if (p := service.predictions.get(m)) is not None}
     threshold = service.workflows.get(workflow).threshold if workflow else DEFAULT_THRESHOLD
     return measure(answers, loops, consolidated, predictions, threshold)
+
+
+def blind_comparison(service: "Service", *, workflow: str | None = None) -> BlindComparison:
+    loops = service.loops.list(workflow)
+    ids = {lp.loop_id for lp in loops}
+    predictions = {p.media_id: p for p in service.predictions.all()}
+    threshold = service.workflows.get(workflow).threshold if workflow else DEFAULT_THRESHOLD
+    return compare_blind((a for a in service.answers.all() if a.loop_id in ids), loops, predictions, threshold)

@@ -3,9 +3,9 @@ import streamlit as st
 
 from components.app import get_service, reviewer
 from components.jobs import watch_jobs
-from components.review import plain, results_tables
+from components.review import blind_metrics, plain, results_tables
 from core.exports import FORMATS
-from core.results import agreement_report, item_results
+from core.results import agreement_report, blind_comparison, item_results
 
 service = get_service()
 st.title("Results")
@@ -17,6 +17,7 @@ if st.button("Re-consolidate with current reviewer weights", key="results.recons
     st.toast(f"Re-consolidated {service.consolidation.reconsolidate_all()} items.")
 
 results_tables(item_results(service, workflow=workflow), agreement_report(service, workflow=workflow))
+blind_metrics(blind_comparison(service, workflow=workflow))
 
 st.subheader("Export")
 cols = st.columns([1, 3, 1])

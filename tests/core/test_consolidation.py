@@ -102,3 +102,18 @@ def test_agreement_report_counts_reviewer_work_and_model_accuracy(service):
 def test_final_labels_of_an_unreviewed_item_are_the_auto_accepted_ones():
     pred = Prediction("m", "v1", (Label("Cat", 0.9), Label("Dog", 0.2)))
     assert [(f.name, f.source) for f in final_labels(pred, None, 0.5)] == [("Cat", "auto")]
+
+
+def test_blind_comparison_separates_tasks_that_saw_the_model_from_blind_ones(service):
+    from core.results import blind_comparison
+
+    seed_label_review(service, names=("cat.jpg", "coffee.jpg"))
+    contents = iter([
+        {"labels": [{"name": "Cat"}, {"name": "Animal"}], "boxes": [], "isBlind": False},  # same as the model
+        {"labels": [{"name": "Cat"}], "boxes": [], "isBlind": True},  # half of it
+    ])
+    while (task := service.review.next_task("ana", task_type="label_review")) is not None:
+        service.review.submit(task, next(contents))
+    report = blind_comparison(service, workflow="label-flow")
+    assert (report.shown_tasks, report.shown_match) == (1, 1.0)
+    assert (report.blind_tasks, report.blind_match) == (1, 0.5)

@@ -108,3 +108,13 @@ def test_the_results_page_exports_in_a_background_job(app_at, seeded, tmp_path):
 def test_an_empty_results_page_renders(app_at, seeded):
     at = app_at("pages/results.py")
     assert any("No reviewed items yet" in c.value for c in at.caption)
+
+
+def test_the_results_page_compares_blind_and_shown_label_reviews(app_at, seeded):
+    seed_label_review(seeded)
+    task = seeded.review.next_task("ana", task_type="label_review")
+    seeded.review.submit(task, {"labels": [{"name": "Cat"}, {"name": "Animal"}], "boxes": [], "isBlind": False})
+    at = app_at("pages/results.py", reviewer="ana")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Match with model, suggestions shown"] == "100%"
+    assert metrics["Match with model, blind"] == "—"
