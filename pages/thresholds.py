@@ -7,14 +7,14 @@ import streamlit as st
 from components.app import get_service
 from components.evidence_panel import evidence_panel
 from components.jobs import watch_jobs
+from components.conditions_files import conditions_export, conditions_import
 from components.routing_views import band_counts, items_table, loops_result, per_label_table, worked_example, workflow_form
 from components.threshold_chart import confidence_histogram
 from components.threshold_controls import seed_overrides, threshold_controls
-from core.conditions import ConditionsError, dump_conditions, parse_conditions
 from core.evidence import median_seconds_per_task
 from core.flow_definitions import to_create_flow_definition
 from core.errors import LoupeError
-from core.routing import CATEGORY_FOR_TASK, conditions_for, route, workflow_with_thresholds
+from core.routing import CATEGORY_FOR_TASK, route, workflow_with_thresholds
 
 K = "thresholds"
 service = get_service()
@@ -58,22 +58,8 @@ elif view == "Evidence":
         st.rerun()
 else:
     st.subheader("Activation conditions")
-    try:
-        conditions = conditions_for(thresholds, frame.label_names, audit)
-        st.download_button("Download activation conditions JSON", json.dumps(conditions, indent=2),
-                           "activation-conditions.json", "application/json", key=f"{K}.download")
-        with st.expander(f"Conditions JSON ({len(dump_conditions(conditions)):,} of 10,240 characters)"):
-            st.code(json.dumps(conditions, indent=2), language="json")
-    except ConditionsError as exc:
-        st.warning(f"These thresholds can't be written as A2I conditions: {exc} Workflows keep the thresholds.")
-    upload = st.file_uploader("Import activation conditions JSON", type=["json"], key=f"{K}.import")
-    imported = None
-    if upload is not None:
-        try:
-            imported = parse_conditions(upload.getvalue().decode("utf-8", errors="replace"))
-            st.success(f"Valid: {len(imported['Conditions'])} top-level conditions. Save a workflow to route by them.")
-        except ConditionsError as exc:
-            st.error(f"{upload.name}: {exc}")
+    conditions_export(thresholds, frame.label_names, audit, key=f"{K}.conditions")
+    imported = conditions_import(key=f"{K}.import")
 
     st.subheader("Save a workflow")
     task_type = next(t for t, c in CATEGORY_FOR_TASK.items() if c == category)

@@ -100,12 +100,13 @@ def test_saving_a_workflow_and_starting_loops_creates_each_loop_once(seeded, app
     assert wf.task_count == 2 and wf.thresholds["high"] == 0.8 and wf.activation_conditions["Conditions"]
 
     at.button(key="thresholds.start").click().run()
-    job = seeded.jobs.wait(seeded.jobs.recent(1)[0].job_id, 60)
+    job = seeded.jobs.wait(at.session_state["thresholds.job"], 60)
     assert job.status == "succeeded" and job.result["created"] == 33  # 32 Weapons items below 0.8, plus School
     at.run()
     assert any("Created 33 human loops" in s.value for s in at.success)
     at.button(key="thresholds.start").click().run()
-    again = seeded.jobs.wait(seeded.jobs.recent(1)[0].job_id, 60)
+    assert at.session_state["thresholds.job"] != job.job_id
+    again = seeded.jobs.wait(at.session_state["thresholds.job"], 60)
     assert again.result["created"] == 0 and again.result["already_existed"] == 33
     assert len(seeded.loops.list(workflow="weapons-pass")) == 33
 
