@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from core.domain import Answer, BoundingBox, HumanLoop, Label, Prediction, as_dict, from_dict, utc_now
+from core.errors import LoupeError
 from core.stores.base import Record, RecordStore
 
 if TYPE_CHECKING:
     from core.answers import Answers
+    from core.catalog import Catalog
     from core.loops import Loops
     from core.predictions import Predictions
     from core.workflows import Workflows
@@ -203,12 +205,13 @@ def final_labels(prediction: Prediction | None, consolidated: Consolidated | Non
 
 class Consolidation:
     def __init__(self, records: RecordStore, loops: "Loops", answers: "Answers", predictions: "Predictions",
-                 workflows: "Workflows"):
+                 workflows: "Workflows", catalog: "Catalog | None" = None):
         self.records = records
         self.loops = loops
         self.answers = answers
         self.predictions = predictions
         self.workflows = workflows
+        self.catalog = catalog
         self._weights: tuple[float, dict[str, float]] | None = None
         self._lock = threading.Lock()
 
@@ -235,6 +238,11 @@ class Consolidation:
     def on_completed(self, loop: HumanLoop) -> None:
         """Right after a loop's last answer: consolidate that loop (reconsolidate_all folds in an item's other loops)."""
         self.consolidate(loop.media_id, loops=[loop], weights=self.cached_weights())
+        if self.catalog is not None:
+            try:
+                self.catalog.set_status(loop.media_id, "reviewed")
+            except LoupeError as exc:  # the media record is gone or busy; the answers and result are kept
+                log.warning("could not mark %s reviewed: %s", loop.media_id[:12], exc)
 
     def cached_weights(self) -> dict[str, float]:
         """Reviewer weights, recomputed at most once a minute: they drift slowly, and a full pass reads every answer."""

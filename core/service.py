@@ -45,7 +45,8 @@ class Service:
         self.workflows = Workflows(self.records)
         self.loops = Loops(self.records)
         self.answers = Answers(self.records)
-        self.consolidation = Consolidation(self.records, self.loops, self.answers, self.predictions, self.workflows)
+        self.consolidation = Consolidation(self.records, self.loops, self.answers, self.predictions, self.workflows,
+                                           catalog=self.catalog)
         self.review = Review(self.records, self.workflows, self.loops, self.answers,
                              on_completed=self.consolidation.on_completed)
         self.exports = Exports(self)

@@ -194,3 +194,10 @@ def test_label_review_tasks_are_offered_only_to_the_label_review_page(clocked):
 
 def test_review_is_built_on_the_generic_store_ops_only(config):
     assert set(Review.__init__.__code__.co_varnames) >= {"records", "workflows", "loops", "answers"}
+
+
+def test_a_completed_item_is_marked_reviewed_in_the_catalog(clocked):
+    service, _ = clocked
+    (loop,) = seed_moderation(service, task_count=1)
+    service.review.submit(service.review.next_task("ana"), moderation_content([]))
+    assert service.catalog.get(loop.media_id).status == "reviewed"
