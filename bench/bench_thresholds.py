@@ -33,7 +33,7 @@ NAMES = ["Explicit Nudity", "Suggestive", "Violence", "Weapons", "Drugs", "Pills
          "Visually Disturbing", "Explosions And Blasts", "Revealing Clothes", "Female Swimwear Or Underwear",
          "Male Swimwear Or Underwear", "Barechested Male"]
 TARGETS_S = {100_000: 0.1, 1_000_000: 1.0}
-MOVES = [70.0, 60.0, 75.0, 85.0, 65.0, 90.0, 55.0]
+MOVES = [70.0, 60.0, 75.0, 85.0, 65.0, 90.0, 55.0, 72.5, 62.5, 77.5, 87.5, 67.5, 92.5, 57.5, 80.0]
 
 
 def out(line: str) -> None:
@@ -71,15 +71,15 @@ def load_time(data_dir: Path) -> float:
         service.close()
 
 
-def rerun_times(data_dir: Path) -> tuple[float, list[float]]:
-    """(first page run incl. loading, reruns after each slider move) for the Thresholds page."""
+def rerun_times(data_dir: Path, page: str = "pages/thresholds.py") -> tuple[float, list[float]]:
+    """(first page run incl. loading, reruns after each slider move) for a page (plain reruns if no slider)."""
     from streamlit.testing.v1 import AppTest
 
     os.environ["LOUPE_DATA_DIR"] = str(data_dir)
     at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=600)
     at.run()
     started = time.perf_counter()
-    at.switch_page("pages/thresholds.py")
+    at.switch_page(page)
     at.run()
     first = time.perf_counter() - started
     assert not at.exception, at.exception
@@ -104,7 +104,9 @@ def main() -> int:
         Service(Config(data_dir=empty_dir), start_jobs=False).close()
         _, empty_times = rerun_times(empty_dir)
         floor = statistics.median(empty_times)
-        out(f"empty page: rerun median {floor * 1000:.0f} ms (baseline: AppTest + router + sidebar)")
+        home = statistics.median(rerun_times(empty_dir, "pages/home.py")[1])
+        out(f"empty Thresholds page (no predictions): rerun median {floor * 1000:.0f} ms; "
+            f"Home page rerun median {home * 1000:.0f} ms (baselines: AppTest + router + sidebar)")
         for n in sizes:
             data_dir = Path(tmp) / f"n{n}"
             seed_s = seed(data_dir, n)

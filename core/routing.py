@@ -394,6 +394,9 @@ class Router:
     def start_loops(self, workflow_name: str, *, progress=None, is_cancelled=None) -> LoopsStarted:
         """Create a human loop for every item the workflow sends to people; rerunning creates no duplicates."""
         wf = self.workflows.get(workflow_name)
+        if wf.task_type == "transcript_review":
+            raise LoupeError(f"Workflow {wf.name!r} reviews transcripts; routing here works on image labels. Start "
+                             "transcript reviews from the Transcripts page.")
         if wf.thresholds:
             picked = self._picked_by_thresholds(wf)
         elif wf.activation_conditions:

@@ -10,11 +10,11 @@ from components.jobs import watch_jobs
 from components.conditions_files import conditions_export, conditions_import
 from components.routing_views import band_counts, items_table, loops_result, per_label_table, worked_example, workflow_form
 from components.threshold_chart import confidence_histogram
-from components.threshold_controls import seed_overrides, threshold_controls
+from components.threshold_controls import seed_controls, seed_overrides, threshold_controls
 from core.evidence import median_seconds_per_task
 from core.flow_definitions import to_create_flow_definition
 from core.errors import LoupeError
-from core.routing import CATEGORY_FOR_TASK, route, workflow_with_thresholds
+from core.routing import CATEGORY_FOR_TASK, Thresholds, route, workflow_with_thresholds
 
 K = "thresholds"
 service = get_service()
@@ -29,6 +29,8 @@ category = st.radio("Route", present, horizontal=True, key=f"{K}.category",
 frame = frames[category]
 if applied := st.session_state.pop(f"{K}.apply", None):
     seed_overrides(applied, key=K)
+if loaded := st.session_state.pop(f"{K}.load", None):
+    seed_controls(Thresholds.from_json(loaded.thresholds), loaded.audit_percent, key=K)
 thresholds, audit = threshold_controls(frame.label_names, category, key=K)
 routed = route(frame, thresholds, audit)
 band_counts(routed, key=f"{K}.counts")
@@ -78,9 +80,15 @@ else:
     if saved:
         st.subheader("Start human loops")
         name = st.selectbox("Workflow", saved, key=f"{K}.run_workflow")
-        st.download_button("Download CreateFlowDefinition request", json.dumps(
-            to_create_flow_definition(service.workflows.get(name)), indent=2), f"{name}-flow-definition.json",
-            "application/json", key=f"{K}.flow")
+        chosen_wf = service.workflows.get(name)
+        try:
+            st.download_button("Download CreateFlowDefinition request", json.dumps(to_create_flow_definition(
+                chosen_wf), indent=2), f"{name}-flow-definition.json", "application/json", key=f"{K}.flow")
+        except LoupeError as exc:
+            st.caption(f"No CreateFlowDefinition export: {exc}")
+        if chosen_wf.thresholds and st.button("Load its thresholds into the controls", key=f"{K}.load_button"):
+            st.session_state[f"{K}.load"] = chosen_wf
+            st.rerun()
         if st.button("Start human loops", type="primary", key=f"{K}.start"):
             st.session_state[f"{K}.job"] = service.jobs.submit("route", {"workflow": name}).job_id
         if job_id := st.session_state.get(f"{K}.job"):

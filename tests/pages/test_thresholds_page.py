@@ -111,6 +111,20 @@ def test_saving_a_workflow_and_starting_loops_creates_each_loop_once(seeded, app
     assert len(seeded.loops.list(workflow="weapons-pass")) == 33
 
 
+def test_a_saved_workflows_thresholds_load_back_into_the_controls(seeded, app_at):
+    seed(seeded)
+    seeded.workflows.save(workflow_with_thresholds(
+        Workflow(name="strict", audit_percent=5), Thresholds(high=0.95, low=0.2, mode="two",
+                                                              overrides=(("Drugs", 0.1, 0.5),)), ["Weapons", "Drugs"]))
+    at = show(app_at(PAGE), "Workflows and loops")
+    at.button(key="thresholds.load_button").click().run()
+    assert not at.exception
+    assert at.radio(key="thresholds.mode").value == "two"
+    assert at.slider(key="thresholds.range").value == (20.0, 95.0)
+    assert at.number_input(key="thresholds.audit").value == 5.0
+    assert at.session_state["thresholds.seed"] == {"Drugs": (0.1, 0.5)}
+
+
 def test_evidence_appears_once_people_have_answered(seeded, app_at):
     seed(seeded)
     thresholds = Thresholds(high=0.5)
