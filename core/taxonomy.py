@@ -39,13 +39,16 @@ class Category:
 
 def task_categories(workflow: Workflow, loop: HumanLoop, prediction: Prediction | None) -> list[Category]:
     """The categories to show: by default the labels that triggered the loop, as A2I does; or the workflow's list."""
-    model = {lb.name: lb for lb in (prediction.labels if prediction else ()) if lb.category == "moderation"}
+    everything = {lb.name: lb for lb in (prediction.labels if prediction else ())}
+    model = {n: lb for n, lb in everything.items() if lb.category == "moderation"}
+    whole = [n for p, kids in TAXONOMY_V6_1.items() for n in (p, *(k for k in kids if k != p))]
     if workflow.categories:
-        names = ([n for p, kids in TAXONOMY_V6_1.items() for n in (p, *(k for k in kids if k != p))]
-                 if WHOLE_TAXONOMY in workflow.categories else list(workflow.categories))
+        names = whole if WHOLE_TAXONOMY in workflow.categories else list(workflow.categories)
     else:
-        triggered = [n for n in model if any(n == r or r.startswith(f"{n} ") or f"'{n}'" in r for r in loop.reasons)]
-        names = triggered or list(model)
+        # The labels that triggered the loop; a loop routed on other labels shows those; else the model's
+        # moderation labels; with nothing at all to go on, the whole taxonomy.
+        names = [n for n in model if n in loop.reasons] or list(loop.reasons) or list(model) or whole
+        model = {n: everything[n] for n in names if n in everything}
     seen: dict[str, Category] = {}
     for name in names:
         lb = model.get(name)

@@ -201,3 +201,19 @@ def test_a_completed_item_is_marked_reviewed_in_the_catalog(clocked):
     (loop,) = seed_moderation(service, task_count=1)
     service.review.submit(service.review.next_task("ana"), moderation_content([]))
     assert service.catalog.get(loop.media_id).status == "reviewed"
+
+
+def test_task_categories_follow_the_labels_that_triggered_the_loop():
+    from core.domain import HumanLoop, Label, Prediction, Workflow
+    from core.taxonomy import task_categories
+
+    pred = Prediction("m", "v", (Label("Weapons", 0.6, category="moderation", parent_name="Violence"),
+                                 Label("Smoking", 0.4, category="moderation", parent_name="Tobacco"), Label("Cat", 0.7)))
+    wf = Workflow("wf")
+    names = lambda loop, p=pred: [c.name for c in task_categories(wf, loop, p)]  # noqa: E731
+    assert names(HumanLoop("l", "m", "wf", reasons=("Smoking",))) == ["Smoking"]
+    assert names(HumanLoop("l", "m", "wf", reasons=("Cat",))) == ["Cat"]
+    assert names(HumanLoop("l", "m", "wf")) == ["Weapons", "Smoking"]
+    assert len(names(HumanLoop("l", "m", "wf"), None)) == 44
+    (smoking,) = task_categories(wf, HumanLoop("l", "m", "wf", reasons=("Smoking",)), pred)
+    assert smoking.parent_name == "Tobacco" and smoking.description == "Under Tobacco · model 40%"
