@@ -42,6 +42,7 @@ def save(transcript, note: str) -> None:
         st.error(str(exc))
         return
     pins[media_id] = outcome.version.number
+    st.session_state["transcript.edits"].pop((media_id, base), None)
     st.session_state["transcript.conflict"] = panels.conflict_note(outcome)
     st.rerun()
 
@@ -75,6 +76,30 @@ with left:
             st.rerun()
         except LoupeError as exc:
             st.error(str(exc))
+    tool = st.segmented_control("More", ["Find and replace", "History", "Import / export"], key="transcript.tool")
+    if tool == "Find and replace":
+        rules, rules_version = transcripts.tweaks()
+        if action := panels.tweaks_panel(rules, key=key):
+            try:
+                new_rules = parse_tweaks(action[1])
+                if action[0] == "save":
+                    transcripts.save_tweaks(new_rules, expected_version=rules_version)
+                    st.toast("Rules saved for the project.")
+                else:
+                    tweaked, count = apply_tweaks(apply_edits(transcript, edits), new_rules)
+                    save(tweaked, f"tweaks: {count} replacement(s)")
+            except LoupeError as exc:
+                st.error(str(exc))
+    elif tool == "History":
+        if (number := panels.history_panel(transcripts.versions(media_id), reviewed_number=state.reviewed_number, key=key)):
+            save(transcripts.get_version(media_id, number).transcript, f"restored v{number}")
+    elif tool == "Import / export":
+        panels.export_panel(apply_edits(transcript, edits), service.config, file_stem=Path(item.file_name).stem, key=key)
+        if upload := panels.import_panel(key=key):
+            try:
+                save(import_transcript(upload[0], upload[1], media_id=media_id), f"imported {upload[0]}")
+            except LoupeError as exc:
+                st.error(str(exc))
 with right:
     page = te.pager(len(transcript.segments), key=f"{key}.page")
     first = page * te.PAGE_SIZE
@@ -85,28 +110,3 @@ with right:
     te.segment_rows(shown, first_index=first, key=key, edits=edits)
     if st.button("Save as new version", type="primary", key="transcript.save", disabled=not edits):
         save(apply_edits(transcript, edits), "edit")
-
-tool = st.segmented_control("More", ["Find and replace", "History", "Import / export"], key="transcript.tool")
-if tool == "Find and replace":
-    rules, rules_version = transcripts.tweaks()
-    if action := panels.tweaks_panel(rules, key=key):
-        try:
-            new_rules = parse_tweaks(action[1])
-            if action[0] == "save":
-                transcripts.save_tweaks(new_rules, expected_version=rules_version)
-                st.toast("Rules saved for the project.")
-            else:
-                tweaked, count = apply_tweaks(apply_edits(transcript, edits), new_rules)
-                save(tweaked, f"tweaks: {count} replacement(s)")
-        except LoupeError as exc:
-            st.error(str(exc))
-elif tool == "History":
-    if (number := panels.history_panel(transcripts.versions(media_id), reviewed_number=state.reviewed_number, key=key)):
-        save(transcripts.get_version(media_id, number).transcript, f"restored v{number}")
-elif tool == "Import / export":
-    panels.export_panel(apply_edits(transcript, edits), service.config, file_stem=Path(item.file_name).stem, key=key)
-    if upload := panels.import_panel(key=key):
-        try:
-            save(import_transcript(upload[0], upload[1], media_id=media_id), f"imported {upload[0]}")
-        except LoupeError as exc:
-            st.error(str(exc))
