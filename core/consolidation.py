@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from core.domain import Answer, BoundingBox, HumanLoop, Label, Prediction, as_dict, from_dict, utc_now
+from core.domain import Answer, BoundingBox, HumanLoop, Prediction, as_dict, from_dict, utc_now
 from core.errors import LoupeError
 from core.stores.base import Record, RecordStore
 
@@ -30,7 +30,6 @@ log = logging.getLogger(__name__)
 KIND = "consolidated"
 IOU_THRESHOLD = 0.5
 WEIGHTS_TTL_S = 60.0
-MODERATION_SOURCE = "AWS/Rekognition/DetectModerationLabels/Image/V3"
 
 
 @dataclass(frozen=True)
@@ -283,6 +282,3 @@ class Consolidation:
         category = "moderation" if task_type == "moderation" else "general"
         return [lb.name for lb in pred.labels if lb.category == category]
 
-
-def labels_of(prediction: Prediction | None, category: str) -> list[Label]:
-    return [lb for lb in (prediction.labels if prediction else ()) if lb.category == category]

@@ -21,6 +21,7 @@ from core.answers import KIND as ANSWER_KIND
 from core.answers import Answers
 from core.domain import Answer, HumanLoop, Workflow, as_dict, from_dict
 from core.errors import AlreadyExists, LoupeError, NotFound, VersionConflict
+from core.formats.a2i import MODERATION_SOURCE
 from core.loops import KIND as LOOP_KIND
 from core.loops import Loops
 from core.stores.base import Record, RecordStore
@@ -29,7 +30,6 @@ from core.workflows import Workflows
 log = logging.getLogger(__name__)
 
 CLAIM_KIND = "claim"
-MODERATION_SOURCE = "AWS/Rekognition/DetectModerationLabels/Image/V3"
 
 
 @dataclass(frozen=True)
