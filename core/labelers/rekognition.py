@@ -31,7 +31,10 @@ class RekognitionLabeler:
     model_version = "rekognition"
 
     def __init__(self, client: Any = None):
-        self.client = client if client is not None else make_client()
+        try:
+            self.client = client if client is not None else make_client()
+        except Exception as exc:  # e.g. NoRegionError: raised when the client is made, before any call
+            raise LabelingFailed(explain_error(exc)) from exc
 
     def _image(self, ref: ImageRef) -> dict[str, Any]:
         if ref.s3_bucket and ref.s3_key:

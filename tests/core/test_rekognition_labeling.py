@@ -112,3 +112,14 @@ def test_missing_credentials_are_reported_plainly(monkeypatch, tmp_path):
     client = session.client("rekognition", endpoint_url="http://127.0.0.1:9")  # nothing leaves the machine
     (result,) = RekognitionLabeler(client).predict([ImageRef("a", data=b"x")])
     assert isinstance(result, LabelingFailed) and "No AWS credentials" in str(result)
+
+
+def test_a_missing_region_is_reported_plainly_when_the_backend_is_chosen(monkeypatch, tmp_path):
+    from core.config import Config
+    from core.labelers import create
+
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    with pytest.raises(LabelingFailed, match="AWS_REGION"):
+        create("rekognition", Config(data_dir=tmp_path))
