@@ -393,7 +393,7 @@ def word_error_rate(reference: str, hypothesis: str) -> float | None:
 
     normalise = jiwer.Compose([jiwer.ToLowerCase(), jiwer.RemovePunctuation(), jiwer.RemoveMultipleSpaces(),
                                jiwer.Strip(), jiwer.ReduceToListOfListOfWords()])
-    if not normalise(reference) or not normalise(reference)[0]:
+    if not any(normalise(reference)):
         return None
     if not hypothesis.strip():
         return 1.0

@@ -41,6 +41,7 @@ def test_a_user_folder_with_a_model_is_used_as_is(tmp_path):
     assert folder == bundled and label == "model"
 
 
+@pytest.mark.slow
 def test_the_base_model_is_joined_once_with_a_size_check_and_transcribes_with_language_detection(tmp_path):
     folder = join_base_model(tmp_path / "models")
     model_bin = folder / "model.bin"

@@ -17,6 +17,7 @@ from core.transcripts import word_error_rate
 from tests.speech import SPEECH_TEXT, VIDEO_TEXT, make_speech_video, make_speech_wav
 
 ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow
 WER_BOUND = 0.35  # tiny.en on espeak's robotic voice; measured 0.07 and 0.17 on these sentences
 
 
