@@ -60,3 +60,16 @@ def label_panel(prediction: Prediction | None, *, key: str) -> None:
     else:
         st.caption("None found.")
     st.caption(f"Model: {prediction.model_version} · source: {prediction.source} · {prediction.created_at}")
+
+
+def import_report(report: dict) -> None:
+    """What an import kept and which rows it skipped (shown as table text, never HTML)."""
+    st.success(f"{report['file']}: {_count(report['imported'], 'image')}, {_count(report['labels'], 'label')} "
+               f"imported ({report['format']}, confidence read as {report['confidence_scale'] or 'n/a'}).")
+    if report["errors"]:
+        st.warning(f"{_count(len(report['errors']), 'row')} skipped; the rest were kept.")
+        st.dataframe({"skipped": report["errors"]}, hide_index=True, width="stretch")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"

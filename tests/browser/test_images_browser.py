@@ -26,3 +26,25 @@ def test_label_all_unlabeled_shows_person_and_face_with_boxes(app_factory, page,
         assert page.locator("[data-testid='stImage'] img").count() >= 1
     finally:
         page.screenshot(path=str(artifacts_dir / "images-labeled.png"), full_page=True)
+
+
+@pytest.mark.browser
+def test_importing_a_csv_keeps_good_rows_and_lists_the_skipped_ones(app_factory, page, tmp_path, artifacts_dir):
+    data_dir = tmp_path / "data"
+    seed = Service(Config(data_dir=data_dir), start_jobs=False)
+    seed.catalog.ingest_file(CAT)
+    seed.close()
+    table = tmp_path / "mine.csv"
+    table.write_text("media,label,confidence,parent\nchelsea.png,Cat,97,Animal\nchelsea.png,Dog,lots,\n")
+    app = app_factory(data_dir=data_dir)
+    page.goto(app.url + "/images")
+    wait_for_app(page)
+    try:
+        page.get_by_text("Import predictions").click()
+        page.locator("input[type='file']").set_input_files(str(table))
+        page.get_by_role("button", name="Import", exact=True).click()
+        page.get_by_text("1 image, 1 label imported").wait_for(timeout=30_000)
+        page.get_by_text("1 row skipped").wait_for()
+        page.locator(".lb-name", has_text="Cat - 97.00%").wait_for()
+    finally:
+        page.screenshot(path=str(artifacts_dir / "images-import.png"), full_page=True)

@@ -50,3 +50,18 @@ def test_label_all_unlabeled_starts_a_job_that_labels_them(seeded, app_at):
 def test_the_images_page_invites_an_upload_when_there_are_no_images(app_at):
     at = app_at("pages/images.py")
     assert "No images yet" in at.info[0].value
+
+
+def test_the_import_report_lists_skipped_rows_as_text():
+    from streamlit.testing.v1 import AppTest
+
+    def script():
+        from components.labels import import_report
+
+        import_report({"file": "p.csv", "format": "csv", "imported": 1, "labels": 2, "confidence_scale": "0-100",
+                       "errors": ["line 3: no media item is named '<script>alert(1)</script>'"]})
+
+    at = AppTest.from_function(script).run()
+    assert not at.exception
+    assert "1 image, 2 labels imported" in at.success[0].value and "1 row skipped" in at.warning[0].value
+    assert "<script>" in at.dataframe[0].value.iloc[0, 0]  # a dataframe cell is text, never HTML
