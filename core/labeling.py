@@ -205,6 +205,9 @@ class Labeling:
                 whole = None
             if rekognition_format.looks_like_rekognition(whole):
                 return self._import_rekognition(file_name, whole)
+        first_line = stripped.split("\n", 1)[0]
+        if stripped.startswith("{") and rekognition_format.looks_like_rekognition(_json_or_none(first_line)):
+            return self._import_response_lines(file_name, text)
         if stripped.startswith("["):
             raise LoupeError(f"{file_name} is a JSON array; give JSON Lines (one object per line) instead.")
         return self._import_table(file_name, text)
@@ -220,6 +223,28 @@ class Labeling:
                                                        model_version=f"import:{file_name}")
         self._store_imported([prediction])
         return ImportReport(file_name, "rekognition", 1, len(prediction.labels), (), "0-100", (item.media_id,))
+
+    def _import_response_lines(self, file_name: str, text: str) -> ImportReport:
+        """JSON Lines of responses, each naming its image (`media_id` or `file`), as `label --json` writes."""
+        predictions: dict[str, Prediction] = {}
+        errors: list[str] = []
+        for line, chunk in enumerate(text.splitlines(), start=1):
+            if not chunk.strip():
+                continue
+            obj = _json_or_none(chunk)
+            if not rekognition_format.looks_like_rekognition(obj):
+                errors.append(f"line {line}: not a Rekognition response object")
+                continue
+            ref = str(obj.get("media_id") or obj.get("file") or obj.get("media") or "")
+            item = self._find_media(ref)
+            if item is None:
+                errors.append(f"line {line}: no media item matches {ref!r} (give media_id or file)")
+                continue
+            predictions[item.media_id] = rekognition_format.parse_response(obj, item.media_id, source="import",
+                                                                           model_version=f"import:{file_name}")
+        self._store_imported(list(predictions.values()))
+        return ImportReport(file_name, "rekognition", len(predictions), sum(len(p.labels) for p in predictions.values()),
+                            tuple(errors), "0-100", tuple(predictions))
 
     def _import_table(self, file_name: str, text: str) -> ImportReport:
         table = parse_label_table(text, file_name=file_name)
@@ -262,3 +287,10 @@ class Labeling:
             same_stem = [i for i in self.catalog.list() if Path(i.file_name).stem == name_or_id]
             found = same_stem[0] if len(same_stem) == 1 else None
         return found
+
+
+def _json_or_none(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return None

@@ -82,13 +82,18 @@ def parse_detect_moderation_labels(response: dict[str, Any]) -> list[Label]:
     return labels
 
 
+RESPONSE_KEYS = ("Labels", "labels", "ModerationLabels", "moderationLabels", "moderation_labels")
+
+
 def looks_like_rekognition(data: Any) -> bool:
-    return isinstance(data, dict) and any(k in data for k in ("Labels", "labels", "ModerationLabels", "moderationLabels"))
+    """A DetectLabels / DetectModerationLabels response, or a `python -m core label --json` line."""
+    return isinstance(data, dict) and any(k in data for k in RESPONSE_KEYS)
 
 
 def parse_response(data: dict[str, Any], media_id: str, *, source: str = "import", model_version: str = "") -> Prediction:
     """Either response (or one object holding both, as `python -m core label --json` writes) as a Prediction."""
-    labels = parse_detect_labels(data) + parse_detect_moderation_labels(data)
+    moderation = data if "moderation_labels" not in data else {"ModerationLabels": data["moderation_labels"]}
+    labels = parse_detect_labels(data) + parse_detect_moderation_labels(moderation)
     versions = [str(v) for v in (_get(data, "LabelModelVersion"), _get(data, "ModerationModelVersion")) if v]
     version = str(data.get("model_version") or "") or (f"rekognition {'/'.join(versions)}" if versions else "")
     return Prediction(media_id=media_id, model_version=version or model_version or source, labels=tuple(labels),

@@ -161,3 +161,27 @@ def test_the_import_predictions_command_reports_bad_rows_and_exits_1(tmp_path, m
     assert cli_main(["import-predictions", str(table), "--json"]) == 1
     report = json.loads(capsys.readouterr().out)
     assert report["imported"] == 1 and report["errors"] == ["line 3: the confidence '2000' is outside 0-100"]
+
+
+def test_the_label_commands_json_lines_import_back_as_predictions(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("LOUPE_DATA_DIR", str(tmp_path / "cli"))
+    assert cli_main(["ingest", str(CAT)]) == 0
+    capsys.readouterr()
+    assert cli_main(["label", "--json"]) == 0
+    line = json.loads(capsys.readouterr().out.splitlines()[0])
+    line["moderation_labels"] = [{"Name": "Weapons", "ParentName": "Violence", "Confidence": 40.0, "TaxonomyLevel": 2}]
+    exported = tmp_path / "labels.jsonl"
+    exported.write_text(json.dumps(line) + "\n" + json.dumps({"file": "gone.png", "labels": []}) + "\n")
+    assert cli_main(["import-predictions", str(exported), "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["format"] == "rekognition" and report["imported"] == 1
+    assert report["errors"] == ["line 2: no media item matches 'gone.png' (give media_id or file)"]
+    svc = Service(Config(data_dir=tmp_path / "cli"), start_jobs=False)
+    try:
+        prediction = svc.predictions.get(line["media_id"])
+        names = {lb.name: lb for lb in prediction.labels}
+        assert names["Cat"].confidence == pytest.approx(line["labels"][[lb["Name"] for lb in line["labels"]].index("Cat")]
+                                                        ["Confidence"] / 100)
+        assert names["Weapons"].category == "moderation" and prediction.model_version == line["model_version"]
+    finally:
+        svc.close()
