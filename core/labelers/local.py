@@ -30,6 +30,7 @@ LABELER_VERSION = 1
 MIN_GENERAL_CONFIDENCE = 0.05
 MAX_GENERAL_LABELS = 15
 MIN_MODERATION_CONFIDENCE = 0.2
+DECODE_MIN_SIDE_PX = 640
 NSFW_SIZE = 256  # open_nsfw: resize to 256x256 (bilinear), centre crop 224, BGR minus mean
 NSFW_CROP = 224
 NSFW_MEAN_BGR = np.array([104.0, 117.0, 123.0], dtype=np.float32)
@@ -52,6 +53,8 @@ def decode_image(data: bytes) -> Image.Image:
     """Bytes as an upright RGB image (EXIF orientation applied, so boxes match what people see)."""
     try:
         image = Image.open(io.BytesIO(data))
+        if image.format == "JPEG":  # decode big photos at 1/2..1/8 scale: the models look at <= 320 px anyway
+            image.draft("RGB", (DECODE_MIN_SIDE_PX, DECODE_MIN_SIDE_PX))
         image = ImageOps.exif_transpose(image)
         return image.convert("RGB")
     except UnidentifiedImageError as exc:
