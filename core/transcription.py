@@ -93,6 +93,10 @@ class Transcription:
         return self.jobs.submit(JOB_KIND, {"media_ids": list(media_ids), "force": force, "model": model,
                                            "language": language}, created_by=created_by)
 
+    def jobs_for(self, media_id: str, limit: int = 50) -> list[Job]:
+        """Recent transcription jobs that include this item, newest first (any session's, any process's)."""
+        return [j for j in self.jobs.recent(limit, kind=JOB_KIND) if media_id in j.params.get("media_ids", [])]
+
     def run_job(self, ctx, params: dict[str, Any]) -> dict[str, Any]:
         """Job handler: progress in seconds of media transcribed, against the items' total duration."""
         ids = list(params.get("media_ids", []))

@@ -25,13 +25,12 @@ media_id = st.selectbox("Media item", list(by_id), key="transcript.media",
                         format_func=lambda m: f"{by_id[m].file_name} · {by_id[m].status}")
 st.query_params["media"] = media_id
 item = by_id[media_id]
-jobs = st.session_state.setdefault("transcript.jobs", [])
 latest = transcripts.latest_number(media_id)
 if not latest:
     st.info(f"{item.file_name} has not been transcribed yet.")
     if choice := panels.transcribe_form(key="transcript.run", default_model=service.config.transcriber):
-        jobs.insert(0, service.transcription.submit([media_id], created_by=reviewer(), **choice).job_id)
-    watch_jobs(lambda: [service.jobs.get(j) for j in jobs[:3]], key="transcript.jobs", on_cancel=service.jobs.cancel)
+        service.transcription.submit([media_id], created_by=reviewer(), **choice)
+    watch_jobs(lambda: service.transcription.jobs_for(media_id)[:3], key="transcript.jobs", on_cancel=service.jobs.cancel)
     st.stop()
 
 
