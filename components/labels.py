@@ -73,3 +73,12 @@ def import_report(report: dict) -> None:
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def label_job_failures(result: dict) -> None:
+    """The images a finished label job could not label, each with its reason (table text, never HTML)."""
+    failed = [o for o in result.get("outcomes", []) if o.get("status") == "failed"]
+    if failed:
+        st.warning(f"{_count(len(failed), 'image')} could not be labeled; the others were.")
+        st.dataframe({"file": [o.get("file") or o["media_id"][:12] for o in failed],
+                      "reason": [o.get("reason", "") for o in failed]}, hide_index=True, width="stretch")

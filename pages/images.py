@@ -5,7 +5,7 @@ import streamlit as st
 from components.app import get_service, reviewer
 from components.image_boxes import image_with_boxes
 from components.jobs import watch_jobs
-from components.labels import import_report, label_panel, label_text
+from components.labels import import_report, label_job_failures, label_panel, label_text
 from core.errors import LoupeError
 from core.labelers import available
 
@@ -62,7 +62,8 @@ if job:
     st.session_state.setdefault(JOB_KEY, []).insert(0, job.job_id)
 job_ids = st.session_state.get(JOB_KEY, [])
 if job_ids:
-    watch_jobs(lambda: [service.jobs.get(j) for j in job_ids[:3]], key="images.jobs", on_cancel=service.jobs.cancel)
+    watch_jobs(lambda: [service.jobs.get(j) for j in job_ids[:3]], key="images.jobs", on_cancel=service.jobs.cancel,
+               render=lambda j: label_job_failures(j.result))
 
 current = selected[0] if selected else images[0].media_id
 item = service.catalog.get(current)

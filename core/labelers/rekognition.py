@@ -5,6 +5,7 @@ boto3's standard retry mode handles throttling before Loupe reports it.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,6 +24,9 @@ def make_client(**kwargs: Any):
     import boto3
     from botocore.config import Config as BotoConfig
 
+    # botocore reads AWS_DEFAULT_REGION; AWS_REGION is the name other SDKs (and Loupe's README) use.
+    if "region_name" not in kwargs and os.environ.get("AWS_REGION"):
+        kwargs["region_name"] = os.environ["AWS_REGION"]
     return boto3.client("rekognition", config=BotoConfig(retries={"mode": "standard", "max_attempts": 5}), **kwargs)
 
 

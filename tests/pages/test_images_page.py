@@ -65,3 +65,23 @@ def test_the_import_report_lists_skipped_rows_as_text():
     assert not at.exception
     assert "1 image, 2 labels imported" in at.success[0].value and "1 row skipped" in at.warning[0].value
     assert "<script>" in at.dataframe[0].value.iloc[0, 0]  # a dataframe cell is text, never HTML
+
+
+def test_a_label_job_that_cannot_reach_rekognition_says_why_on_the_page(seeded, app_at, monkeypatch, tmp_path):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+                 "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing leaves the machine
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    seeded.catalog.ingest_file(CAT)
+    at = app_at("pages/images.py")
+    at.selectbox(key="images.backend").set_value("rekognition").run()
+    at.button(key="images.label_all").click().run()
+    job = seeded.jobs.wait(seeded.jobs.recent(1, kind="label")[0].job_id, 60)
+    assert job.result.get("failed") == 1, (job.status, job.error)
+    at.run()
+    assert "1 image could not be labeled" in at.warning[0].value
+    assert "No AWS credentials" in at.dataframe[-1].value["reason"].iloc[0]
