@@ -167,3 +167,14 @@ def test_label_tables_say_where_they_came_from_and_parents_are_labels_themselves
     for parents in tax.parents.values():
         assert all(p in tax.parents for p in parents)
     assert not {"Entity", "Object", "Artifact", "Whole"} & set(tax.label_names)
+
+
+def test_the_labeling_core_never_imports_streamlit():
+    import subprocess
+    import sys
+
+    code = ("import sys, core.labeling, core.labelers.local, core.labelers.rekognition, core.formats.rekognition, "
+            "core.formats.label_table, core.cli.labeling; print('streamlit' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[2])
+    assert out.stdout.strip() == "False"
