@@ -143,17 +143,17 @@ def results_tables(items: list[ItemResult], report: AgreementReport) -> None:
         st.dataframe(pd.DataFrame([{
             "item": i.file_name, "human labels": ", ".join(i.human_labels), "auto-accepted": ", ".join(i.auto_labels),
             "confidence": i.confidence, "boxes": i.boxes, "reviewers": ", ".join(i.reviewers), "workflow": i.workflow,
-        } for i in items]), hide_index=True, use_container_width=True,
+        } for i in items]), hide_index=True, width="stretch",
             column_config={"confidence": st.column_config.ProgressColumn("confidence", min_value=0.0, max_value=1.0)})
     st.subheader("Reviewers")
     st.dataframe(pd.DataFrame([{"reviewer": r.worker_id, "tasks done": r.tasks_done,
                                 "median time per task (s)": r.median_time_s,
                                 "agreement with consensus": r.agreement} for r in report.reviewers]),
-                 hide_index=True, use_container_width=True)
+                 hide_index=True, width="stretch")
     if report.pairs:
         st.caption("Cohen's kappa per pair of reviewers, on the items both answered")
         st.dataframe(pd.DataFrame([{"reviewer A": p.worker_a, "reviewer B": p.worker_b, "shared items": p.shared_items,
-                                    "kappa": p.kappa} for p in report.pairs]), hide_index=True, use_container_width=True)
+                                    "kappa": p.kappa} for p in report.pairs]), hide_index=True, width="stretch")
 
 
 def _pct(value: float | None) -> str:

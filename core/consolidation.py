@@ -211,6 +211,7 @@ class Consolidation:
         self.predictions = predictions
         self.workflows = workflows
         self.catalog = catalog
+        self.generation = 0  # bumped on every write here, so cached views of results know to refresh
         self._weights: tuple[float, dict[str, float]] | None = None
         self._lock = threading.Lock()
 
@@ -232,6 +233,7 @@ class Consolidation:
         result = consolidate_answers(media_id, answers, loops=loops, workflow=wf_name, task_type=task_type,
                                      candidates=self._shown_labels(media_id, task_type), weights=weights, source=source)
         self.records.put_many([Record(KIND, media_id, as_dict(result), parent=wf_name)])
+        self.generation += 1
         return result
 
     def on_completed(self, loop: HumanLoop) -> None:

@@ -1,8 +1,10 @@
 """The Results view's data: each item's final labels (human or auto), and agreement among people and with the model."""
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from core.agreement import AgreementReport, BlindComparison, compare_blind, measure
 from core.consolidation import final_labels
@@ -11,6 +13,7 @@ if TYPE_CHECKING:
     from core.service import Service
 
 DEFAULT_THRESHOLD = 0.5
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,7 @@ def agreement_report(service: "Service", *, workflow: str | None = None) -> Agre
     media_ids = {lp.media_id for lp in loops}
     answers = [a for a in service.answers.all() if a.loop_id in ids]
     consolidated = [c for c in service.consolidation.all() if c.media_id in media_ids]
-    predictions = {m: p for m in media_ids if (p := service.predictions.get(m)) is not None}
+    predictions = {p.media_id: p for p in service.predictions.all() if p.media_id in media_ids}
     threshold = service.workflows.get(workflow).threshold if workflow else DEFAULT_THRESHOLD
     return measure(answers, loops, consolidated, predictions, threshold)
 
@@ -57,6 +60,44 @@ def agreement_report(service: "Service", *, workflow: str | None = None) -> Agre
 def blind_comparison(service: "Service", *, workflow: str | None = None) -> BlindComparison:
     loops = service.loops.list(workflow)
     ids = {lp.loop_id for lp in loops}
-    predictions = {p.media_id: p for p in service.predictions.all()}
+    answers = [a for a in service.answers.all() if a.loop_id in ids and "isBlind" in a.content]
+    if not answers:
+        return BlindComparison(0, None, 0, None)
+    media_ids = {lp.media_id for lp in loops}
+    predictions = {p.media_id: p for p in service.predictions.all() if p.media_id in media_ids}
     threshold = service.workflows.get(workflow).threshold if workflow else DEFAULT_THRESHOLD
-    return compare_blind((a for a in service.answers.all() if a.loop_id in ids), loops, predictions, threshold)
+    return compare_blind(answers, loops, predictions, threshold)
+
+
+class Results:
+    """The Results page's figures, kept until an answer, a loop or a consolidation changes (they read everything)."""
+
+    def __init__(self, service: "Service"):
+        self.service = service
+        self._memo: dict[tuple, object] = {}
+        self._lock = threading.Lock()
+
+    def _signature(self) -> tuple:
+        records = self.service.records
+        return (*(records.count(k) for k in ("answer", "loop", "consolidated", "prediction")),
+                self.service.consolidation.generation)
+
+    def _cached(self, name: str, workflow: str | None, compute: Callable[[], T]) -> T:
+        key = (name, workflow, self._signature())
+        with self._lock:
+            if key in self._memo:
+                return self._memo[key]  # type: ignore[return-value]
+        value = compute()
+        with self._lock:
+            self._memo = {k: v for k, v in self._memo.items() if k[2] == key[2]}
+            self._memo[key] = value
+        return value
+
+    def items(self, *, workflow: str | None = None) -> list[ItemResult]:
+        return self._cached("items", workflow, lambda: item_results(self.service, workflow=workflow))
+
+    def agreement(self, *, workflow: str | None = None) -> AgreementReport:
+        return self._cached("agreement", workflow, lambda: agreement_report(self.service, workflow=workflow))
+
+    def blind(self, *, workflow: str | None = None) -> BlindComparison:
+        return self._cached("blind", workflow, lambda: blind_comparison(self.service, workflow=workflow))

@@ -19,6 +19,7 @@ from core.labeling import Labeling
 from core.loops import Loops
 from core.predictions import Predictions
 from core.routing import Router
+from core.results import Results
 from core.review import Review
 from core.stores import open_stores
 from core.errors import StoreUnavailable
@@ -50,6 +51,7 @@ class Service:
         self.review = Review(self.records, self.workflows, self.loops, self.answers,
                              on_completed=self.consolidation.on_completed)
         self.exports = Exports(self)
+        self.results = Results(self)
         self.jobs.register("export", self.exports.run_export_job)
         self.transcripts = Transcripts(self.records, self.catalog, self.loops, self.workflows)
         self.transcription = Transcription(config, self.catalog, self.transcripts, self.jobs)  # registers "transcribe"

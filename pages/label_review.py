@@ -48,7 +48,7 @@ with left:
                        label=box_label, key=f"{prefix}.canvas")
 
 with right:
-    if st.button("Submit", type="primary", key=f"{prefix}.submit", use_container_width=True):
+    if st.button("Submit", type="primary", key=f"{prefix}.submit", width="stretch"):
         content = label_review_content(kept, added, boxes or [], (media.width or 1, media.height or 1), is_blind=blind)
         try:
             outcome = service.review.submit(task, content)

@@ -40,8 +40,8 @@ with centre:
     image_viewer(service.catalog.media_bytes(media.media_id), name=media.file_name, key=f"{prefix}.viewer")
 with right:
     picked, is_none = category_checkboxes(categories, prefix=prefix)
-    clicked = st.button("Submit", type="primary", key=f"{prefix}.submit", use_container_width=True)
-    if st.button("Skip (give back to the queue)", key=f"{prefix}.skip", use_container_width=True):
+    clicked = st.button("Submit", type="primary", key=f"{prefix}.submit", width="stretch")
+    if st.button("Skip (give back to the queue)", key=f"{prefix}.skip", width="stretch"):
         service.review.release(task)
         st.session_state.pop(LOOP_KEY, None)
         st.rerun()

@@ -5,7 +5,6 @@ from components.app import get_service, reviewer
 from components.jobs import watch_jobs
 from components.review import blind_metrics, plain, results_tables
 from core.exports import FORMATS
-from core.results import agreement_report, blind_comparison, item_results
 
 service = get_service()
 st.title("Results")
@@ -16,8 +15,9 @@ workflow = None if choice == "All workflows" else choice
 if st.button("Re-consolidate with current reviewer weights", key="results.reconsolidate"):
     st.toast(f"Re-consolidated {service.consolidation.reconsolidate_all()} items.")
 
-results_tables(item_results(service, workflow=workflow), agreement_report(service, workflow=workflow))
-blind_metrics(blind_comparison(service, workflow=workflow))
+with st.spinner("Measuring agreement…"):
+    results_tables(service.results.items(workflow=workflow), service.results.agreement(workflow=workflow))
+    blind_metrics(service.results.blind(workflow=workflow))
 
 st.subheader("Export")
 cols = st.columns([1, 3, 1])

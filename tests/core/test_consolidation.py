@@ -117,3 +117,13 @@ def test_blind_comparison_separates_tasks_that_saw_the_model_from_blind_ones(ser
     report = blind_comparison(service, workflow="label-flow")
     assert (report.shown_tasks, report.shown_match) == (1, 1.0)
     assert (report.blind_tasks, report.blind_match) == (1, 0.5)
+
+
+def test_cached_results_refresh_when_a_new_answer_comes_in(service):
+    loops = seed_moderation(service, task_count=1, names=("cat.jpg", "coffee.jpg"))
+    service.review.submit(service.review.next_task("ana"), moderation_content([]))
+    assert len(service.results.items()) == 1
+    assert service.results.items() is service.results.items()  # unchanged data: served from the cache
+    service.review.submit(service.review.next_task("ana"), moderation_content([("Weapons", "Violence")]))
+    assert {i.media_id for i in service.results.items()} == {lp.media_id for lp in loops}
+    assert service.results.agreement().reviewers[0].tasks_done == 2
