@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from core.routing import LabelFrame, Routed, share_curve  # noqa: F401  (share_curve is part of the evidence)
+from core.routing import LabelFrame, Routed
 
 ALL_LABELS = "(all labels)"
 GRID_PCT = np.round(np.arange(0.0, 100.0 + 1e-9, 1.0), 6)  # thresholds evaluated for curves, in percent

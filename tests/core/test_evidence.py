@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from core.domain import Answer
 from core.evidence import (ALL_LABELS, current_metrics, curve, label_curves, median_seconds_per_task, recommend,
-                           review_load, reviewed_rows, share_curve)
-from core.routing import Thresholds, build_frames, route
-
-import numpy as np
+                           review_load, reviewed_rows)
+from core.routing import Thresholds, build_frames, route, share_curve
 
 
 def frame_of(items):
