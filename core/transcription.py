@@ -104,8 +104,8 @@ class Transcription:
         total_s = max(1, math.ceil(sum(durations.values())))
         done_before = 0.0
         outcomes = []
-        ctx.progress(0, total_s, "loading the model")
-        for media_id in ids:
+        for number, media_id in enumerate(ids, 1):
+            ctx.progress(min(total_s, int(done_before)), total_s, f"transcribing item {number} of {len(ids)}")
             ctx.check_cancelled()
 
             def progress(done_s: float, _base: float = done_before, _id: str = media_id) -> None:

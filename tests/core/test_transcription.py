@@ -136,7 +136,7 @@ def test_progress_counts_transcribed_seconds_against_the_media_duration(transcri
 def test_a_cancel_while_the_model_runs_stops_it_and_stores_nothing(transcribed):
     service, ids, _ = transcribed
     before = service.transcripts.latest_number(ids["wav"])
-    ctx = RecordingContext(cancel_after_reports=1)  # the first report is "loading the model"
+    ctx = RecordingContext(cancel_after_reports=1)  # the first report is "transcribing item 1 of 1"
     with pytest.raises(JobCancelled):
         service.transcription.run_job(ctx, {"media_ids": [ids["wav"]], "force": True})
     assert service.transcripts.latest_number(ids["wav"]) == before
