@@ -10,8 +10,8 @@ from components.transcript_versions import diff_html
 from core.domain import HumanLoop, Segment, Transcript, Word, Workflow
 from core.errors import LoupeError
 from core.loops import loop_id_for
-from core.transcripts import (Tweak, apply_edits, apply_tweaks, edit_segment_text, low_confidence_words,
-                              parse_tweaks, word_diff, word_error_rate)
+from core.transcripts import (Tweak, apply_edits, apply_tweaks, edit_segment_text, export_transcript, import_transcript,
+                              low_confidence_words, parse_tweaks, word_diff, word_error_rate)
 
 ROOT_WAV = "demo/welcome.wav"
 
@@ -165,3 +165,25 @@ def test_transcript_html_escapes_words_and_marks_the_low_ones():
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert html.count("background:#ffe08a") == 1
     assert "<script>" not in diff_html(word_diff("<script>alert(1)</script>", "<b>x</b>"))
+
+
+@pytest.mark.parametrize("fmt,name", [("srt", "t.srt"), ("vtt", "t.vtt"), ("transcribe-json", "t.json")])
+def test_an_exported_transcript_imports_back_with_the_same_words(fmt, name):
+    transcript = _transcript("the quick brown fox", (0.9, 0.2, 0.3, 0.8))
+    data = export_transcript(transcript, fmt).encode()
+    back = import_transcript(name, data, media_id="m")
+    assert back.text == transcript.text and back.media_id == "m"
+    assert back.model_version.startswith("import/")
+
+
+def test_plain_text_export_and_an_unknown_format():
+    assert export_transcript(_transcript("a b"), "txt") == "a b\n"
+    with pytest.raises(LoupeError, match="Unknown export format"):
+        export_transcript(_transcript("a b"), "docx")
+
+
+def test_an_unreadable_import_is_refused_plainly():
+    with pytest.raises(LoupeError, match="not valid JSON"):
+        import_transcript("t.json", b"{not json", media_id="m")
+    with pytest.raises(LoupeError, match="not a valid SRT"):
+        import_transcript("t.srt", b"just some words\n", media_id="m")
