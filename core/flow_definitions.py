@@ -11,6 +11,7 @@ from core.errors import LoupeError
 
 REKOGNITION_SOURCE = "AWS/Rekognition/DetectModerationLabels/Image/V3"
 _NAME = re.compile(r"[a-z0-9](-*[a-z0-9]){0,62}")
+_KEYWORD = re.compile(r"[A-Za-z0-9]+( [A-Za-z0-9]+)*")  # SageMaker's TaskKeywords pattern, 1-30 characters
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ def to_create_flow_definition(wf: Workflow, targets: AwsTargets = AwsTargets()) 
         "TaskCount": wf.task_count,
         "TaskTimeLimitInSeconds": wf.time_limit_s,
     }
-    keywords = [c for c in wf.categories if 1 <= len(c) <= 30][:5]
+    keywords = [c for c in wf.categories if len(c) <= 30 and _KEYWORD.fullmatch(c)][:5]
     if keywords:
         config["TaskKeywords"] = keywords
     request: dict[str, Any] = {

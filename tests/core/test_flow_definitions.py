@@ -27,13 +27,13 @@ def assert_valid(request, shape):
 def test_a_moderation_workflow_exports_a_valid_request_with_its_conditions(request_shape):
     wf = workflow_with_thresholds(
         Workflow(name="Moderation-Pass", task_count=3, title="Check flagged images", audit_percent=5,
-                 categories=("Violence", "Drugs")),
+                 categories=("Violence", "Drugs", "Drugs & Tobacco")),
         Thresholds(high=0.8), ["Weapons"])
     request = to_create_flow_definition(wf)
     assert_valid(request, request_shape)
     assert request["FlowDefinitionName"] == "moderation-pass"
     assert request["HumanLoopRequestSource"] == {"AwsManagedHumanLoopRequestSource": REKOGNITION_SOURCE}
-    assert request["HumanLoopConfig"]["TaskCount"] == 3 and request["HumanLoopConfig"]["TaskKeywords"] == ["Violence", "Drugs"]
+    assert request["HumanLoopConfig"]["TaskCount"] == 3 and request["HumanLoopConfig"]["TaskKeywords"] == ["Violence", "Drugs"]  # "&" is not allowed
     conditions = request["HumanLoopActivationConfig"]["HumanLoopActivationConditionsConfig"]["HumanLoopActivationConditions"]
     assert json.loads(conditions) == wf.activation_conditions and len(conditions) <= 10_240
 

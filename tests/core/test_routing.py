@@ -214,6 +214,21 @@ def test_starting_loops_marks_ingested_media_in_review(service, tmp_path):
     assert service.catalog.get(media_id).status == "in_review"
 
 
+def test_imported_conditions_route_items_and_mark_loops_started_only_by_sampling_as_audit(service):
+    service.predictions.save_many(predictions({f"m{i:03d}": [("Weapons", 0.2 if i < 10 else 0.9)] for i in range(100)}))
+    service.workflows.save(Workflow(name="imported", activation_conditions={"Conditions": [
+        {"ConditionType": "ModerationLabelConfidenceCheck",
+         "ConditionParameters": {"ModerationLabelName": "Weapons", "ConfidenceLessThan": 50}},
+        {"ConditionType": "Sampling", "ConditionParameters": {"RandomSamplingPercentage": 20}}]}))
+    outcome = service.routing.start_loops("imported")
+    loops = service.loops.list(workflow="imported")
+    low = [lp for lp in loops if lp.media_id < "m010"]
+    assert len(low) == 10 and not any(lp.is_audit for lp in low)
+    sampled = [lp for lp in loops if lp.media_id >= "m010"]
+    assert sampled and all(lp.is_audit for lp in sampled) and outcome.audit == len(sampled)
+    assert 5 <= len(sampled) <= 35
+
+
 def test_a_workflow_with_nothing_to_route_by_says_so(service):
     service.workflows.save(Workflow(name="empty"))
     with pytest.raises(LoupeError, match="neither thresholds nor activation conditions"):
