@@ -410,6 +410,8 @@ def _condition(expression: str, values: dict[str, Any] | None = None) -> dict[st
 
 
 def _pk(kind: str, key: str) -> str:
+    if "#" in kind or not kind:
+        raise ValueError(f"A record kind must be non-empty and without '#': {kind!r}")  # '#' separates kind from key
     return f"{kind}#{key}"
 
 

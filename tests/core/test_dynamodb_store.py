@@ -128,6 +128,15 @@ def test_a_write_whose_response_was_lost_is_not_reported_as_a_conflict(backend):
         store.put("answer", "loop1|ann", {"v": 3}, expected_version=1)
 
 
+def test_keys_may_hold_any_text_but_kinds_may_not_hold_the_separator(backend):
+    store = _store(backend)
+    store.create("transcript", "m1#v2|ünïcode <b>", {"ok": True}, parent="")
+    assert store.get("transcript", "m1#v2|ünïcode <b>").body == {"ok": True}
+    assert store.get("transcript", "m1") is None
+    with pytest.raises(ValueError, match="without '#'"):
+        store.create("a#b", "c", {})
+
+
 def test_queries_follow_last_evaluated_key_across_pages(backend):
     store = _store(backend, page_size=7)
     store.put_many(Record("item", f"k{i:03d}", {"i": i}, parent="odd" if i % 2 else "even") for i in range(50))
