@@ -109,12 +109,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
         seed_loops(base / "empty", 0)
+        seed_loops(base / "small", 20)
         start = time.perf_counter()
         seed_loops(base / "full", args.loops)
         out.write(f"seeded {args.loops} open loops in {time.perf_counter() - start:.1f} s\n")
         empty = time_submit_to_next(base / "empty", args.rounds)
+        small = time_submit_to_next(base / "small", args.rounds)
         full = time_submit_to_next(base / "full", args.rounds)
         out.write(f"task page, empty queue (rerun):          median {statistics.median(empty) * 1000:7.1f} ms\n")
+        out.write(f"task page, submit -> next task, 20 open:    median {statistics.median(small) * 1000:7.1f} ms\n")
         out.write(f"task page, submit -> next task, {args.loops} open: median {statistics.median(full) * 1000:7.1f} ms "
                   f"(x{statistics.median(full) / statistics.median(empty):.1f} the empty page)\n")
 

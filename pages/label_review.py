@@ -16,8 +16,10 @@ if flash := st.session_state.pop("label_review.flash", None):
     (st.success if flash[0] else st.error)(flash[1])
 
 task = service.review.resume_or_next(worker, st.session_state.get(LOOP_KEY), task_type="label_review")
-queue_status(service.review.summary(worker, task_type="label_review"))
+queue_slot = st.empty()  # filled last, so a submit's run reruns before paying for the queue counts
 if task is None:
+    with queue_slot.container():
+        queue_status(service.review.summary(worker, task_type="label_review"))
     st.session_state.pop(LOOP_KEY, None)
     st.info("No label review tasks left for you.")
     st.stop()
@@ -57,3 +59,6 @@ with right:
             st.session_state["label_review.flash"] = (False, str(exc))
         st.session_state.pop(LOOP_KEY, None)
         st.rerun()
+
+with queue_slot.container():
+    queue_status(service.review.summary(worker, task_type="label_review"))

@@ -18,8 +18,10 @@ if flash := st.session_state.pop("moderation.flash", None):
     (st.success if flash[0] else st.error)(flash[1])
 
 task = service.review.resume_or_next(worker, st.session_state.get(LOOP_KEY), task_type="moderation")
-queue_status(service.review.summary(worker, task_type="moderation"))
+queue_slot = st.empty()  # filled last, so a submit's run reruns before paying for the queue counts
 if task is None:
+    with queue_slot.container():
+        queue_status(service.review.summary(worker, task_type="moderation"))
     st.session_state.pop(LOOP_KEY, None)
     st.info("No moderation tasks left for you. New ones appear when items are routed to people.")
     st.stop()
@@ -57,3 +59,6 @@ if clicked or pressed == "submit":
             st.session_state["moderation.flash"] = (False, str(exc))
         st.session_state.pop(LOOP_KEY, None)
         st.rerun()
+
+with queue_slot.container():
+    queue_status(service.review.summary(worker, task_type="moderation"))
