@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -30,6 +31,7 @@ from core.workflows import Workflows
 log = logging.getLogger(__name__)
 
 CLAIM_KIND = "claim"
+SUMMARY_TTL_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,9 @@ class Review:
         self.on_completed = on_completed
         self.clock = clock
         self._suggestions: tuple[float, list[str]] | None = None
+        self._snapshot_cache: _QueueSnapshot | None = None
+        self._snapshot_lock = threading.Lock()
+        self._generation = 0  # bumped on every claim or submit here, so this process's own changes show at once
 
     # ---- taking tasks ------------------------------------------------------------------------------
     def next_task(self, worker_id: str, *, task_type: str | None = None,
@@ -165,6 +170,7 @@ class Review:
             try:
                 self.records.put(CLAIM_KIND, rec.key, as_dict(replace(claim, expires_at_s=0.0)),
                                  expected_version=rec.version, parent=claim.loop_id)
+                self._generation += 1
             except VersionConflict:
                 pass
 
@@ -214,6 +220,7 @@ class Review:
         claim = Claim(old.loop_id, old.slot, worker_id, now, now + wf.time_limit_s)
         try:
             self.records.put(CLAIM_KIND, rec.key, as_dict(claim), expected_version=rec.version, parent=old.loop_id)
+            self._generation += 1
             return claim
         except VersionConflict:
             return None
@@ -243,6 +250,7 @@ class Review:
             except VersionConflict:
                 pass  # a parallel submit of the same answer marked it; the answer record is the truth
         is_completed = self._complete_if_done(task.loop)
+        self._generation += 1
         if not is_recorded:
             return SubmitOutcome(False, is_completed, "You had already submitted this task; your first answer stands.")
         return SubmitOutcome(True, is_completed, "Answer recorded." + (" This item is now complete." if is_completed else ""))
@@ -269,36 +277,65 @@ class Review:
 
     # ---- what is left ------------------------------------------------------------------------------
     def summary(self, worker_id: str = "", *, task_type: str | None = None) -> list[QueueSummary]:
-        """Counts per workflow. Reads raw record bodies: this runs on every task page render over every open loop."""
+        """Counts per workflow for the queue caption. The records behind it are re-read only when a loop, answer
+        or claim is added (or after SUMMARY_TTL_S), since this runs on every task page render over every loop."""
         now = self.clock()
-        answered: dict[str, set[str]] = {}
-        for rec in self.records.query(ANSWER_KIND):
-            answered.setdefault(rec.body["loop_id"], set()).add(rec.body["worker_id"])
+        snap = self._snapshot(now)
         held: Counter[str] = Counter()
         held_by_worker: set[str] = set()
-        for rec in self.records.query(CLAIM_KIND):
-            c = rec.body
+        for c in snap.claims:
             if not c.get("is_submitted") and c.get("expires_at_s", 0) > now:
                 held[c["loop_id"]] += 1
                 if c.get("worker_id") == worker_id:
                     held_by_worker.add(c["loop_id"])
         out = []
-        for wf in self.workflows.list():
+        for wf in snap.workflows:
             if task_type is not None and wf.task_type != task_type:
                 continue
             open_loops = needed = in_progress = available = 0
-            for rec in self.records.query(LOOP_KIND, parent=wf.name):
-                if rec.body.get("status") != "InProgress":
-                    continue
-                workers = answered.get(rec.key, set())
-                missing = max(0, max(1, int(rec.body.get("task_count", 1))) - len(workers))
+            for loop_id, task_count in snap.open_loops.get(wf.name, ()):
+                workers = snap.answered.get(loop_id, set())
+                missing = max(0, task_count - len(workers))
+                if missing == 0:
+                    continue  # all answers in; its Completed status may not be written yet
                 open_loops += 1
                 needed += missing
-                in_progress += held[rec.key]
-                if worker_id not in workers and (rec.key in held_by_worker or missing > held[rec.key]):
+                in_progress += held[loop_id]
+                if worker_id not in workers and (loop_id in held_by_worker or missing > held[loop_id]):
                     available += 1
             out.append(QueueSummary(wf.name, wf.task_type, open_loops, needed, in_progress, available))
         return out
+
+    def _snapshot(self, now: float) -> "_QueueSnapshot":
+        signature = tuple(self.records.count(k) for k in (LOOP_KIND, ANSWER_KIND, CLAIM_KIND, "workflow"))
+        with self._snapshot_lock:
+            cached = self._snapshot_cache
+            if cached and cached.signature == signature and cached.generation == self._generation \
+                    and now - cached.taken_at_s < SUMMARY_TTL_S:
+                return cached
+        answered: dict[str, set[str]] = {}
+        for rec in self.records.query(ANSWER_KIND):
+            answered.setdefault(rec.body["loop_id"], set()).add(rec.body["worker_id"])
+        claims = [rec.body for rec in self.records.query(CLAIM_KIND)]
+        workflows = self.workflows.list()
+        open_loops = {wf.name: [(rec.key, max(1, int(rec.body.get("task_count", 1))))
+                                for rec in self.records.query(LOOP_KIND, parent=wf.name)
+                                if rec.body.get("status") == "InProgress"] for wf in workflows}
+        snap = _QueueSnapshot(signature, self._generation, now, workflows, open_loops, answered, claims)
+        with self._snapshot_lock:
+            self._snapshot_cache = snap
+        return snap
+
+
+@dataclass(frozen=True)
+class _QueueSnapshot:
+    signature: tuple[int, ...]
+    generation: int
+    taken_at_s: float
+    workflows: list[Workflow]
+    open_loops: dict[str, list[tuple[str, int]]]
+    answered: dict[str, set[str]]
+    claims: list[dict[str, Any]]
 
 
 def _checked_worker(worker_id: str) -> str:

@@ -217,3 +217,17 @@ def test_task_categories_follow_the_labels_that_triggered_the_loop():
     assert len(names(HumanLoop("l", "m", "wf"), None)) == 44
     (smoking,) = task_categories(wf, HumanLoop("l", "m", "wf", reasons=("Smoking",)), pred)
     assert smoking.parent_name == "Tobacco" and smoking.description == "Under Tobacco · model 40%"
+
+
+def test_the_queue_summary_sees_work_done_by_another_process(config):
+    first, second = Service(config, start_jobs=False), Service(config, start_jobs=False)
+    try:
+        seed_moderation(first, task_count=1, names=("cat.jpg",))
+        (before,) = second.review.summary("ben", task_type="moderation")
+        seed_moderation(first, task_count=1, names=("coffee.jpg",))
+        first.review.submit(first.review.next_task("ana"), moderation_content([]))
+        (after,) = second.review.summary("ben", task_type="moderation")
+        assert (before.open_loops, after.open_loops, after.answers_needed) == (1, 1, 1)
+    finally:
+        first.close()
+        second.close()
