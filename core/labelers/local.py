@@ -73,7 +73,13 @@ class LocalLabeler:
 
         onnx_path = efficientnet.ensure_onnx(cache_dir)
         opts = session_options(threads_per_model)
-        self.classifier = ort.InferenceSession(str(onnx_path), opts, providers=["CPUExecutionProvider"])
+        try:
+            self.classifier = ort.InferenceSession(str(onnx_path), opts, providers=["CPUExecutionProvider"])
+        except Exception:  # a damaged cache file (disk full, edited by hand): build it again once
+            log.warning("the cached ONNX graph %s could not be loaded; rebuilding it", onnx_path)
+            onnx_path.unlink(missing_ok=True)
+            onnx_path = efficientnet.ensure_onnx(cache_dir)
+            self.classifier = ort.InferenceSession(str(onnx_path), opts, providers=["CPUExecutionProvider"])
         self.nsfw = ort.InferenceSession(str(moderation.nsfw_model_path()), opts, providers=["CPUExecutionProvider"])
         self.workers = workers or min(2, os.cpu_count() or 1)
         self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="loupe-label")

@@ -178,3 +178,11 @@ def test_the_labeling_core_never_imports_streamlit():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parents[2])
     assert out.stdout.strip() == "False"
+
+
+def test_a_damaged_cached_graph_is_rebuilt(tmp_path):
+    path = efficientnet.ensure_onnx(tmp_path)
+    path.write_bytes(b"truncated")
+    rebuilt = LocalLabeler(tmp_path)
+    assert rebuilt.classify(Image.open(CAT)).argmax() in (281, 282, 285)
+    assert path.stat().st_size > 10_000_000
