@@ -186,3 +186,14 @@ def test_a_damaged_cached_graph_is_rebuilt(tmp_path):
     rebuilt = LocalLabeler(tmp_path)
     assert rebuilt.classify(Image.open(CAT)).argmax() in (281, 282, 285)
     assert path.stat().st_size > 10_000_000
+
+
+def test_the_registry_names_both_labelers_and_each_answers_the_labeler_protocol(labeler, tmp_path):
+    from core.config import Config
+    from core.labelers import Labeler, available, create
+    from core.labelers.rekognition import RekognitionLabeler
+
+    assert available() == ("local", "rekognition")
+    assert isinstance(labeler, Labeler) and isinstance(RekognitionLabeler(client=object()), Labeler)
+    with pytest.raises(LoupeError, match="Unknown labeler 'nope': choose one of local, rekognition"):
+        create("nope", Config(data_dir=tmp_path))
