@@ -128,6 +128,9 @@ class LocalLabeler:
             return exc
         except OSError as exc:
             return LabelingFailed(f"The image could not be read: {exc.strerror or exc}.")
+        except Exception as exc:  # a bug or a model error on one image must not stop the batch; keep it in the log
+            log.exception("labeling %s failed", ref.media_id[:12])
+            return LabelingFailed(f"Labeling failed unexpectedly: {type(exc).__name__}: {exc}")
 
 
 def _with_people(general: list[Label], found) -> list[Label]:
