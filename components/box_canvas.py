@@ -21,9 +21,9 @@ def _fit(image_size: tuple[int, int], canvas: tuple[int, int]) -> tuple[float, f
 
 
 def box_canvas(image_bytes: bytes, image_size: tuple[int, int], start: list[tuple[str, BoundingBox]], *,
-               label: str, key: str, width_px: int = 640, height_px: int = 460) -> list[dict] | None:
-    """Draw, move (edit toggle) and delete boxes; returns boxes in source-image pixels, or None before the canvas
-    has reported its fit."""
+               label: str, key: str, width_px: int = 640, height_px: int = 460) -> list[dict]:
+    """Draw, move (edit toggle) and delete boxes; returns boxes in source-image pixels (the starting boxes until
+    the canvas has reported its fit)."""
     w, h = image_size
     scale, off_x, off_y = _fit(image_size, (width_px, height_px))
     initial = boxes_to_drawing(
@@ -35,4 +35,7 @@ def box_canvas(image_bytes: bytes, image_size: tuple[int, int], start: list[tupl
                        initial_drawing=initial, width=width_px, height=height_px, key=key, font_size=14)
     st.caption("Drag on the image to draw a box with the chosen label. Turn on the toolbar's edit toggle to move, "
                "resize, relabel or delete a box.")
+    if result.boxes_in_image_space is None:  # the canvas has not reported yet: what it shows is the start
+        return [{"label": name, "left": b.left * w, "top": b.top * h, "width": b.width * w, "height": b.height * h}
+                for name, b in start]
     return result.boxes_in_image_space

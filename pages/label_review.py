@@ -51,7 +51,7 @@ with left:
 
 with right:
     if st.button("Submit", type="primary", key=f"{prefix}.submit", width="stretch"):
-        content = label_review_content(kept, added, boxes or [], (media.width or 1, media.height or 1), is_blind=blind)
+        content = label_review_content(kept, added, boxes, (media.width or 1, media.height or 1), is_blind=blind)
         try:
             outcome = service.review.submit(task, content)
             st.session_state["label_review.flash"] = (True, outcome.message)

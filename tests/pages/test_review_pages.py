@@ -70,6 +70,8 @@ def test_the_label_review_page_preticks_confident_labels_and_records_kept_and_ad
     assert answer.content["labels"] == [{"name": "Cat", "confidence": 0.93, "source": "model"},
                                         {"name": "Polo shirt", "confidence": 1.0, "source": "human"}]
     assert answer.content["isBlind"] is False
+    # The model's box is the starting point and is kept unless the reviewer deletes it.
+    assert answer.content["boxes"] == [{"label": "Cat", "left": 0.1, "top": 0.1, "width": 0.5, "height": 0.6}]
 
 
 def test_blind_label_review_hides_the_models_suggestions(app_at, seeded):
