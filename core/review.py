@@ -132,11 +132,20 @@ class Review:
         self._generation = 0  # bumped on every claim or submit here, so this process's own changes show at once
 
     # ---- taking tasks ------------------------------------------------------------------------------
-    def next_task(self, worker_id: str, *, task_type: str | None = None,
-                  workflows: list[str] | None = None) -> Task | None:
-        """The reviewer's next task: a slot they already hold, else a free or expired slot of the first open loop."""
+    def next_task(self, worker_id: str, *, task_type: str | None = None, workflows: list[str] | None = None,
+                  skip: frozenset[str] = frozenset()) -> Task | None:
+        """The reviewer's next task: a slot they already hold, else a free or expired slot of the first open loop
+        (loops in `skip`, which they passed over, come last)."""
         worker_id = _checked_worker(worker_id)
+        later = []
         for wf, loop in self._open_loops(task_type, workflows):
+            if loop.loop_id in skip:
+                later.append((wf, loop))
+                continue
+            task = self._try_take(worker_id, wf, loop)
+            if task is not None:
+                return task
+        for wf, loop in later:
             task = self._try_take(worker_id, wf, loop)
             if task is not None:
                 return task
@@ -153,12 +162,13 @@ class Review:
             return None
         return self._try_take(_checked_worker(worker_id), wf, loop)
 
-    def resume_or_next(self, worker_id: str, loop_id: str | None, *, task_type: str | None = None) -> Task | None:
+    def resume_or_next(self, worker_id: str, loop_id: str | None, *, task_type: str | None = None,
+                       skip: frozenset[str] = frozenset()) -> Task | None:
         """The task a page was showing if the reviewer still holds it, else their next one."""
         task = self.task_for(worker_id, loop_id) if loop_id else None
         if task is not None and (task_type is None or task.workflow.task_type == task_type):
             return task
-        return self.next_task(worker_id, task_type=task_type)
+        return self.next_task(worker_id, task_type=task_type, skip=skip)
 
     def release(self, task: Task) -> None:
         """Give a task back to the queue now (the reviewer skipped it)."""

@@ -17,7 +17,9 @@ st.title("Moderation review")
 if flash := st.session_state.pop("moderation.flash", None):
     (st.success if flash[0] else st.error)(flash[1])
 
-task = service.review.resume_or_next(worker, st.session_state.get(LOOP_KEY), task_type="moderation")
+skipped = st.session_state.setdefault("moderation.skipped", set())
+task = service.review.resume_or_next(worker, st.session_state.get(LOOP_KEY), task_type="moderation",
+                                     skip=frozenset(skipped))
 queue_slot = st.empty()  # filled last, so a submit's run reruns before paying for the queue counts
 if task is None:
     with queue_slot.container():
@@ -45,6 +47,7 @@ with right:
     clicked = st.button("Submit", type="primary", key=f"{prefix}.submit", width="stretch")
     if st.button("Skip (give back to the queue)", key=f"{prefix}.skip", width="stretch"):
         service.review.release(task)
+        skipped.add(task.loop.loop_id)
         st.session_state.pop(LOOP_KEY, None)
         st.rerun()
 

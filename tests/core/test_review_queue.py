@@ -231,3 +231,13 @@ def test_the_queue_summary_sees_work_done_by_another_process(config):
     finally:
         first.close()
         second.close()
+
+
+def test_a_skipped_task_goes_back_to_the_queue_and_comes_last_for_the_one_who_skipped(clocked):
+    service, _ = clocked
+    seed_moderation(service, task_count=1, names=("cat.jpg", "coffee.jpg"))
+    first = service.review.next_task("ana")
+    service.review.release(first)
+    assert service.review.next_task("ben").loop.loop_id == first.loop.loop_id  # free again for others
+    other = service.review.next_task("ana", skip=frozenset({first.loop.loop_id}))
+    assert other.loop.loop_id != first.loop.loop_id

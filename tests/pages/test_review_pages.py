@@ -120,3 +120,13 @@ def test_the_results_page_compares_blind_and_shown_label_reviews(app_at, seeded)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Match with model, suggestions shown"] == "100%"
     assert metrics["Match with model, blind"] == "—"
+
+
+def test_skip_gives_the_task_back_and_opens_another(app_at, seeded):
+    loops = seed_moderation(seeded, task_count=1, names=("cat.jpg", "coffee.jpg"))
+    at = app_at("pages/moderation_task.py", reviewer="ana")
+    first = at.session_state["moderation.loop_id"]
+    at.button(key=f"moderation.{first}.skip").click().run()
+    assert not at.exception
+    assert at.session_state["moderation.loop_id"] != first
+    assert {lp.loop_id for lp in loops} == {first, at.session_state["moderation.loop_id"]}
