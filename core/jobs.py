@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 KIND = "job"
 CANCEL_KIND = "job_cancel"
 STALE_AFTER_S = 120.0
+HEARTBEAT_S = 30.0  # a running job's record is refreshed this often, even while its handler reports nothing
 Handler = Callable[["JobContext", dict[str, Any]], dict[str, Any]]
 
 
@@ -41,6 +42,7 @@ class JobContext:
         self.job = job
         self._version = version
         self._last_write = 0.0
+        self._write_lock = threading.Lock()
 
     def progress(self, done: int, total: int | None = None, message: str = "") -> None:
         now = time.monotonic()
@@ -57,14 +59,21 @@ class JobContext:
         if self.is_cancelled():
             raise JobCancelled()
 
+    def beat(self) -> None:
+        """Refresh the heartbeat so other app servers sharing the store don't take this job as abandoned."""
+        self.job = replace(self.job, heartbeat_at=time.time())
+        self._write()
+
     def _write(self) -> None:
-        rec = self._runner.records.put(KIND, self.job.job_id, as_dict(self.job), expected_version=self._version)
-        self._version = rec.version
+        with self._write_lock:
+            rec = self._runner.records.put(KIND, self.job.job_id, as_dict(self.job), expected_version=self._version)
+            self._version = rec.version
 
 
 class JobRunner:
-    def __init__(self, records: RecordStore, max_workers: int = 2):
+    def __init__(self, records: RecordStore, max_workers: int = 2, heartbeat_s: float = HEARTBEAT_S):
         self.records = records
+        self.heartbeat_s = heartbeat_s
         self._handlers: dict[str, Handler] = {}
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="loupe-job")
         self._cancelled: set[str] = set()
@@ -168,6 +177,8 @@ class JobRunner:
         except VersionConflict:
             return  # another runner claimed it
         ctx = JobContext(self, job, rec.version)
+        stop_beating = threading.Event()
+        threading.Thread(target=_beat_until, args=(ctx, stop_beating, self.heartbeat_s), daemon=True, name=f"beat-{job_id}").start()
         try:
             if self.is_cancel_requested(job_id):
                 raise JobCancelled()
@@ -181,6 +192,7 @@ class JobRunner:
         except Exception as exc:  # a bug or an unexpected I/O error: keep it with the job and in the log
             log.exception("job %s (%s) crashed", job_id, job.kind)
             final = replace(ctx.job, status="failed", error=f"Unexpected error: {type(exc).__name__}: {exc}")
+        stop_beating.set()
         ctx.job = replace(final, finished_at=utc_now(), heartbeat_at=time.time())
         ctx._write()
         with self._done:
@@ -188,3 +200,11 @@ class JobRunner:
 
     def shutdown(self, wait: bool = True) -> None:
         self._pool.shutdown(wait=wait, cancel_futures=not wait)
+
+
+def _beat_until(ctx: JobContext, stop: threading.Event, every_s: float) -> None:
+    while not stop.wait(every_s):
+        try:
+            ctx.beat()
+        except Exception:  # a store hiccup must not kill the job; the next beat tries again
+            log.warning("heartbeat of job %s failed", ctx.job.job_id, exc_info=True)

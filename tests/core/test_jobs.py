@@ -102,3 +102,22 @@ def test_recent_lists_newest_first(tmp_path):
         runner.wait(j, 30)
     assert [j.job_id for j in runner.recent(2)] == sorted(ids, reverse=True)[:2]
     runner.shutdown()
+
+
+def test_a_quiet_job_keeps_its_heartbeat_fresh_so_no_other_server_takes_it(tmp_path):
+    runner = JobRunner(SQLiteRecordStore(tmp_path / "jobs.sqlite3"), heartbeat_s=0.05)
+    release = threading.Event()
+    runner.register("quiet", lambda ctx, p: (release.wait(10), {})[1])
+    job = runner.submit("quiet")
+    beats = set()
+    for _ in range(100):
+        current = runner.get(job.job_id)
+        if current.status == "running":
+            beats.add(current.heartbeat_at)
+        if len(beats) >= 3:
+            break
+        threading.Event().wait(0.05)
+    release.set()
+    assert len(beats) >= 3  # refreshed while the handler reported nothing
+    assert runner.wait(job.job_id, 30).status == "succeeded"
+    runner.shutdown()
