@@ -6,12 +6,12 @@ once in `st.cache_resource`; tests build it around a temporary folder or a local
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from core.answers import Answers
 from core.catalog import Catalog
-from core.config import APP_ROOT, Config
+from core.config import Config
 from core.consolidation import Consolidation
+from core.demo import run_demo_job
 from core.domain import Job
 from core.exports import Exports
 from core.jobs import JobRunner
@@ -29,9 +29,6 @@ from core.transcripts import Transcripts
 from core.workflows import Workflows
 
 log = logging.getLogger(__name__)
-
-DEMO_DIR = APP_ROOT / "demo"
-
 
 class Service:
     def __init__(self, config: Config, *, start_jobs: bool = True):
@@ -58,6 +55,7 @@ class Service:
         self.jobs.register("ingest", self.labeling.label_after(self.catalog.run_ingest_job))  # LOUPE_AUTO_LABEL
         self.routing = Router(self.predictions, self.workflows, self.loops, self.catalog)
         self.jobs.register("route", self.routing.run_route_job)
+        self.jobs.register("demo", lambda ctx, params: run_demo_job(self, ctx, params))
         if start_jobs:
             try:
                 self.jobs.resume_interrupted()
@@ -71,9 +69,8 @@ class Service:
                                 created_by=created_by)
 
     def load_demo(self, *, created_by: str = "") -> Job:
-        files = [[str(p), p.name] for p in sorted(DEMO_DIR.iterdir()) if p.suffix.lower() in DEMO_SUFFIXES]
-        return self.jobs.submit("ingest", {"files": files, "staged": False, "created_by": created_by},
-                                created_by=created_by)
+        """Ingest, label and transcribe the demo set, and queue it for review (core/demo.py), as one job."""
+        return self.jobs.submit("demo", {"created_by": created_by}, created_by=created_by)
 
     def describe_backends(self) -> dict[str, str]:
         return {
@@ -91,8 +88,6 @@ class Service:
         self.jobs.shutdown(wait=True)
         self.records.close()
 
-
-DEMO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".wav", ".mp3", ".flac", ".ogg", ".m4a", ".mp4", ".webm"}
 
 
 def build_service(config: Config | None = None, *, start_jobs: bool = True) -> Service:

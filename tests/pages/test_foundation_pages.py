@@ -31,13 +31,18 @@ def test_home_shows_a_failed_jobs_stored_error(seeded, app_at):
     assert any("check its permissions" in e.value for e in at.error)
 
 
-def test_demo_button_ingests_the_demo_set(app_at, seeded):
+def test_demo_button_runs_the_whole_loop_up_to_the_review_queue(app_at, seeded):
     at = app_at()
     at.button(key="home.demo").click().run()
     service = seeded  # a second handle on the same store sees the app's job
     job = service.jobs.wait(service.jobs.recent(1)[0].job_id, 120)
     assert job.status == "succeeded"
     assert job.result["counts"] == {"ingested": 6}
+    assert (job.result["labeled"], job.result["transcribed"]) == (4, 2)
+    assert service.predictions.get(service.catalog.find("cat.jpg").media_id) is not None
+    assert service.transcripts.latest(service.catalog.find("welcome.wav").media_id) is not None
+    assert job.result["loops_created"] >= 1
+    assert service.review.summary("someone")[0].open_loops == job.result["loops_created"]
     assert service.catalog.counts()["by_kind"] == {"image": 4, "audio": 1, "video": 1}
 
 
