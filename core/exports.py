@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.consolidation import final_labels
 from core.domain import HumanLoop, Prediction, Workflow
+from core.aws import make_client
 from core.errors import LoupeError
 from core.formats.a2i import output_path, parse_output_json, to_output_json
 from core.formats.ground_truth import manifest_line
@@ -54,13 +55,11 @@ class Destination:
         self.target = target
         self.is_s3 = target.startswith("s3://")
         if self.is_s3:
-            import boto3
-
             bucket, _, prefix = target[5:].partition("/")
             if not bucket:
                 raise LoupeError(f"{target!r} names no S3 bucket; use s3://bucket/prefix.")
             self.bucket, self.prefix = bucket, prefix.strip("/")
-            self.s3 = boto3.client("s3")
+            self.s3 = make_client("s3")
         else:
             self.root = Path(target).expanduser()
             self.root.mkdir(parents=True, exist_ok=True)

@@ -5,10 +5,11 @@ boto3's standard retry mode handles throttling before Loupe reports it.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Sequence
 from typing import Any
 
+from core.aws import AwsSettings
+from core.aws import make_client as aws_client
 from core.domain import Prediction
 from core.formats import rekognition as fmt
 from core.labelers import ImageRef, LabelingFailed
@@ -20,14 +21,8 @@ MAX_LABELS = 50
 MIN_CONFIDENCE_PCT = 50.0
 
 
-def make_client(**kwargs: Any):
-    import boto3
-    from botocore.config import Config as BotoConfig
-
-    # botocore reads AWS_DEFAULT_REGION; AWS_REGION is the name other SDKs (and Loupe's README) use.
-    if "region_name" not in kwargs and os.environ.get("AWS_REGION"):
-        kwargs["region_name"] = os.environ["AWS_REGION"]
-    return boto3.client("rekognition", config=BotoConfig(retries={"mode": "standard", "max_attempts": 5}), **kwargs)
+def make_client(aws: AwsSettings | None = None):
+    return aws_client("rekognition", aws, max_attempts=5)
 
 
 class RekognitionLabeler:

@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from core.domain import Transcript
+from core.aws import make_client
 from core.errors import LoupeError
 from core.formats.transcribe import parse_transcribe_json
 from core.transcribers import Progress
@@ -27,11 +28,9 @@ class AmazonTranscriber:
 
     def __init__(self, bucket: str, *, s3=None, transcribe=None, prefix: str = "loupe-transcribe/",
                  poll_s: float = 5.0, timeout_s: float = 4 * 3600, sleep: Callable[[float], None] = time.sleep):
-        import boto3
-
         self.bucket = bucket
-        self.s3 = s3 or boto3.client("s3")
-        self.client = transcribe or boto3.client("transcribe")
+        self.s3 = s3 or make_client("s3")
+        self.client = transcribe or make_client("transcribe")
         self.prefix = prefix
         self.poll_s = poll_s
         self.timeout_s = timeout_s
