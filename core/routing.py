@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.conditions import (ConditionsError, Evaluation, LabelScore, conditions_from_bands, evaluate, sample_point,
-                             threshold_percent)
+from core.conditions import (ConditionsError, Evaluation, LabelScore, conditions_from_bands, evaluate, is_sampled,
+                             sample_point, threshold_percent)
 from core.domain import HumanLoop, Workflow
 from core.errors import LoupeError, NotFound
 from core.loops import loop_id_for
@@ -331,8 +331,9 @@ class LoopsStarted:
 class Router:
     """Routing over the stored predictions, with the label frame cached per category until predictions change."""
 
-    def __init__(self, predictions, workflows, loops, catalog):
+    def __init__(self, predictions, workflows, loops, catalog, transcripts=None):
         self.predictions = predictions
+        self.transcripts = transcripts
         self.workflows = workflows
         self.loops = loops
         self.catalog = catalog
@@ -395,9 +396,8 @@ class Router:
         """Create a human loop for every item the workflow sends to people; rerunning creates no duplicates."""
         wf = self.workflows.get(workflow_name)
         if wf.task_type == "transcript_review":
-            raise LoupeError(f"Workflow {wf.name!r} reviews transcripts; routing here works on image labels. Start "
-                             "transcript reviews from the Transcripts page.")
-        if wf.thresholds:
+            picked = self._picked_transcripts(wf)
+        elif wf.thresholds:
             picked = self._picked_by_thresholds(wf)
         elif wf.activation_conditions:
             picked = self._picked_by_conditions(wf)
@@ -444,6 +444,27 @@ class Router:
                 evaluation = evaluate(conditions, routed.frame.label_scores(i), media_id)
                 results, reasons = evaluation.results, evaluation.reasons or reasons
             picked.append((media_id, reasons, results, bool(routed.is_audit[i])))
+        return picked
+
+    def _picked_transcripts(self, wf: Workflow) -> list[tuple[str, tuple[str, ...], dict, bool]]:
+        """Transcripts go to people when any word is below the workflow's threshold; an audit share of the rest too.
+
+        The words' confidences are the model's, so the model's transcript is what is judged.
+        """
+        if self.transcripts is None:
+            raise LoupeError("Transcript routing needs the transcript store; build the Router through Service.")
+        picked = []
+        for item in self.catalog.list():
+            if item.kind not in ("audio", "video"):
+                continue
+            model = self.transcripts.model_version_of(item.media_id)
+            if model is None:
+                continue
+            low = [w for w in model.transcript.words if w.confidence < wf.threshold]
+            if low:
+                picked.append((item.media_id, (f"{len(low)} word{'s' if len(low) != 1 else ''} below {wf.threshold:.0%} confidence",), {}, False))
+            elif is_sampled(item.media_id, wf.audit_percent):
+                picked.append((item.media_id, ("audit sample",), {}, True))
         return picked
 
     def _picked_by_conditions(self, wf: Workflow) -> list[tuple[str, tuple[str, ...], dict, bool]]:

@@ -53,7 +53,7 @@ class Service:
         self.transcripts = Transcripts(self.records, self.catalog, self.loops, self.workflows)
         self.transcription = Transcription(config, self.catalog, self.transcripts, self.jobs)  # registers "transcribe"
         self.jobs.register("ingest", self.labeling.label_after(self.catalog.run_ingest_job))  # LOUPE_AUTO_LABEL
-        self.routing = Router(self.predictions, self.workflows, self.loops, self.catalog)
+        self.routing = Router(self.predictions, self.workflows, self.loops, self.catalog, self.transcripts)
         self.jobs.register("route", self.routing.run_route_job)
         self.jobs.register("demo", lambda ctx, params: run_demo_job(self, ctx, params))
         if start_jobs:
