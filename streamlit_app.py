@@ -1,7 +1,7 @@
 """Loupe: the router. It holds the frame shared by every page and nothing else."""
 import streamlit as st
 
-from components.app import get_service, routed, sidebar
+from components.app import get_service, routed, run_page, sidebar
 
 st.set_page_config(page_title="Loupe", page_icon="🔍", layout="wide")
 
@@ -26,4 +26,4 @@ PAGES = {
 page = st.navigation(PAGES)
 with routed():
     sidebar(get_service())
-    page.run()
+    run_page(page)

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from core.config import APP_ROOT, Config
+from core.errors import LoupeError
 from core.service import Service, build_service
 
 REVIEWER_KEY = "app.reviewer"
@@ -59,6 +60,16 @@ def _secrets() -> dict[str, object]:
         return {k: v for k, v in st.secrets.items() if isinstance(k, str) and k.startswith("LOUPE_")}
     except (FileNotFoundError, OSError, st.errors.StreamlitSecretNotFoundError):
         return {}
+
+
+def run_page(page) -> None:
+    """Run the chosen page; an error meant for people (a LoupeError, e.g. an unreachable store) is shown in words."""
+    try:
+        page.run()
+    except LoupeError as exc:
+        logging.getLogger("loupe.pages").warning("page %s stopped: %s", page.title, exc)
+        st.error(f"{exc}", icon="⚠️")
+        st.caption("Settings shows which store is configured and whether it can be reached.")
 
 
 def reviewer() -> str:

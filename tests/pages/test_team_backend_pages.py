@@ -8,7 +8,7 @@ import pytest
 
 from core.stores.dynamodb import ensure_bucket, ensure_table, make_client
 from tests.dynamodb_servers import aws_env, endpoint_for
-from tests.pages.test_foundation_pages import (test_demo_button_ingests_the_demo_set,  # noqa: F401
+from tests.pages.test_foundation_pages import (test_demo_button_runs_the_whole_loop_up_to_the_review_queue,  # noqa: F401
                                                test_home_counts_what_is_in_the_store,
                                                test_home_shows_a_failed_jobs_stored_error,
                                                test_home_shows_counts_and_offers_demo_data_when_empty,
@@ -61,3 +61,14 @@ def test_settings_says_what_to_do_when_the_table_is_missing(unprovisioned, team_
     errors = [e.value for e in at.error]
     assert any("does not exist" in e and "python -m core setup-aws" in e for e in errors), errors
     assert any(team_names["LOUPE_S3_BUCKET"] in e for e in errors), errors
+
+
+def test_home_explains_a_missing_table_in_words_instead_of_a_traceback(unprovisioned, team_names):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.pages.conftest import APP
+
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception
+    assert any(team_names["LOUPE_DYNAMODB_TABLE"] in e.value and "setup-aws" in e.value for e in at.error)
