@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from core.domain import Answer, BoundingBox, HumanLoop, Prediction, as_dict, from_dict, utc_now
-from core.errors import LoupeError
+from core.errors import LoupeError, NotFound
 from core.stores.base import Record, RecordStore
 
 if TYPE_CHECKING:
@@ -228,7 +228,7 @@ class Consolidation:
         wf_name = loops[-1].workflow
         try:
             task_type = self.workflows.get(wf_name).task_type
-        except Exception:  # an imported loop may name a flow that has no workflow here
+        except NotFound:  # an imported loop may name a flow that has no workflow here
             task_type = "moderation"
         result = consolidate_answers(media_id, answers, loops=loops, workflow=wf_name, task_type=task_type,
                                      candidates=self._shown_labels(media_id, task_type), weights=weights, source=source)
