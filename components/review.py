@@ -11,7 +11,7 @@ from collections.abc import Iterable
 import pandas as pd
 import streamlit as st
 
-from core.agreement import AgreementReport, BlindComparison
+from core.agreement import AgreementReport, BlindComparison, TranscriptAccuracy
 from core.results import ItemResult
 from core.review import QueueSummary, Task
 from core.taxonomy import Category
@@ -133,7 +133,7 @@ def results_tables(items: list[ItemResult], report: AgreementReport) -> None:
     cols[2].metric("Krippendorff's α", "—" if report.alpha is None else f"{report.alpha:.2f}",
                    help="Agreement between reviewers on each (item, label) decision; 1 is perfect, 0 is chance.")
     acc = report.model.accuracy
-    cols[3].metric("Model accuracy vs people", "—" if acc is None else f"{acc:.0%}",
+    cols[3].metric("Image-label model accuracy vs people", "—" if acc is None else f"{acc:.0%}",
                    help=f"On {report.model.decisions} label decisions people made. Precision "
                         f"{_pct(report.model.precision)}, recall {_pct(report.model.recall)}.")
     st.subheader("Items and final labels")
@@ -147,6 +147,7 @@ def results_tables(items: list[ItemResult], report: AgreementReport) -> None:
             column_config={"confidence": st.column_config.ProgressColumn("confidence", min_value=0.0, max_value=1.0)})
     st.subheader("Reviewers")
     st.dataframe(pd.DataFrame([{"reviewer": r.worker_id, "tasks done": r.tasks_done,
+                                "of which transcripts": r.transcripts_done,
                                 "median time per task (s)": r.median_time_s,
                                 "agreement with consensus": r.agreement} for r in report.reviewers]),
                  hide_index=True, width="stretch")
@@ -154,6 +155,19 @@ def results_tables(items: list[ItemResult], report: AgreementReport) -> None:
         st.caption("Cohen's kappa per pair of reviewers, on the items both answered")
         st.dataframe(pd.DataFrame([{"reviewer A": p.worker_a, "reviewer B": p.worker_b, "shared items": p.shared_items,
                                     "kappa": p.kappa} for p in report.pairs]), hide_index=True, width="stretch")
+
+
+def transcript_metrics(acc: TranscriptAccuracy) -> None:
+    """The speech model against the transcripts people approved, apart from the image-label figures."""
+    if not acc.items:
+        return
+    st.subheader("Transcripts")
+    cols = st.columns(2)
+    cols[0].metric("Transcription model accuracy vs people (1 − WER)", _pct(acc.accuracy),
+                   help=f"Mean over {acc.items} reviewed transcripts of 1 − word error rate of the model's transcript "
+                        "against the version a reviewer marked reviewed (an item's figure is at least 0).")
+    cols[1].metric("Mean word error rate", _pct(acc.mean_wer), help="Words substituted, deleted or inserted, per "
+                   "word of the reviewed transcript.")
 
 
 def _pct(value: float | None) -> str:

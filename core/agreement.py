@@ -23,6 +23,7 @@ class ReviewerStats:
     tasks_done: int
     median_time_s: float | None
     agreement: float | None  # share of label decisions matching the consensus (items with 2+ reviewers)
+    transcripts_done: int = 0  # of tasks_done, transcript reviews (no label decisions in them)
 
 
 @dataclass(frozen=True)
@@ -90,10 +91,14 @@ def measure(answers: Iterable[Answer], loops: Iterable[HumanLoop], consolidated:
     loop_media = {lp.loop_id: lp.media_id for lp in loops}
     by_item: dict[str, dict[str, set[str]]] = {}
     times: dict[str, list[float]] = {}
+    transcripts: dict[str, int] = {}
     for a in answers:
+        times.setdefault(a.worker_id, []).append(a.time_spent_s)
+        if is_transcript_answer(a.content):  # counts as a task done, but holds no label decisions
+            transcripts[a.worker_id] = transcripts.get(a.worker_id, 0) + 1
+            continue
         media_id = loop_media.get(a.loop_id, a.loop_id)
         by_item.setdefault(media_id, {})[a.worker_id] = set(answer_labels(a.content))
-        times.setdefault(a.worker_id, []).append(a.time_spent_s)
     cons = {c.media_id: c for c in consolidated}
     units: dict[tuple[str, str], dict[str, bool]] = {}
     for media_id, picks in by_item.items():
@@ -116,10 +121,31 @@ def measure(answers: Iterable[Answer], loops: Iterable[HumanLoop], consolidated:
                     total += 1
                     agree += d[w] == decision
         reviewers.append(ReviewerStats(w, len(times[w]), round(statistics.median(times[w]), 2),
-                                       round(agree / total, 4) if total else None))
+                                       round(agree / total, 4) if total else None, transcripts.get(w, 0)))
     return AgreementReport(alpha=krippendorff_alpha(units, workers), pairs=tuple(pairs), reviewers=tuple(reviewers),
                            model=model_accuracy(cons.values(), predictions, threshold),
                            multi_reviewed_items=sum(1 for p in by_item.values() if len(p) >= 2))
+
+
+def is_transcript_answer(content: dict) -> bool:
+    """An answer from marking a transcript reviewed (core/transcripts.py `review_answer_content`)."""
+    return isinstance(content.get("transcript"), dict)
+
+
+@dataclass(frozen=True)
+class TranscriptAccuracy:
+    """The speech model's transcripts against the versions people approved: 1 - WER, averaged over items."""
+    items: int  # reviewed transcripts with a model version to compare
+    accuracy: float | None  # mean of max(0, 1 - WER) per item
+    mean_wer: float | None
+
+
+def transcript_accuracy(wers: Iterable[float]) -> TranscriptAccuracy:
+    values = list(wers)
+    if not values:
+        return TranscriptAccuracy(0, None, None)
+    return TranscriptAccuracy(len(values), round(statistics.fmean(max(0.0, 1.0 - w) for w in values), 4),
+                              round(statistics.fmean(values), 4))
 
 
 def model_accuracy(consolidated: Iterable[Consolidated], predictions: dict[str, Prediction],

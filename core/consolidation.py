@@ -220,21 +220,25 @@ class Consolidation:
         """Combine the answers of the item's completed loops (all of them unless `loops` is given) and store it."""
         if loops is None:
             loops = [lp for lp in self.loops.for_media(media_id) if lp.status == "Completed"]
+        loops = [lp for lp in loops if self._task_type(lp.workflow) != "transcript_review"]  # no labels to vote on
         answers = [a for lp in loops for a in self.answers.for_loop(lp.loop_id)]
         if not answers:
             return None
         if weights is None and len({a.worker_id for a in answers}) > 1:
             weights = self.weights()
         wf_name = loops[-1].workflow
-        try:
-            task_type = self.workflows.get(wf_name).task_type
-        except NotFound:  # an imported loop may name a flow that has no workflow here
-            task_type = "moderation"
+        task_type = self._task_type(wf_name)
         result = consolidate_answers(media_id, answers, loops=loops, workflow=wf_name, task_type=task_type,
                                      candidates=self._shown_labels(media_id, task_type), weights=weights, source=source)
         self.records.put_many([Record(KIND, media_id, as_dict(result), parent=wf_name)])
         self.generation += 1
         return result
+
+    def _task_type(self, workflow: str) -> str:
+        try:
+            return self.workflows.get(workflow).task_type
+        except NotFound:  # an imported loop may name a flow that has no workflow here
+            return "moderation"
 
     def on_completed(self, loop: HumanLoop) -> None:
         """Right after a loop's last answer: consolidate that loop (reconsolidate_all folds in an item's other loops)."""

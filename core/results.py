@@ -1,4 +1,5 @@
-"""The Results view's data: each item's final labels (human or auto), and agreement among people and with the model."""
+"""The Results view's data: each item's final labels (human or auto), agreement among people and with the model,
+and the speech model's accuracy on the transcripts people reviewed."""
 from __future__ import annotations
 
 import threading
@@ -6,7 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
-from core.agreement import AgreementReport, BlindComparison, compare_blind, measure
+from core.agreement import (AgreementReport, BlindComparison, TranscriptAccuracy, compare_blind, measure,
+                            transcript_accuracy)
 from core.consolidation import final_labels
 
 if TYPE_CHECKING:
@@ -69,6 +71,17 @@ def blind_comparison(service: "Service", *, workflow: str | None = None) -> Blin
     return compare_blind(answers, loops, predictions, threshold)
 
 
+def transcript_report(service: "Service", *, workflow: str | None = None) -> TranscriptAccuracy:
+    """1 - WER of the model's transcript against the reviewed version, over every reviewed transcript (or those of
+    the workflow's loops)."""
+    transcripts = service.transcripts
+    reviewed = {rec.key for rec in service.records.query("transcript_head") if rec.body.get("reviewed_number", 0) > 0}
+    if workflow is not None:
+        reviewed &= {lp.media_id for lp in service.loops.list(workflow)}
+    wers = (transcripts.word_error_rate(m) for m in sorted(reviewed))
+    return transcript_accuracy(w for w in wers if w is not None)
+
+
 class Results:
     """The Results page's figures, kept until an answer, a loop or a consolidation changes (they read everything)."""
 
@@ -79,8 +92,8 @@ class Results:
 
     def _signature(self) -> tuple:
         records = self.service.records
-        return (*(records.count(k) for k in ("answer", "loop", "consolidated", "prediction")),
-                self.service.consolidation.generation)
+        return (*(records.count(k) for k in ("answer", "loop", "consolidated", "prediction", "transcript_head")),
+                self.service.consolidation.generation, self.service.transcripts.generation)
 
     def _cached(self, name: str, workflow: str | None, compute: Callable[[], T]) -> T:
         key = (name, workflow, self._signature())
@@ -101,3 +114,6 @@ class Results:
 
     def blind(self, *, workflow: str | None = None) -> BlindComparison:
         return self._cached("blind", workflow, lambda: blind_comparison(self.service, workflow=workflow))
+
+    def transcripts(self, *, workflow: str | None = None) -> TranscriptAccuracy:
+        return self._cached("transcripts", workflow, lambda: transcript_report(self.service, workflow=workflow))

@@ -248,18 +248,26 @@ class Review:
         if claim is None or claim.worker_id != task.worker_id:
             raise LoupeError("Your time on this task ran out and it went to another reviewer, so this answer was "
                              "not recorded. Open the next task.")
-        now = self.clock()
-        answer = Answer(loop_id=task.loop.loop_id, worker_id=task.worker_id, content=content,
-                        acceptance_time=iso_time(task.accepted_at_s), submission_time=iso_time(now),
-                        time_spent_s=round(max(0.0, now - task.accepted_at_s), 3))
-        is_recorded = self.answers.submit(answer)
         if not claim.is_submitted:
             try:
                 self.records.put(CLAIM_KIND, key, as_dict(replace(claim, is_submitted=True)),
                                  expected_version=rec.version, parent=claim.loop_id)
             except VersionConflict:
                 pass  # a parallel submit of the same answer marked it; the answer record is the truth
-        is_completed = self._complete_if_done(task.loop)
+        return self.record_answer(task.loop, task.worker_id, content, accepted_at_s=task.accepted_at_s)
+
+    def record_answer(self, loop: HumanLoop, worker_id: str, content: dict[str, Any], *,
+                      accepted_at_s: float | None = None) -> SubmitOutcome:
+        """Record an answer given outside the queue's claims (e.g. marking a transcript reviewed), or a claimed
+        task's: create-only per loop and worker, and the loop completes (and consolidates) at `task_count` answers."""
+        worker_id = _checked_worker(worker_id)
+        now = self.clock()
+        accepted = now if accepted_at_s is None else min(accepted_at_s, now)
+        answer = Answer(loop_id=loop.loop_id, worker_id=worker_id, content=content,
+                        acceptance_time=iso_time(accepted), submission_time=iso_time(now),
+                        time_spent_s=round(max(0.0, now - accepted), 3))
+        is_recorded = self.answers.submit(answer)
+        is_completed = self._complete_if_done(loop)
         self._generation += 1
         if not is_recorded:
             return SubmitOutcome(False, is_completed, "You had already submitted this task; your first answer stands.")

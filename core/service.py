@@ -50,7 +50,7 @@ class Service:
         self.exports = Exports(self)
         self.results = Results(self)
         self.jobs.register("export", self.exports.run_export_job)
-        self.transcripts = Transcripts(self.records, self.catalog, self.loops, self.workflows)
+        self.transcripts = Transcripts(self.records, self.catalog, self.loops, self.workflows, review=self.review)
         self.transcription = Transcription(config, self.catalog, self.transcripts, self.jobs)  # registers "transcribe"
         self.jobs.register("ingest", self.labeling.label_after(self.catalog.run_ingest_job))  # LOUPE_AUTO_LABEL
         self.routing = Router(self.predictions, self.workflows, self.loops, self.catalog, self.transcripts)

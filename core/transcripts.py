@@ -17,6 +17,7 @@ import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, replace
+from typing import Any
 
 from core.domain import Segment, Transcript, Word, as_dict, from_dict, utc_now
 from core.errors import AlreadyExists, LoupeError, NotFound, VersionConflict
@@ -81,11 +82,14 @@ def version_key(media_id: str, number: int) -> str:
 
 
 class Transcripts:
-    def __init__(self, records: RecordStore, catalog=None, loops=None, workflows=None, cache_size: int = 64):
+    def __init__(self, records: RecordStore, catalog=None, loops=None, workflows=None, cache_size: int = 64,
+                 review=None):
         self.records = records
         self.catalog = catalog
         self.loops = loops
         self.workflows = workflows
+        self.review = review  # core.review.Review: records a marked review as each open loop's answer
+        self.generation = 0  # bumped on every review here, so cached results know to refresh
         self._cache: OrderedDict[tuple[str, int], TranscriptVersion] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
@@ -192,8 +196,9 @@ class Transcripts:
         rec = self.records.get(HEAD_KIND, media_id)
         return from_dict(ReviewState, rec.body) if rec else ReviewState(media_id)
 
-    def mark_reviewed(self, media_id: str, *, reviewer: str) -> ReviewState:
-        """Record that `reviewer` approved the newest version, set the media to reviewed, and complete its loops."""
+    def mark_reviewed(self, media_id: str, *, reviewer: str, accepted_at_s: float | None = None) -> ReviewState:
+        """Record that `reviewer` approved the newest version, set the media to reviewed, and answer its open
+        transcript_review loops (see `review_answer_content`); `accepted_at_s` is when they opened the item."""
         if not reviewer.strip():
             raise LoupeError("Say who you are (the reviewer's name) before marking a transcript reviewed.")
         number = self.latest_number(media_id)
@@ -201,19 +206,30 @@ class Transcripts:
             raise LoupeError("This item has no transcript yet; transcribe it first.")
         state = self._update_head(media_id, lambda head: replace(
             head, latest=max(head.latest, number), reviewed_number=number, reviewed_by=reviewer, reviewed_at=utc_now()))
+        self.generation += 1
         if self.catalog is not None:
             self.catalog.set_status(media_id, "reviewed")
-        self._complete_loops(media_id)
+        self._answer_loops(media_id, reviewer.strip(), number, accepted_at_s)
         return state
 
-    def _complete_loops(self, media_id: str) -> None:
+    def _answer_loops(self, media_id: str, reviewer: str, number: int, accepted_at_s: float | None) -> None:
+        """Each open transcript_review loop of the item gets the reviewer's answer, through the review queue's
+        path (once per loop and reviewer; the loop completes when its task_count answers are in)."""
         if self.loops is None:
             return
-        for loop in self.loops.for_media(media_id):
-            if loop.status != "InProgress" or not self._is_transcript_workflow(loop.workflow):
+        loops = [lp for lp in self.loops.for_media(media_id)
+                 if lp.status == "InProgress" and self._is_transcript_workflow(lp.workflow)]
+        if not loops:
+            return
+        content = review_answer_content(number, self.get_version(media_id, number).transcript.text,
+                                        self.word_error_rate(media_id))
+        for loop in loops:
+            if self.review is None:  # no queue wired (bare core use): close the loop as before
+                self.loops.set_status(loop.loop_id, "Completed")
                 continue
-            self.loops.set_status(loop.loop_id, "Completed")
-            log.info("completed human loop %s for transcript %s", loop.loop_id, media_id[:12])
+            outcome = self.review.record_answer(loop, reviewer, content, accepted_at_s=accepted_at_s)
+            log.info("transcript %s: %s's review of v%d on loop %s: %s", media_id[:12], reviewer, number,
+                     loop.loop_id, outcome.message)
 
     def _is_transcript_workflow(self, name: str) -> bool:
         if self.workflows is None:
@@ -274,6 +290,13 @@ class Transcripts:
 
 
 # ---- pure functions on transcripts ------------------------------------------------------------------
+def review_answer_content(number: int, text: str, model_wer: float | None) -> dict[str, Any]:
+    """answerContent of a transcript review (a custom A2I task): the approved version, its text, and the word error
+    rate of the model's transcript against it (null when there is no model version to compare)."""
+    wer = None if model_wer is None else round(model_wer, 4)
+    return {"transcript": {"version": number, "text": text, "wordErrorRateOfModel": wer}}
+
+
 EXPORT_FORMATS = {"srt": "SRT captions", "vtt": "WebVTT captions", "txt": "plain text",
                   "transcribe-json": "Amazon Transcribe JSON"}
 

@@ -3,7 +3,7 @@ import streamlit as st
 
 from components.app import get_service, reviewer
 from components.jobs import watch_jobs
-from components.review import blind_metrics, plain, results_tables
+from components.review import blind_metrics, plain, results_tables, transcript_metrics
 from core.exports import FORMATS
 
 service = get_service()
@@ -18,6 +18,7 @@ if st.button("Re-consolidate with current reviewer weights", key="results.recons
 with st.spinner("Measuring agreement…"):
     results_tables(service.results.items(workflow=workflow), service.results.agreement(workflow=workflow))
     blind_metrics(service.results.blind(workflow=workflow))
+    transcript_metrics(service.results.transcripts(workflow=workflow))
 
 st.subheader("Export")
 cols = st.columns([1, 3, 1])

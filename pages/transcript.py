@@ -1,4 +1,5 @@
 """Transcript review: play the media, fix the words the model was unsure of, save versions, mark reviewed."""
+import time
 from pathlib import Path
 
 import streamlit as st
@@ -46,6 +47,8 @@ def save(transcript, note: str) -> None:
     st.rerun()
 
 
+opened = st.session_state.setdefault("transcript.opened_at_s", {})  # when the reviewer opened each item (acceptanceTime)
+opened.setdefault(media_id, time.time())
 pins = st.session_state.setdefault("transcript.base", {})
 base = pins.setdefault(media_id, latest)
 version = transcripts.get_version(media_id, base)
@@ -71,7 +74,7 @@ with left:
     if st.button("Mark reviewed ✅", key="transcript.reviewed", disabled=bool(edits) or base != latest,
                  help="Save your edits first; the newest version is the one marked reviewed."):
         try:
-            transcripts.mark_reviewed(media_id, reviewer=reviewer())
+            transcripts.mark_reviewed(media_id, reviewer=reviewer(), accepted_at_s=opened[media_id])
             st.rerun()
         except LoupeError as exc:
             st.error(str(exc))

@@ -61,9 +61,18 @@ def to_output_json(loop: HumanLoop, workflow: Workflow, answers: list[Answer], m
             "selectedAiServiceResponse": {"moderationLabels": _moderation(selected), "moderationModelVersion": version},
         },
     }
+    if workflow.task_type == "transcript_review":  # a custom task type: inputContent is what Loupe sent
+        out["inputContent"] = transcript_input_content(loop, media, bucket=bucket)
     if workflow.task_type == "moderation":
         out = {"awsManagedHumanLoopRequestSource": MODERATION_SOURCE, **out}
     return out
+
+
+def transcript_input_content(loop: HumanLoop, media: MediaItem, *, bucket: str = "local") -> dict[str, Any]:
+    """The custom transcript-review task's input: the media to listen to and why it needs a person. Its answers'
+    answerContent is `{"transcript": {"version", "text", "wordErrorRateOfModel"}}` (core/transcripts.py)."""
+    return {"taskObject": f"s3://{bucket}/{media.file_name}", "mediaKind": media.kind,
+            "humanLoopReasons": list(loop.reasons)}
 
 
 def _get(d: dict[str, Any], camel: str, default: Any = None) -> Any:
