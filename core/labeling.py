@@ -25,6 +25,7 @@ from core.formats.label_table import RowError, parse_label_table
 from core.jobs import JobRunner
 from core.labelers import ImageRef, Labeler, LabelingFailed
 from core.predictions import Predictions
+from core.project_settings import ProjectSettings
 
 log = logging.getLogger(__name__)
 
@@ -62,18 +63,20 @@ class ImportReport:
 
 
 class Labeling:
-    def __init__(self, catalog: Catalog, predictions: Predictions, jobs: JobRunner, config: Config):
+    def __init__(self, catalog: Catalog, predictions: Predictions, jobs: JobRunner, config: Config,
+                 settings: ProjectSettings):
         self.catalog = catalog
         self.predictions = predictions
         self.jobs = jobs
         self.config = config
+        self.settings = settings  # the labeler and auto-label choice, read when labeling starts
         self._labelers: dict[str, Labeler] = {}
         self._lock = threading.Lock()
 
     # ---- labelers ----------------------------------------------------------------------------------
     def labeler(self, backend: str | None = None) -> Labeler:
         """The process-wide labeler for a backend ("local" or "rekognition"), loaded on first use."""
-        name = backend or self.config.labeler
+        name = backend or self.settings.effective().labeler
         with self._lock:
             if name not in self._labelers:
                 self._labelers[name] = labelers.create(name, self.config)
@@ -94,6 +97,7 @@ class Labeling:
               is_cancelled: Callable[[], bool] | None = None) -> list[LabelOutcome]:
         """Label these images now, storing each prediction; bad items are reported and the rest go on."""
         ids = list(dict.fromkeys(media_ids))
+        backend = backend or self.settings.effective().labeler
         outcomes: list[LabelOutcome] = []
         labeler: Labeler | None = None
         for start in range(0, len(ids), BATCH_SIZE):
@@ -135,16 +139,16 @@ class Labeling:
                 progress(len(outcomes), len(ids), last)
         return outcomes
 
-    def _ref(self, item: MediaItem, backend: str | None) -> ImageRef:
+    def _ref(self, item: MediaItem, backend: str) -> ImageRef:
         bucket = getattr(self.catalog.blobs, "bucket", "")
-        if (backend or self.config.labeler) == "rekognition" and bucket:
+        if backend == "rekognition" and bucket:
             return ImageRef(item.media_id, s3_bucket=bucket, s3_key=getattr(self.catalog.blobs, "prefix", "") + item.media_id)
         return ImageRef(item.media_id, path=self.catalog.media_path(item.media_id))
 
     def submit(self, media_ids: Iterable[str] | None = None, *, backend: str | None = None,
                created_by: str = "") -> Job:
         """Label in a background job: these images, or (None) every image without a prediction yet."""
-        params: dict[str, Any] = {"backend": backend or self.config.labeler, "created_by": created_by}
+        params: dict[str, Any] = {"backend": backend or self.settings.effective().labeler, "created_by": created_by}
         if media_ids is not None:
             params["media_ids"] = list(media_ids)
         return self.jobs.submit(JOB_KIND, params, created_by=created_by)
@@ -160,7 +164,8 @@ class Labeling:
                 "outcomes": [o.as_json() for o in outcomes][:500]}
 
     def label_after(self, ingest_handler: Callable[[Any, dict[str, Any]], dict[str, Any]]):
-        """Wrap the ingest job handler so that, with LOUPE_AUTO_LABEL on, new images are labeled next."""
+        """Wrap the ingest job handler so that, with auto-label on (Settings or LOUPE_AUTO_LABEL), new images are
+        labeled next."""
         def run(ctx, params: dict[str, Any]) -> dict[str, Any]:
             result = ingest_handler(ctx, params)
             job = self.after_ingest(result, created_by=params.get("created_by", ""))
@@ -168,8 +173,8 @@ class Labeling:
         return run
 
     def after_ingest(self, ingest_result: dict[str, Any], *, created_by: str = "") -> Job | None:
-        """With LOUPE_AUTO_LABEL on, label the images an ingest job just added."""
-        if not self.config.auto_label:
+        """With auto-label on (Settings or LOUPE_AUTO_LABEL), label the images an ingest job just added."""
+        if not self.settings.effective().auto_label:
             return None
         ids = [o["media_id"] for o in ingest_result.get("outcomes", [])
                if o.get("status") == "ingested" and o.get("media_id")]

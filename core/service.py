@@ -18,6 +18,7 @@ from core.jobs import JobRunner
 from core.labeling import Labeling
 from core.loops import Loops
 from core.predictions import Predictions
+from core.project_settings import ProjectSettings
 from core.routing import Router
 from core.results import Results
 from core.review import Review
@@ -38,7 +39,8 @@ class Service:
         self.jobs = JobRunner(self.records, max_workers=config.job_workers)
         self.catalog = Catalog(self.records, self.blobs, config)
         self.predictions = Predictions(self.records)
-        self.labeling = Labeling(self.catalog, self.predictions, self.jobs, config)
+        self.settings = ProjectSettings(self.records, config)  # Settings page overrides over config; read per run
+        self.labeling = Labeling(self.catalog, self.predictions, self.jobs, config, self.settings)
         self.jobs.register("label", self.labeling.run_label_job)
         self.workflows = Workflows(self.records)
         self.loops = Loops(self.records)
@@ -51,8 +53,9 @@ class Service:
         self.results = Results(self)
         self.jobs.register("export", self.exports.run_export_job)
         self.transcripts = Transcripts(self.records, self.catalog, self.loops, self.workflows, review=self.review)
-        self.transcription = Transcription(config, self.catalog, self.transcripts, self.jobs)  # registers "transcribe"
-        self.jobs.register("ingest", self.labeling.label_after(self.catalog.run_ingest_job))  # LOUPE_AUTO_LABEL
+        self.transcription = Transcription(config, self.catalog, self.transcripts, self.jobs,  # registers "transcribe"
+                                           self.settings)
+        self.jobs.register("ingest", self.labeling.label_after(self.catalog.run_ingest_job))  # auto-label
         self.routing = Router(self.predictions, self.workflows, self.loops, self.catalog, self.transcripts)
         self.jobs.register("route", self.routing.run_route_job)
         self.jobs.register("demo", lambda ctx, params: run_demo_job(self, ctx, params))

@@ -18,6 +18,7 @@ from core.config import Config
 from core.domain import Job, MediaItem
 from core.errors import LoupeError
 from core.jobs import JobRunner
+from core.project_settings import ProjectSettings
 from core.transcribers import Progress, Transcriber, TranscriberSettings, load_transcriber
 from core.transcripts import TranscriptVersion, Transcripts
 
@@ -40,9 +41,10 @@ class TranscribeOutcome:
 
 
 class Transcription:
-    def __init__(self, config: Config, catalog: Catalog, transcripts: Transcripts, jobs: JobRunner):
+    def __init__(self, config: Config, catalog: Catalog, transcripts: Transcripts, jobs: JobRunner,
+                 project: ProjectSettings):
         self.settings = TranscriberSettings.from_config(config)
-        self.language = config.transcriber_language
+        self.project = project  # engine, language, beam size and VAD, read when each item is transcribed
         self.catalog = catalog
         self.transcripts = transcripts
         self.jobs = jobs
@@ -51,8 +53,8 @@ class Transcription:
         jobs.register(JOB_KIND, self.run_job)
 
     def transcriber(self, model: str = "") -> Transcriber:
-        """The process-wide transcriber for an engine (the configured one by default)."""
-        spec = model or self.settings.model
+        """The process-wide transcriber for an engine (the one in Settings by default); one per engine."""
+        spec = model or self.project.effective().transcriber
         with self._lock:
             if spec not in self._transcribers:
                 self._transcribers[spec] = load_transcriber(replace(self.settings, model=spec))
@@ -72,11 +74,13 @@ class Transcription:
             existing = self.transcripts.latest(media_id)
             if existing:
                 return TranscribeOutcome(media_id, item.file_name, "existing", existing)
+        chosen = self.project.effective()
         try:
-            transcriber = self.transcriber(model)
+            transcriber = self.transcriber(model or chosen.transcriber)
             transcript = transcriber.transcribe(self.catalog.media_path(media_id), media_format=item.format,
-                                                language=self.language if language is None else language,
-                                                progress=progress)
+                                                language=chosen.transcriber_language if language is None else language,
+                                                progress=progress, beam_size=chosen.transcriber_beam_size,
+                                                vad_filter=chosen.transcriber_vad)
         except LoupeError as exc:
             log.warning("transcribing %s failed: %s", item.file_name, exc)
             return TranscribeOutcome(media_id, item.file_name, "failed", reason=str(exc))

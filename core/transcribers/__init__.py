@@ -34,8 +34,12 @@ class Transcriber(Protocol):
     model_version: str
 
     def transcribe(self, path: Path, *, language: str = "", media_format: str = "",
-                   progress: Progress | None = None) -> Transcript:
-        """The transcript of the audio or video at path (media_id left empty for the caller to fill)."""
+                   progress: Progress | None = None, beam_size: int | None = None,
+                   vad_filter: bool | None = None) -> Transcript:
+        """The transcript of the audio or video at path (media_id left empty for the caller to fill).
+
+        beam_size and vad_filter override the settings the transcriber was built with, for this call only.
+        """
 
 
 @dataclass(frozen=True)
@@ -67,13 +71,22 @@ def load_transcriber(settings: TranscriberSettings) -> Transcriber:
     if spec == AMAZON:
         from core.transcribers.aws import AmazonTranscriber
 
-        if not settings.s3_bucket:
-            raise LoupeError("Amazon Transcribe needs an S3 bucket for the media and its output: set LOUPE_S3_BUCKET.")
+        check_engine(spec, s3_bucket=settings.s3_bucket, cache_dir=settings.cache_dir)
         return AmazonTranscriber(settings.s3_bucket)
     from core.transcribers.whisper import WhisperTranscriber
 
     folder, label = resolve_model_folder(spec, settings.cache_dir)
     return WhisperTranscriber(folder, settings, label)
+
+
+def check_engine(spec: str, *, s3_bucket: str, cache_dir: Path) -> None:
+    """Raise LoupeError saying why this engine can't be used; loads and joins no model (cheap, for Settings)."""
+    spec = spec.strip()
+    if spec == AMAZON:
+        if not s3_bucket:
+            raise LoupeError("Amazon Transcribe needs an S3 bucket for the media and its output: set LOUPE_S3_BUCKET.")
+    elif spec not in ("", "tiny.en", "base"):
+        resolve_model_folder(spec, cache_dir)
 
 
 def resolve_model_folder(spec: str, cache_dir: Path) -> tuple[Path, str]:
@@ -93,9 +106,9 @@ def resolve_model_folder(spec: str, cache_dir: Path) -> tuple[Path, str]:
     if spec in _HUB_NAMES or ("/" in spec and not folder.exists() and not spec.startswith(("/", ".", "~"))):
         raise LoupeError(
             f"{spec!r} is a model name that would be downloaded from the Hugging Face hub, and Loupe never downloads "
-            "weights. Use the bundled 'tiny.en' or 'base', or set LOUPE_TRANSCRIBER to a folder holding a CTranslate2 "
-            "Whisper model.")
-    raise LoupeError(f"The model folder {spec!r} does not exist. Set LOUPE_TRANSCRIBER to 'tiny.en', 'base', "
+            "weights. Use the bundled 'tiny.en' or 'base', or a folder holding a CTranslate2 Whisper model (in Settings "
+            "or LOUPE_TRANSCRIBER).")
+    raise LoupeError(f"The model folder {spec!r} does not exist. Choose 'tiny.en', 'base', "
                      f"'{AMAZON}', or an existing CTranslate2 Whisper model folder.")
 
 

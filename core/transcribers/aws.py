@@ -37,7 +37,9 @@ class AmazonTranscriber:
         self._sleep = sleep
 
     def transcribe(self, path: Path, *, language: str = "", media_format: str = "",
-                   progress: Progress | None = None) -> Transcript:
+                   progress: Progress | None = None, beam_size: int | None = None,
+                   vad_filter: bool | None = None) -> Transcript:
+        """beam_size and vad_filter are Whisper's decoding options; Amazon Transcribe has none to set."""
         from botocore.exceptions import BotoCoreError, ClientError
 
         fmt = MEDIA_FORMATS.get(media_format or Path(path).suffix.lstrip(".").lower())

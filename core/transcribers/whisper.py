@@ -40,12 +40,15 @@ class WhisperTranscriber:
         return bool(self.model().model.is_multilingual)
 
     def transcribe(self, path: Path, *, language: str = "", media_format: str = "",
-                   progress: Progress | None = None) -> Transcript:
+                   progress: Progress | None = None, beam_size: int | None = None,
+                   vad_filter: bool | None = None) -> Transcript:
         model = self.model()
         language = (language or None) if self.is_multilingual else "en"
+        beam_size = self.settings.beam_size if beam_size is None else beam_size
+        vad_filter = self.settings.vad_filter if vad_filter is None else vad_filter
         try:
-            segments, info = model.transcribe(str(path), language=language, beam_size=self.settings.beam_size,
-                                              vad_filter=self.settings.vad_filter, word_timestamps=True)
+            segments, info = model.transcribe(str(path), language=language, beam_size=beam_size,
+                                              vad_filter=vad_filter, word_timestamps=True)
         except Exception as exc:  # PyAV's decode errors come in several types; all mean the same to a user
             raise LoupeError(f"The media could not be decoded for transcription ({type(exc).__name__}: {exc}).") from None
         duration_s = round(float(info.duration), 3)
