@@ -10,8 +10,8 @@ from typing import Any
 import streamlit as st
 
 from components.transcript_versions import show_diff, version_table
-from core.config import Config
 from core.domain import Transcript
+from core.project_settings import EffectiveSettings
 from core.transcribers import describe_engines
 from core.transcripts import (EXPORT_FORMATS, ReviewState, SaveOutcome, TranscriptVersion, Tweak, export_transcript,
                               format_tweaks, word_diff)
@@ -20,14 +20,14 @@ EXTENSIONS = {"srt": "srt", "vtt": "vtt", "txt": "txt", "transcribe-json": "json
 MIME = {"srt": "application/x-subrip", "vtt": "text/vtt", "txt": "text/plain", "transcribe-json": "application/json"}
 
 
-def transcribe_form(*, key: str, default_model: str) -> dict[str, Any] | None:
+def transcribe_form(*, key: str, default_model: str, default_language: str = "") -> dict[str, Any] | None:
     """Engine and language for a transcription job; the chosen settings when the button is pressed."""
     engines = describe_engines()
     options = list(dict.fromkeys([default_model, *engines]))
     cols = st.columns([2, 1, 1], vertical_alignment="bottom")
     model = cols[0].selectbox("Engine", options, key=f"{key}.model",
                               format_func=lambda m: engines.get(m, f"model folder {m}"))
-    language = cols[1].text_input("Language", key=f"{key}.language", placeholder="detect",
+    language = cols[1].text_input("Language", value=default_language, key=f"{key}.language", placeholder="detect",
                                   help="A code such as en, de or fr; empty detects it (multilingual engines).")
     if cols[2].button("Transcribe", type="primary", key=f"{key}.go"):
         return {"model": model, "language": language.strip()}
@@ -84,10 +84,10 @@ def history_panel(versions: Sequence[TranscriptVersion], *, reviewed_number: int
     return None
 
 
-def export_panel(transcript: Transcript, config: Config, *, file_stem: str, key: str) -> None:
+def export_panel(transcript: Transcript, settings: EffectiveSettings, *, file_stem: str, key: str) -> None:
     fmt = st.selectbox("Export as", list(EXPORT_FORMATS), key=f"{key}.fmt", format_func=EXPORT_FORMATS.get)
-    data = export_transcript(transcript, fmt, gap_s=config.caption_gap_ms / 1000, line_chars=config.caption_line_chars,
-                             lines=config.caption_lines)
+    data = export_transcript(transcript, fmt, gap_s=settings.caption_gap_ms / 1000,
+                             line_chars=settings.caption_line_chars, lines=settings.caption_lines)
     st.download_button(f"Download {EXPORT_FORMATS[fmt]}", data, file_name=f"{file_stem}.{EXTENSIONS[fmt]}",
                        mime=MIME[fmt], key=f"{key}.download")
 

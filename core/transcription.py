@@ -60,6 +60,11 @@ class Transcription:
                 self._transcribers[spec] = load_transcriber(replace(self.settings, model=spec))
             return self._transcribers[spec]
 
+    def set_transcriber(self, spec: str, transcriber: Transcriber) -> None:
+        """Use this transcriber for an engine (an Amazon Transcribe client pointed elsewhere, or a test double)."""
+        with self._lock:
+            self._transcribers[spec] = transcriber
+
     def transcribe_media(self, media_id: str, *, force: bool = False, model: str = "", language: str | None = None,
                          progress: Progress | None = None) -> TranscribeOutcome:
         """Transcribe one item and store the result. Bad input becomes a "failed" outcome, never an exception."""

@@ -49,8 +49,9 @@ selected = [images[r].media_id for r in picked.selection.rows] if picked and pic
 
 cols = st.columns([2, 2, 2, 3])
 backends = available()
-backend = cols[0].selectbox("Labeler", backends, index=backends.index(service.config.labeler)
-                            if service.config.labeler in backends else 0, key="images.backend",
+default_backend = service.settings.effective().labeler
+backend = cols[0].selectbox("Labeler", backends, index=backends.index(default_backend)
+                            if default_backend in backends else 0, key="images.backend",
                             label_visibility="collapsed")
 job = None
 if cols[1].button(f"Label selected ({len(selected)})", disabled=not selected, key="images.label_selected"):

@@ -29,7 +29,9 @@ item = by_id[media_id]
 latest = transcripts.latest_number(media_id)
 if not latest:
     st.info(f"{item.file_name} has not been transcribed yet.")
-    if choice := panels.transcribe_form(key="transcript.run", default_model=service.config.transcriber):
+    chosen = service.settings.effective()
+    if choice := panels.transcribe_form(key="transcript.run", default_model=chosen.transcriber,
+                                        default_language=chosen.transcriber_language):
         service.transcription.submit([media_id], created_by=reviewer(), **choice)
     watch_jobs(lambda: service.transcription.jobs_for(media_id)[:3], key="transcript.jobs", on_cancel=service.jobs.cancel)
     st.stop()
@@ -96,7 +98,7 @@ with left:
         if (number := panels.history_panel(transcripts.versions(media_id), reviewed_number=state.reviewed_number, key=key)):
             save(transcripts.get_version(media_id, number).transcript, f"restored v{number}")
     elif tool == "Import / export":
-        panels.export_panel(apply_edits(transcript, edits), service.config, file_stem=Path(item.file_name).stem, key=key)
+        panels.export_panel(apply_edits(transcript, edits), service.settings.effective(), file_stem=Path(item.file_name).stem, key=key)
         if upload := panels.import_panel(key=key):
             try:
                 save(import_transcript(upload[0], upload[1], media_id=media_id), f"imported {upload[0]}")

@@ -72,7 +72,7 @@ def export_command(service, args) -> int:
     version = service.transcripts.latest(item.media_id)
     if version is None:
         raise LoupeError(f"{item.file_name} has no transcript yet; run `python -m core transcribe {item.media_id[:12]}`.")
-    c = service.config
+    c = service.settings.effective()  # caption layout from Settings, else LOUPE_CAPTION_*
     text = export_transcript(version.transcript, args.format, gap_s=c.caption_gap_ms / 1000,
                              line_chars=c.caption_line_chars, lines=c.caption_lines)
     if args.out:
