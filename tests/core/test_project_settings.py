@@ -2,6 +2,7 @@
 the next labeling or transcription run without a restart."""
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from core.config import Config
 from core.domain import Prediction, Segment, Transcript, Word
 from core.errors import LoupeError, VersionConflict
 from core.labelers.local import LocalLabeler
-from core.project_settings import KEY, KIND, EffectiveSettings, SettingsInvalid
+from core.project_settings import KEY, KIND, EffectiveSettings, ProjectSettings, SettingsInvalid
 from core.service import Service
 from core.transcribers import resolve_model_folder
 from core.transcripts import word_error_rate
@@ -90,8 +91,11 @@ def test_a_model_folder_must_exist_and_hold_a_model(service, tmp_path):
 
 
 def test_amazon_transcribe_needs_a_bucket_before_it_can_be_chosen(service):
+    no_bucket = ProjectSettings(service.records, replace(service.config, s3_bucket=""))
     with pytest.raises(SettingsInvalid, match="set LOUPE_S3_BUCKET"):
-        service.settings.save({"transcriber": "amazon-transcribe"}, expected_version=0)
+        no_bucket.save({"transcriber": "amazon-transcribe"}, expected_version=0)
+    with_bucket = ProjectSettings(service.records, replace(service.config, s3_bucket="media-bucket"))
+    assert with_bucket.save({"transcriber": "amazon-transcribe"}, expected_version=0).version == 1
 
 
 def test_two_admins_saving_at_once_get_a_conflict_and_the_first_save_is_kept(service):
