@@ -133,7 +133,7 @@ def results_tables(items: list[ItemResult], report: AgreementReport) -> None:
     cols[2].metric("Krippendorff's α", "—" if report.alpha is None else f"{report.alpha:.2f}",
                    help="Agreement between reviewers on each (item, label) decision; 1 is perfect, 0 is chance.")
     acc = report.model.accuracy
-    cols[3].metric("Image-label model accuracy vs people", "—" if acc is None else f"{acc:.0%}",
+    cols[3].metric("Image-label model accuracy", "—" if acc is None else f"{acc:.0%}",
                    help=f"On {report.model.decisions} label decisions people made. Precision "
                         f"{_pct(report.model.precision)}, recall {_pct(report.model.recall)}.")
     st.subheader("Items and final labels")

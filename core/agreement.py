@@ -106,8 +106,9 @@ def measure(answers: Iterable[Answer], loops: Iterable[HumanLoop], consolidated:
         for name in names:
             units[(media_id, name)] = {w: name in s for w, s in picks.items()}
     workers = sorted(times)
+    label_workers = sorted({w for picks in by_item.values() for w in picks})  # a transcript review pairs with nobody
     pairs = []
-    for wa, wb in combinations(workers, 2):
+    for wa, wb in combinations(label_workers, 2):
         shared = [d for d in units.values() if wa in d and wb in d]
         items = {k[0] for k, d in units.items() if wa in d and wb in d}
         pairs.append(PairKappa(wa, wb, len(items), cohen_kappa([d[wa] for d in shared], [d[wb] for d in shared])))
@@ -122,7 +123,7 @@ def measure(answers: Iterable[Answer], loops: Iterable[HumanLoop], consolidated:
                     agree += d[w] == decision
         reviewers.append(ReviewerStats(w, len(times[w]), round(statistics.median(times[w]), 2),
                                        round(agree / total, 4) if total else None, transcripts.get(w, 0)))
-    return AgreementReport(alpha=krippendorff_alpha(units, workers), pairs=tuple(pairs), reviewers=tuple(reviewers),
+    return AgreementReport(alpha=krippendorff_alpha(units, label_workers), pairs=tuple(pairs), reviewers=tuple(reviewers),
                            model=model_accuracy(cons.values(), predictions, threshold),
                            multi_reviewed_items=sum(1 for p in by_item.values() if len(p) >= 2))
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from core.domain import Segment, Transcript, Word, Workflow
-from core.review import iso_time
+from core.review import iso_time, moderation_content
+from tests.review_seed import seed_moderation
 
 ROOT = Path(__file__).resolve().parents[2]
 OPENED_AT_S = 1_700_000_000.0
@@ -68,14 +69,19 @@ def test_results_count_transcript_reviews_per_reviewer_and_the_models_transcript
     _fix(service, media_id, "welcome to loupe on aws", by="ann")
     service.transcripts.mark_reviewed(media_id, reviewer="ann", accepted_at_s=OPENED_AT_S)
 
+    seed_moderation(service, task_count=1)
+    service.review.submit(service.review.next_task("ben"), moderation_content([("Weapons", "Violence")]))
+
     report = service.results.agreement()
-    (ann,) = report.reviewers
+    ann, ben = report.reviewers
     assert (ann.worker_id, ann.tasks_done, ann.transcripts_done, ann.median_time_s) == ("ann", 1, 1, 42.0)
-    assert report.model.decisions == 0 and report.alpha is None  # the image-label figures are untouched
+    assert (ben.worker_id, ben.tasks_done, ben.transcripts_done) == ("ben", 1, 0)
+    assert report.pairs == () and report.multi_reviewed_items == 0  # a transcript review pairs with no label review
+    assert report.model.decisions == 3  # the image-label figures count ben's label decisions only
     transcripts = service.results.transcripts()
     assert (transcripts.items, transcripts.accuracy, transcripts.mean_wer) == (1, 0.8, 0.2)
     assert service.results.transcripts(workflow="speech-check").accuracy == 0.8
-    assert service.results.items() == []  # a transcript is not an item with final labels
+    assert [i.file_name for i in service.results.items()] == ["cat.jpg"]  # a transcript has no final labels
 
 
 def test_a_review_without_a_loop_still_counts_in_the_transcript_accuracy(service):

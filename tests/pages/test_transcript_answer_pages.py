@@ -55,7 +55,7 @@ def test_results_show_transcript_reviews_per_reviewer_and_the_transcription_accu
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Transcription model accuracy vs people (1 − WER)"] == "80%"
     assert metrics["Mean word error rate"] == "20%"
-    assert metrics["Image-label model accuracy vs people"] == "—"  # no label decisions: kept apart
+    assert metrics["Image-label model accuracy"] == "—"  # no label decisions: kept apart
     reviewers = at.dataframe[0].value
     assert list(reviewers["reviewer"]) == ["ann"] and list(reviewers["tasks done"]) == [1]
     assert list(reviewers["of which transcripts"]) == [1]
