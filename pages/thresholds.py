@@ -11,6 +11,7 @@ from components.conditions_files import conditions_export, conditions_import
 from components.routing_views import band_counts, items_table, loops_result, per_label_table, worked_example, workflow_form
 from components.threshold_chart import confidence_histogram
 from components.threshold_controls import seed_controls, seed_overrides, threshold_controls
+from core.agreement import is_transcript_answer
 from core.evidence import median_seconds_per_task
 from core.flow_definitions import to_create_flow_definition
 from core.errors import LoupeError
@@ -51,7 +52,8 @@ elif view == "Items":
                        key=f"{K}.worked")
 elif view == "Evidence":
     truth = service.answers.ground_truth() if hasattr(service.answers, "ground_truth") else None
-    seconds = median_seconds_per_task(a.time_spent_s for a in service.answers.all())
+    seconds = median_seconds_per_task(a.time_spent_s for a in service.answers.all()
+                                      if not is_transcript_answer(a.content))  # image tasks only
     task_count = st.number_input("Reviewers per item", 1, 3, 1, key=f"{K}.evidence_task_count")
     chosen = evidence_panel(routed, truth, seconds, service.routing.share_curve(frame, thresholds, audit),
                             task_count=int(task_count), key=f"{K}.evidence")
