@@ -38,7 +38,7 @@ seen, shown = st.session_state["settings.base"]
 if note := st.session_state.pop("settings.flash", None):
     st.success(note, icon="✅")
 saved_note = (f"Saved with the project (version {stored.version}, by {stored.saved_by or 'someone'} at "
-              f"{stored.saved_at[:16].replace('T', ' ')}); unset values follow the LOUPE_* configuration."
+              f"{stored.saved_at[:16].replace('T', ' ')} UTC); unset values follow the LOUPE_* configuration."
               if stored.version else "Nothing saved yet: the LOUPE_* configuration applies.")
 st.caption(f"{saved_note} A change applies to the next labeling or transcription run; the Images and Transcripts "
            "pages can still pick an engine for one run.")
