@@ -7,15 +7,15 @@ import tempfile
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from core.config import Config
 from core.domain import MEDIA_KINDS, MEDIA_STATUSES, MediaItem, as_dict, from_dict, utc_now
-from core.errors import AlreadyExists, LoupeError, MediaRejected, NotFound, VersionConflict
+from core.errors import AlreadyExists, LoupeError, MediaRejected, NotFound
 from core.media import probe, safe_file_name, sha256_file
-from core.stores.base import BlobStore, RecordStore
+from core.stores.base import BlobStore, RecordStore, update_record
 
 log = logging.getLogger(__name__)
 
@@ -142,17 +142,8 @@ class Catalog:
         """Status is set by the system, so a concurrent change is simply retried on the newer version."""
         if status not in MEDIA_STATUSES:
             raise LoupeError(f"Unknown media status {status!r}.")
-        for _ in range(5):
-            rec = self.records.get(KIND, media_id)
-            if rec is None:
-                raise NotFound(KIND, media_id)
-            item = replace(from_dict(MediaItem, rec.body), status=status)
-            try:
-                self.records.put(KIND, media_id, as_dict(item), expected_version=rec.version, parent=item.kind)
-                return item
-            except VersionConflict:
-                continue
-        raise LoupeError(f"Could not update the status of {media_id[:12]}: it kept changing. Try again.")
+        body = update_record(self.records, KIND, media_id, lambda b: {**b, "status": status}, what="media item")
+        return from_dict(MediaItem, body)
 
     def counts(self) -> dict[str, Any]:
         items = self.list()

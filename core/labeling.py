@@ -23,7 +23,7 @@ from core.errors import LoupeError, NotFound
 from core.formats import rekognition as rekognition_format
 from core.formats.label_table import RowError, parse_label_table
 from core.jobs import JobRunner
-from core.labelers import ImageRef, Labeler, LabelingFailed
+from core.labelers import ImageRef, Labeler
 from core.predictions import Predictions
 from core.project_settings import ProjectSettings
 

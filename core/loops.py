@@ -5,8 +5,8 @@ import hashlib
 from dataclasses import replace
 
 from core.domain import HumanLoop, as_dict, from_dict, utc_now
-from core.errors import AlreadyExists, LoupeError, NotFound, VersionConflict
-from core.stores.base import RecordStore
+from core.errors import AlreadyExists, LoupeError, NotFound
+from core.stores.base import RecordStore, update_record
 
 KIND = "loop"
 LOOP_STATUSES = ("InProgress", "Completed", "Stopped", "Failed")
@@ -48,14 +48,5 @@ class Loops:
         """Status moves are system writes: a concurrent change is retried on the newer version."""
         if status not in LOOP_STATUSES:
             raise LoupeError(f"Unknown human loop status {status!r}.")
-        for _ in range(5):
-            rec = self.records.get(KIND, loop_id)
-            if rec is None:
-                raise NotFound("human loop", loop_id)
-            loop = replace(from_dict(HumanLoop, rec.body), status=status)
-            try:
-                self.records.put(KIND, loop_id, as_dict(loop), expected_version=rec.version, parent=loop.workflow)
-                return loop
-            except VersionConflict:
-                continue
-        raise LoupeError(f"Could not update human loop {loop_id}: it kept changing. Try again.")
+        body = update_record(self.records, KIND, loop_id, lambda b: {**b, "status": status}, what="human loop")
+        return from_dict(HumanLoop, body)

@@ -16,7 +16,7 @@ from core import labelers
 from core.config import Config
 from core.domain import utc_now
 from core.errors import AlreadyExists, LoupeError, VersionConflict
-from core.stores.base import Record, RecordStore
+from core.stores.base import RecordStore
 from core.transcribers import check_engine
 
 KIND = "project_settings"

@@ -10,7 +10,7 @@ and nothing is overwritten.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
@@ -81,3 +81,25 @@ class BlobStore(Protocol):
 
     def check(self) -> StoreHealth:
         """Is the media store reachable and usable? Never raises."""
+
+
+def update_record(records: RecordStore, kind: str, key: str, change: Callable[[dict[str, Any]], dict[str, Any]],
+                  *, what: str, attempts: int = 5) -> dict[str, Any]:
+    """Read, change and write one record, retrying on a newer version. Returns the body written.
+
+    For fields the system sets (a status), where the newest version is always the right base; edits people
+    make must instead surface `VersionConflict` to them.
+    """
+    from core.errors import LoupeError, NotFound, VersionConflict
+
+    for _ in range(attempts):
+        rec = records.get(kind, key)
+        if rec is None:
+            raise NotFound(what, key)
+        body = change(rec.body)
+        try:
+            records.put(kind, key, body, expected_version=rec.version, parent=rec.parent)
+            return body
+        except VersionConflict:
+            continue
+    raise LoupeError(f"Could not update {what} {key[:16]}: it kept changing. Try again.")
