@@ -67,7 +67,7 @@ if job_ids:
                render=lambda j: label_job_failures(j.result))
 
 current = selected[0] if selected else images[0].media_id
-item = service.catalog.get(current)
+item = next(i for i in images if i.media_id == current)
 st.subheader(item.file_name)
 left, right = st.columns([3, 2])
 prediction = predictions.get(current)

@@ -48,6 +48,19 @@ _BY_KIND = {"KeyConditionExpression": "#k = :h", "ExpressionAttributeNames": {"#
 _MAIN_ITEMS = {"FilterExpression": "attribute_exists(#k)", "ExpressionAttributeNames": {"#k": "kind"}}  # not chunks
 
 
+def _lazy_client(store, service_name: str):
+    """The store's boto3 client, built on first use so a misconfigured backend still lets the app start and
+    explain itself (NoRegionError and friends are raised when a client is made)."""
+    if store._client is None:
+        with store._lock:
+            if store._client is None:
+                try:
+                    store._client = make_client(service_name, store.aws)
+                except Exception as exc:
+                    raise StoreUnavailable(explain_aws_error(exc, what=store._what()) or str(exc)) from exc
+    return store._client
+
+
 def _code(exc: BaseException) -> str:
     response = getattr(exc, "response", None) or {}
     return response.get("Error", {}).get("Code", "")
@@ -69,15 +82,7 @@ class DynamoDBRecordStore:
     # ---- plumbing -----------------------------------------------------------------------------------
     @property
     def client(self):
-        """Built on first use, so a misconfigured backend still lets the app start and explain itself."""
-        if self._client is None:
-            with self._lock:
-                if self._client is None:
-                    try:
-                        self._client = make_client("dynamodb", self.aws)
-                    except Exception as exc:  # NoRegionError and friends are raised here
-                        raise StoreUnavailable(explain_aws_error(exc, what=self._what()) or str(exc)) from exc
-        return self._client
+        return _lazy_client(self, "dynamodb")
 
     def _what(self) -> str:
         return f"DynamoDB table {self.table!r}"
@@ -446,14 +451,7 @@ class S3BlobStore:
 
     @property
     def client(self):
-        if self._client is None:
-            with self._lock:
-                if self._client is None:
-                    try:
-                        self._client = make_client("s3", self.aws)
-                    except Exception as exc:
-                        raise StoreUnavailable(explain_aws_error(exc, what=self._what()) or str(exc)) from exc
-        return self._client
+        return _lazy_client(self, "s3")
 
     def _what(self) -> str:
         return f"S3 bucket {self.bucket!r}"
