@@ -11,7 +11,7 @@ APT_PACKAGES := chromium espeak-ng sox fonts-noto-color-emoji
 .PHONY: run test setup setup-test bench
 
 run: $(VENV)/.runtime-installed
-	OMP_WAIT_POLICY=PASSIVE $(PY) -m streamlit run streamlit_app.py
+	OMP_WAIT_POLICY=PASSIVE $(PY) -m streamlit run server.py
 
 test: setup-test
 	bash scripts/with-test-servers.sh $(PY) -m pytest

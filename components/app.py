@@ -30,6 +30,11 @@ def get_service() -> Service:
     return _service_for(Config.from_env(secrets=_secrets()))
 
 
+def service_outside_script() -> Service:
+    """The same process-wide service, for the server's own HTTP routes (no script run, no page)."""
+    return _service_for(Config.from_env(secrets=_secrets()))
+
+
 @contextmanager
 def routed() -> Iterator[None]:
     """Mark this script run as going through the router (streamlit_app.py)."""

@@ -1,4 +1,5 @@
-"""Real-browser fixtures: the app under `streamlit run` on a loopback port, driven by Debian's chromium.
+"""Real-browser fixtures: the app as `make run` serves it (`streamlit run server.py`) on a loopback port,
+driven by Debian's chromium.
 
 Never `playwright install`: Playwright drives the system browser at /usr/bin/chromium.
 """
@@ -44,7 +45,7 @@ def start_app(data_dir: Path, log_path: Path, extra_env: dict[str, str] | None =
     env = {**os.environ, "LOUPE_DATA_DIR": str(data_dir), "OMP_WAIT_POLICY": "PASSIVE", **(extra_env or {})}
     log_fh = open(log_path, "wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"), "--server.port", str(port),
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "server.py"), "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
          "--server.fileWatcherType", "none"],
         cwd=ROOT, env=env, stdout=log_fh, stderr=subprocess.STDOUT,
