@@ -4,6 +4,8 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+import threading
+import unicodedata
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -14,12 +16,13 @@ from typing import Any
 from core.config import Config
 from core.domain import MEDIA_KINDS, MEDIA_STATUSES, MediaItem, as_dict, from_dict, utc_now
 from core.errors import AlreadyExists, LoupeError, MediaRejected, NotFound
-from core.media import probe, safe_file_name, sha256_file
+from core.media import MAX_NAME_CHARS, probe, safe_file_name, sha256_file, shorten_file_name
 from core.stores.base import BlobStore, RecordStore, update_record
 
 log = logging.getLogger(__name__)
 
 KIND = "media"
+NAME_KIND = "media_name"  # one record per display name (key: the name casefolded), claimed atomically
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,8 @@ class Catalog:
         self.blobs = blobs
         self.config = config
         self.staging_dir = config.data_dir / "staging"
+        self._names_indexed = False
+        self._names_lock = threading.Lock()
 
     # ---- ingest -------------------------------------------------------------------------------------
     def ingest_file(self, path: Path, *, name: str | None = None, created_by: str = "") -> IngestOutcome:
@@ -56,6 +61,7 @@ class Catalog:
                 return IngestOutcome(display, "duplicate", media_id, "Already present: the same content was uploaded before.")
             info = probe(path, max_bytes=self.config.max_upload_bytes, max_pixels=self.config.max_image_pixels)
             self.blobs.put_file(media_id, Path(path))
+            display = self._claim_name(display, media_id)
             item = MediaItem(
                 media_id=media_id, kind=info.kind, file_name=display, size_bytes=Path(path).stat().st_size,
                 format=info.format, width=info.width, height=info.height, duration_s=info.duration_s,
@@ -63,7 +69,8 @@ class Catalog:
             )
             try:
                 self.records.create(KIND, media_id, as_dict(item), parent=info.kind)
-            except AlreadyExists:
+            except AlreadyExists:  # the same content, ingested meanwhile under its own name
+                self._release_name(display, media_id)
                 return IngestOutcome(display, "duplicate", media_id, "Already present: the same content was uploaded before.")
             log.info("ingested %s as %s %s", display, info.kind, media_id[:12])
             return IngestOutcome(display, "ingested", media_id, None, info.kind)
@@ -129,14 +136,70 @@ class Catalog:
         return [i for i in items if status is None or i.status == status]
 
     def find(self, name_or_id: str) -> MediaItem | None:
-        """A media item by id, id prefix (12+ chars) or file name."""
+        """A media item by id, file name (display names are unique, case aside) or id prefix (12+ chars)."""
         rec = self.records.get(KIND, name_or_id)
         if rec:
             return from_dict(MediaItem, rec.body)
-        for item in self.list():
-            if item.file_name == name_or_id or (len(name_or_id) >= 12 and item.media_id.startswith(name_or_id)):
-                return item
+        self._index_names()
+        named = self.records.get(NAME_KIND, _name_key(name_or_id))
+        if named and (rec := self.records.get(KIND, named.body["media_id"])):
+            return from_dict(MediaItem, rec.body)
+        if len(name_or_id) >= 12:
+            return next((i for i in self.list() if i.media_id.startswith(name_or_id)), None)
         return None
+
+    # ---- display names ------------------------------------------------------------------------------
+    def _claim_name(self, wanted: str, media_id: str) -> str:
+        """wanted, or "wanted (2)", "(3)"...: the first display name no other item holds, claimed for media_id.
+
+        The claim is a create of a record keyed by the name, so two concurrent ingests never get the same name,
+        on either store. A claim left by a crash before the media record was written is taken up again.
+        """
+        self._index_names()
+        return self._claim(wanted, media_id)
+
+    def _claim(self, wanted: str, media_id: str) -> str:
+        for number in range(1, 100_000):
+            name = wanted if number == 1 else numbered_name(wanted, number)
+            try:
+                self.records.create(NAME_KIND, _name_key(name), {"media_id": media_id, "file_name": name})
+                return name
+            except AlreadyExists:
+                held = self.records.get(NAME_KIND, _name_key(name))
+                if held and held.body.get("media_id") == media_id:
+                    return name
+        raise LoupeError(f"Too many media items are named like {wanted!r}; rename the file and upload it again.")
+
+    def _release_name(self, name: str, media_id: str) -> None:
+        held = self.records.get(NAME_KIND, _name_key(name))
+        if held and held.body.get("media_id") == media_id:
+            try:
+                self.records.delete(NAME_KIND, held.key, expected_version=held.version)
+            except LoupeError:
+                log.info("display name %r changed meanwhile; left as it is", name)
+
+    def _index_names(self) -> None:
+        """Claim the names of items stored before names were unique, once per process.
+
+        Where two older items share a name, the later one is renamed "name (2)" so a name finds one item.
+        """
+        if self._names_indexed:
+            return
+        with self._names_lock:
+            if self._names_indexed or self.records.count(NAME_KIND) >= self.records.count(KIND):
+                self._names_indexed = True
+                return
+            for item in sorted(self.list(), key=lambda i: (i.created_at, i.media_id)):
+                held = self.records.get(NAME_KIND, _name_key(item.file_name))
+                if held and held.body.get("media_id") == item.media_id:
+                    continue
+                name = self._claim(item.file_name, item.media_id)
+                if name != item.file_name:
+                    log.info("renamed %s to %r: another item already had the name %r", item.media_id[:12], name,
+                             item.file_name)
+                    update_record(self.records, KIND, item.media_id, lambda b, n=name: {**b, "file_name": n},
+                                  what="media item")
+            self._names_indexed = True
 
     def set_status(self, media_id: str, status: str) -> MediaItem:
         """Status is set by the system, so a concurrent change is simply retried on the newer version."""
@@ -159,6 +222,20 @@ class Catalog:
     def media_bytes(self, media_id: str) -> bytes:
         with self.blobs.open(media_id) as fh:
             return fh.read()
+
+
+def numbered_name(name: str, number: int) -> str:
+    """ "photo.jpg" -> "photo (2).jpg", within the name length limit."""
+    stem, dot, suffix = name.rpartition(".")
+    if not dot or not stem:
+        stem, suffix = name, ""
+    tag = f" ({number})"
+    ext = f".{suffix}" if suffix else ""
+    return shorten_file_name(stem, MAX_NAME_CHARS - len(tag) - len(ext)) + tag + ext
+
+
+def _name_key(name: str) -> str:
+    return unicodedata.normalize("NFC", name).casefold()
 
 
 def expand_paths(paths: Iterable[Path]) -> Iterable[tuple[Path, str]]:

@@ -35,12 +35,35 @@ class MediaInfo:
     codecs: tuple[str, ...] = ()
 
 
+MAX_NAME_CHARS = 200
+_MAX_SUFFIX_CHARS = 16  # a longer ".xxx" is no extension worth keeping
+# Bidirectional controls reorder what follows them: "\u202egnp.exe" displays as "exe.png". Zero-width joiners
+# (U+200C, U+200D) are kept: emoji sequences and several scripts need them.
+_KEPT_FORMAT_CHARS = {"\u200c", "\u200d"}
+
+
 def safe_file_name(name: str) -> str:
-    """Reduce any uploaded name (`../../x.png`, `C:\\x\\y.jpg`, control characters) to a safe base name."""
+    """Reduce any uploaded name to a safe base name that displays as what it is.
+
+    Paths (`../../x.png`, `C:\\x\\y.jpg`) become their base name, control characters become `_`, invisible
+    format characters (bidi overrides and isolates, zero-width spaces, BOMs) are dropped, and a name over
+    MAX_NAME_CHARS is shortened in its stem so the extension survives.
+    """
     base = PureWindowsPath(PurePosixPath(str(name)).name).name
     base = unicodedata.normalize("NFC", base)
-    base = re.sub(r"[\x00-\x1f\x7f/\\:*?\"<>|]", "_", base).strip().lstrip(".")
-    return base[:200] or "unnamed"
+    base = "".join(c for c in base if unicodedata.category(c) != "Cf" or c in _KEPT_FORMAT_CHARS)
+    base = re.sub(r"[\x00-\x1f\x7f\u2028\u2029/\\:*?\"<>|]", "_", base).strip().lstrip(".").strip()
+    return shorten_file_name(base) or "unnamed"
+
+
+def shorten_file_name(name: str, max_chars: int = MAX_NAME_CHARS) -> str:
+    """name cut to max_chars in its stem, keeping its extension (`aaaa….jpg` stays a `.jpg`)."""
+    if len(name) <= max_chars:
+        return name
+    stem, dot, suffix = name.rpartition(".")
+    if not dot or not stem or len(suffix) + 1 > _MAX_SUFFIX_CHARS:
+        return name[:max_chars].rstrip()
+    return stem[:max_chars - len(suffix) - 1].rstrip() + "." + suffix
 
 
 def sha256_file(path: Path, chunk_bytes: int = 1 << 20) -> str:

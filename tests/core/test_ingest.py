@@ -135,3 +135,83 @@ def test_the_pixel_limit_is_configurable(tmp_path):
 def test_a_missing_file_is_rejected_not_raised(catalog, tmp_path):
     outcome = catalog.ingest_file(tmp_path / "nope.jpg")
     assert outcome.status == "rejected" and "does not exist" in outcome.reason
+
+
+def _image(tmp_path: Path, relative: str, fmt: str, seed: int) -> Path:
+    path = tmp_path / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return make_image(path, fmt=fmt, seed=seed)
+
+
+@pytest.mark.parametrize("raw,safe", [
+    ("\u202egnp.exe", "gnp.exe"),  # shown as "exe.png" if the right-to-left override were kept
+    ("photo\u202e\u2066gpj.\u2069exe", "photogpj.exe"),
+    ("\u200fname\u200e.png", "name.png"),
+    ("zero\u200bwidth\ufeff.png", "zerowidth.png"),
+    ("line\u2028break.png", "line_break.png"),
+    ("\u202e", "unnamed"),
+])
+
+
+def test_invisible_format_characters_are_dropped_from_names(raw, safe):
+    assert safe_file_name(raw) == safe
+
+
+def test_emoji_joiners_are_kept_in_names():
+    assert safe_file_name("\U0001F468\u200d\U0001F469.png") == "\U0001F468\u200d\U0001F469.png"
+
+
+def test_a_long_name_keeps_its_extension_when_shortened():
+    name = safe_file_name("a" * 300 + ".jpeg")
+    assert len(name) == 200 and name.endswith("a.jpeg")
+    assert safe_file_name("b" * 300) == "b" * 200
+
+
+def test_two_files_with_one_name_get_distinct_display_names(catalog, tmp_path):
+    first = catalog.ingest_file(_image(tmp_path, "1/photo.jpg", "JPEG", 1))
+    second = catalog.ingest_file(_image(tmp_path, "2/photo.jpg", "JPEG", 2))
+    third = catalog.ingest_bytes("PHOTO.JPG", _image(tmp_path, "3.png", "PNG", 3).read_bytes())
+    assert [o.status for o in (first, second, third)] == ["ingested"] * 3
+    assert (first.file, second.file, third.file) == ("photo.jpg", "photo (2).jpg", "PHOTO (3).JPG")
+    assert catalog.find("photo.jpg").media_id == first.media_id
+    assert catalog.find("photo (2).jpg").media_id == second.media_id
+    assert catalog.find("PHOTO (3).JPG").media_id == third.media_id
+
+
+def test_a_long_name_numbered_for_a_clash_keeps_its_extension(catalog, tmp_path):
+    name = "x" * 300 + ".png"
+    catalog.ingest_bytes(name, _image(tmp_path, "a.png", "PNG", 1).read_bytes())
+    outcome = catalog.ingest_bytes(name, _image(tmp_path, "b.png", "PNG", 2).read_bytes())
+    assert outcome.file.endswith("x (2).png") and len(outcome.file) == 200
+
+
+def test_concurrent_ingests_under_one_name_never_share_it(catalog, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    paths = [_image(tmp_path, f"{i}/scan.png", "PNG", i) for i in range(5)]
+    with ThreadPoolExecutor(5) as pool:
+        outcomes = list(pool.map(catalog.ingest_file, paths))
+    assert sorted(o.file for o in outcomes) == ["scan (2).png", "scan (3).png", "scan (4).png", "scan (5).png",
+                                                "scan.png"]
+    assert len({catalog.find(o.file).media_id for o in outcomes}) == 5
+
+
+def test_items_stored_before_names_were_unique_are_renamed_once(tmp_path):
+    """Two items that already share a name (written by an older version) become unambiguous by name."""
+    from core.catalog import KIND, NAME_KIND
+
+    config = Config(data_dir=tmp_path / "data")
+    records = SQLiteRecordStore(config.data_dir / "loupe.sqlite3")
+    catalog = Catalog(records, LocalBlobStore(config.data_dir / "media"), config)
+    ids = []
+    for i in range(2):
+        ids.append(catalog.ingest_file(_image(tmp_path, f"{i}/same.png", "PNG", i)).media_id)
+    records.put(KIND, ids[1], {**records.get(KIND, ids[1]).body, "file_name": "same.png"},
+                expected_version=records.get(KIND, ids[1]).version, parent="image")
+    for rec in list(records.query(NAME_KIND)):
+        records.delete(NAME_KIND, rec.key)
+    fresh = Catalog(records, LocalBlobStore(config.data_dir / "media"), config)
+    assert fresh.find("same.png").media_id == ids[0]
+    assert fresh.get(ids[1]).file_name == "same (2).png"
+    assert fresh.find("same (2).png").media_id == ids[1]
+    records.close()
