@@ -10,7 +10,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from core.config import APP_ROOT, Config
-from core.errors import LoupeError
+from core.errors import LoupeError, describe_error
 from core.service import Service, build_service
 
 REVIEWER_KEY = "app.reviewer"
@@ -75,6 +75,9 @@ def run_page(page) -> None:
         logging.getLogger("loupe.pages").warning("page %s stopped: %s", page.title, exc)
         st.error(f"{exc}", icon="⚠️")
         st.caption("Settings shows which store is configured and whether it can be reached.")
+    except OSError as exc:  # e.g. a full disk while writing a file: in words, with no server path or traceback
+        logging.getLogger("loupe.pages").exception("page %s stopped", page.title)
+        st.error(describe_error(exc), icon="⚠️")
 
 
 def reviewer() -> str:

@@ -4,7 +4,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-OUTCOME_ICONS = {"ingested": "✅ ingested", "duplicate": "♻️ already present", "rejected": "❌ rejected"}
+OUTCOME_ICONS = {"ingested": "✅ ingested", "duplicate": "♻️ already present", "rejected": "❌ rejected",
+                 "failed": "⚠️ not stored"}
 
 
 def outcome_table(outcomes: list[dict]) -> None:
@@ -22,3 +23,16 @@ def outcome_table(outcomes: list[dict]) -> None:
         }
     )
     st.dataframe(frame, hide_index=True, width="stretch")
+
+
+def release_uploads(files: list) -> None:
+    """Drop Streamlit's in-memory copy of uploads once they are staged on disk, rather than when the session ends."""
+    from streamlit import runtime
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    manager = runtime.get_instance().uploaded_file_mgr if runtime.exists() else None
+    for f in files:
+        if manager is not None and ctx is not None and getattr(f, "file_id", None):
+            manager.remove_file(ctx.session_id, f.file_id)
+        f.close()

@@ -1,8 +1,10 @@
 """The media catalog: ingest files into the store (validated, content-addressed) and look them up."""
 from __future__ import annotations
 
+import io
 import logging
 import os
+import shutil
 import tempfile
 import threading
 import unicodedata
@@ -11,24 +13,25 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from core.config import Config
 from core.domain import MEDIA_KINDS, MEDIA_STATUSES, MediaItem, as_dict, from_dict, utc_now
-from core.errors import AlreadyExists, LoupeError, MediaRejected, NotFound
+from core.errors import AlreadyExists, LoupeError, MediaRejected, NotFound, WriteFailed, write_failed
 from core.media import MAX_NAME_CHARS, probe, safe_file_name, sha256_file, shorten_file_name
 from core.stores.base import BlobStore, RecordStore, update_record
 
 log = logging.getLogger(__name__)
 
 KIND = "media"
+STAGING_CHUNK_BYTES = 1 << 20  # an upload is copied to disk in chunks this big, never held whole
 NAME_KIND = "media_name"  # one record per display name (key: the name casefolded), claimed atomically
 
 
 @dataclass(frozen=True)
 class IngestOutcome:
     file: str
-    status: str  # "ingested" | "duplicate" | "rejected"
+    status: str  # "ingested" | "duplicate" | "rejected" (bad input) | "failed" (could not be stored)
     media_id: str | None = None
     reason: str | None = None
     kind: str | None = None
@@ -38,6 +41,7 @@ class IngestOutcome:
 
 
 ProgressFn = Callable[[int, int], None]
+Upload = tuple[str, "bytes | BinaryIO"]  # (name as uploaded, content: bytes or a readable binary stream)
 
 
 class Catalog:
@@ -59,7 +63,8 @@ class Catalog:
             media_id = sha256_file(path)
             if self.records.get(KIND, media_id) is not None:
                 return IngestOutcome(display, "duplicate", media_id, "Already present: the same content was uploaded before.")
-            info = probe(path, max_bytes=self.config.max_upload_bytes, max_pixels=self.config.max_image_pixels)
+            info = probe(path, max_bytes=self.config.max_upload_bytes, max_pixels=self.config.max_image_pixels,
+                         max_duration_s=self.config.max_media_duration_s)
             self.blobs.put_file(media_id, Path(path))
             display = self._claim_name(display, media_id)
             item = MediaItem(
@@ -72,11 +77,17 @@ class Catalog:
             except AlreadyExists:  # the same content, ingested meanwhile under its own name
                 self._release_name(display, media_id)
                 return IngestOutcome(display, "duplicate", media_id, "Already present: the same content was uploaded before.")
+            except WriteFailed:
+                self._release_name(display, media_id)
+                raise
             log.info("ingested %s as %s %s", display, info.kind, media_id[:12])
             return IngestOutcome(display, "ingested", media_id, None, info.kind)
         except MediaRejected as exc:
             log.info("rejected %s: %s", display, exc)
             return IngestOutcome(display, "rejected", None, str(exc))
+        except WriteFailed as exc:
+            log.warning("could not store %s: %s", display, exc)
+            return IngestOutcome(display, "failed", None, str(exc))
         except OSError as exc:
             log.exception("could not read %s", display)
             return IngestOutcome(display, "rejected", None, f"The file could not be read: {exc.strerror or exc}.")
@@ -89,12 +100,47 @@ class Catalog:
             path.unlink(missing_ok=True)
 
     def stage_bytes(self, name: str, data: bytes) -> Path:
-        """Keep an upload on disk so a background job (or a restart) can ingest it."""
-        self.staging_dir.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.staging_dir, prefix=f"{uuid.uuid4().hex}-", suffix=".upload")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+        return self.stage_stream(name, io.BytesIO(data))
+
+    def stage_stream(self, name: str, source: BinaryIO) -> Path:
+        """Keep an upload on disk so a background job (or a restart) can ingest it, copied in bounded chunks.
+
+        A full disk raises WriteFailed in words and leaves no partial file.
+        """
+        tmp: str | None = None
+        try:
+            self.staging_dir.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.staging_dir, prefix=f"{uuid.uuid4().hex}-", suffix=".upload")
+            with os.fdopen(fd, "wb") as fh:
+                shutil.copyfileobj(source, fh, STAGING_CHUNK_BYTES)
+        except OSError as exc:
+            log.error("could not stage the upload %s: %s", safe_file_name(name), exc)
+            if tmp:
+                Path(tmp).unlink(missing_ok=True)
+            raise write_failed(f"the upload {safe_file_name(name)}", exc) from None
         return Path(tmp)
+
+    def stage_uploads(self, files: list[Upload]) -> list[list[str]]:
+        """Stage a batch of uploads (`[[path, name], ...]` for an ingest job), refusing an oversized batch in words.
+
+        Streams are read from where they stand, in chunks. If one file can't be staged, the files staged before it
+        are removed again and the WriteFailed is raised: a batch is staged whole or not at all.
+        """
+        limit = self.config.max_files_per_batch
+        if len(files) > limit:
+            raise LoupeError(f"{len(files)} files are more than one upload takes ({limit}, LOUPE_MAX_FILES_PER_BATCH). "
+                             f"Upload them in batches of {limit} or fewer, or ingest a folder on the server with "
+                             "`python -m core ingest FOLDER`.")
+        staged: list[list[str]] = []
+        try:
+            for name, content in files:
+                stream = io.BytesIO(content) if isinstance(content, (bytes, bytearray)) else content
+                staged.append([str(self.stage_stream(name, stream)), name])
+        except BaseException:
+            for path, _ in staged:
+                Path(path).unlink(missing_ok=True)
+            raise
+        return staged
 
     def ingest_paths(self, paths: Iterable[Path], *, created_by: str = "",
                      progress: ProgressFn | None = None) -> list[IngestOutcome]:
@@ -175,8 +221,8 @@ class Catalog:
         if held and held.body.get("media_id") == media_id:
             try:
                 self.records.delete(NAME_KIND, held.key, expected_version=held.version)
-            except LoupeError:
-                log.info("display name %r changed meanwhile; left as it is", name)
+            except LoupeError as exc:  # changed meanwhile, or the disk is full: the claim is taken up again later
+                log.info("display name %r left claimed: %s", name, exc)
 
     def _index_names(self) -> None:
         """Claim the names of items stored before names were unique, once per process.

@@ -20,6 +20,8 @@ class Config:
     store: str = "local"
     max_upload_bytes: int = 500 * 1024 * 1024
     max_image_pixels: int = 80_000_000
+    max_files_per_batch: int = 200  # files one upload may hold; a bigger batch is refused in words
+    max_media_duration_s: int = 12 * 3600  # longer audio or video is refused at ingest
     job_workers: int = 2
     dynamodb_table: str = "loupe"
     s3_bucket: str = ""

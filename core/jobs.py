@@ -18,7 +18,7 @@ from dataclasses import replace
 from typing import Any
 
 from core.domain import Job, as_dict, from_dict, utc_now
-from core.errors import LoupeError, NotFound, VersionConflict
+from core.errors import LoupeError, NotFound, VersionConflict, describe_error
 from core.stores.base import RecordStore
 
 log = logging.getLogger(__name__)
@@ -191,7 +191,7 @@ class JobRunner:
             final = replace(ctx.job, status="failed", error=str(exc))
         except Exception as exc:  # a bug or an unexpected I/O error: keep it with the job and in the log
             log.exception("job %s (%s) crashed", job_id, job.kind)
-            final = replace(ctx.job, status="failed", error=f"Unexpected error: {type(exc).__name__}: {exc}")
+            final = replace(ctx.job, status="failed", error=f"Unexpected error: {describe_error(exc)}")
         stop_beating.set()
         ctx.job = replace(final, finished_at=utc_now(), heartbeat_at=time.time())
         ctx._write()

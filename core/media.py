@@ -74,7 +74,7 @@ def sha256_file(path: Path, chunk_bytes: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def probe(path: Path, *, max_bytes: int, max_pixels: int) -> MediaInfo:
+def probe(path: Path, *, max_bytes: int, max_pixels: int, max_duration_s: float | None = None) -> MediaInfo:
     """What the file at path really is. Raises MediaRejected naming why it can't be used."""
     size = Path(path).stat().st_size
     if size == 0:
@@ -88,7 +88,17 @@ def probe(path: Path, *, max_bytes: int, max_pixels: int) -> MediaInfo:
         head = fh.read(64)
     if _looks_like_image(head):
         return _probe_image(path, max_pixels)
-    return _probe_av(path)
+    info = _probe_av(path)
+    if max_duration_s is not None and (info.duration_s or 0) > max_duration_s:
+        raise MediaRejected(f"The {info.kind} is {_hours(info.duration_s or 0)} long, over the {_hours(max_duration_s)} "
+                            "limit (LOUPE_MAX_MEDIA_DURATION_S); cut it into shorter parts.")
+    return info
+
+
+def _hours(seconds: float) -> str:
+    hours, rest = divmod(int(round(seconds)), 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}"
 
 
 def _looks_like_image(head: bytes) -> bool:

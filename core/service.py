@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 
 from core.answers import Answers
-from core.catalog import Catalog
+from core.catalog import Catalog, Upload
 from core.config import Config
 from core.consolidation import Consolidation
 from core.demo import run_demo_job
@@ -65,9 +65,9 @@ class Service:
             except StoreUnavailable as exc:  # keep the app up so Settings can say what is wrong
                 log.error("store unavailable, interrupted jobs not resumed: %s", exc)
 
-    def submit_uploads(self, files: list[tuple[str, bytes]], *, created_by: str = "") -> Job:
-        """Stage uploaded bytes on disk and ingest them in a background job."""
-        staged = [[str(self.catalog.stage_bytes(name, data)), name] for name, data in files]
+    def submit_uploads(self, files: list[Upload], *, created_by: str = "") -> Job:
+        """Stage uploads (bytes or streams, copied in chunks) on disk and ingest them in a background job."""
+        staged = self.catalog.stage_uploads(files)
         return self.jobs.submit("ingest", {"files": staged, "staged": True, "created_by": created_by},
                                 created_by=created_by)
 

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from components.app import get_service, reviewer
-from components.ingest import outcome_table
+from components.ingest import outcome_table, release_uploads
 from components.jobs import watch_jobs
 
 service = get_service()
@@ -10,14 +10,19 @@ JOB_KEY = "upload.job_ids"
 st.title("Upload media")
 st.caption(
     "Images (JPEG, PNG, WebP, GIF), audio (WAV, MP3, FLAC, M4A, OGG) and video (MP4, MOV, WebM, MKV). "
-    f"Up to {service.config.max_upload_mb:.0f} MB a file. Files are checked by their content and stored once."
+    f"Up to {service.config.max_upload_mb:.0f} MB a file and {service.config.max_files_per_batch} files at once. "
+    "Files are checked by their content and stored once."
 )
 
 with st.form("upload.form", clear_on_submit=True):
-    files = st.file_uploader("Files", accept_multiple_files=True, key="upload.files")
+    files = st.file_uploader("Files", accept_multiple_files=True, key="upload.files",
+                             max_upload_size=max(1, int(service.config.max_upload_mb)))
     submitted = st.form_submit_button("Ingest", type="primary")
 if submitted and files:
-    job = service.submit_uploads([(f.name, f.getvalue()) for f in files], created_by=reviewer())
+    try:
+        job = service.submit_uploads([(f.name, f) for f in files], created_by=reviewer())  # copied in chunks
+    finally:
+        release_uploads(files)
     st.session_state.setdefault(JOB_KEY, []).insert(0, job.job_id)
 elif submitted:
     st.warning("Choose one or more files first.")

@@ -21,11 +21,11 @@ def ingest(service, args) -> int:
     rejected = 0
     for path, name in _each(args.paths):
         outcome = service.catalog.ingest_file(path, name=name, created_by=args.created_by)
-        rejected += outcome.status == "rejected"
+        rejected += outcome.status in ("rejected", "failed")
         if args.json:
             sys.stdout.write(json.dumps(outcome.as_json()) + "\n")
         else:
-            detail = outcome.reason if outcome.status == "rejected" else (outcome.media_id or "")[:12]
+            detail = outcome.reason if outcome.status in ("rejected", "failed") else (outcome.media_id or "")[:12]
             sys.stdout.write(f"{outcome.status:9} {outcome.file}  {detail}\n")
         sys.stdout.flush()
     return 1 if rejected else 0

@@ -9,10 +9,11 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from core.errors import AlreadyExists, NotFound, VersionConflict
+from core.errors import AlreadyExists, NotFound, VersionConflict, write_failed
 from core.stores.base import Record, StoreHealth
 
 log = logging.getLogger(__name__)
@@ -61,21 +62,23 @@ class SQLiteRecordStore:
     def create(self, kind: str, key: str, body: dict[str, Any], *, parent: str = "") -> Record:
         now = time.time()
         try:
-            self._conn().execute(
-                "INSERT INTO records (kind, key, parent, version, updated_at, body) VALUES (?, ?, ?, 1, ?, ?)",
-                (kind, key, parent, now, _dump(body)),
-            )
+            with _writing(f"the {kind} record"):
+                self._conn().execute(
+                    "INSERT INTO records (kind, key, parent, version, updated_at, body) VALUES (?, ?, ?, 1, ?, ?)",
+                    (kind, key, parent, now, _dump(body)),
+                )
         except sqlite3.IntegrityError:
             raise AlreadyExists(kind, key) from None
         return Record(kind, key, body, 1, parent, now)
 
     def put(self, kind: str, key: str, body: dict[str, Any], *, expected_version: int, parent: str = "") -> Record:
         now = time.time()
-        cur = self._conn().execute(
-            "UPDATE records SET version=version+1, updated_at=?, body=?, parent=? "
-            "WHERE kind=? AND key=? AND version=?",
-            (now, _dump(body), parent, kind, key, expected_version),
-        )
+        with _writing(f"the {kind} record"):
+            cur = self._conn().execute(
+                "UPDATE records SET version=version+1, updated_at=?, body=?, parent=? "
+                "WHERE kind=? AND key=? AND version=?",
+                (now, _dump(body), parent, kind, key, expected_version),
+            )
         if cur.rowcount != 1:
             current = self.get(kind, key)
             raise VersionConflict(kind, key, expected_version, current.version if current else None,
@@ -86,27 +89,32 @@ class SQLiteRecordStore:
         now = time.time()
         rows = [(r.kind, r.key, r.parent, r.version, r.updated_at or now, _dump(r.body)) for r in records]
         conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            conn.executemany(
-                "INSERT OR REPLACE INTO records (kind, key, parent, version, updated_at, body) VALUES (?, ?, ?, ?, ?, ?)",
-                rows,
-            )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+        with _writing(f"{len(rows)} record(s)"):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.executemany(
+                    "INSERT OR REPLACE INTO records (kind, key, parent, version, updated_at, body) "
+                    "VALUES (?, ?, ?, ?, ?, ?)", rows,
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:  # SQLite has already rolled back after "disk is full"
+                    conn.execute("ROLLBACK")
+                raise
         return len(rows)
 
     def delete(self, kind: str, key: str, *, expected_version: int | None = None) -> None:
+        with _writing(f"a change (deleting a {kind} record)"):
+            if expected_version is None:
+                cur = self._conn().execute("DELETE FROM records WHERE kind=? AND key=?", (kind, key))
+            else:
+                cur = self._conn().execute(
+                    "DELETE FROM records WHERE kind=? AND key=? AND version=?", (kind, key, expected_version)
+                )
         if expected_version is None:
-            cur = self._conn().execute("DELETE FROM records WHERE kind=? AND key=?", (kind, key))
             if cur.rowcount != 1:
                 raise NotFound(kind, key)
             return
-        cur = self._conn().execute(
-            "DELETE FROM records WHERE kind=? AND key=? AND version=?", (kind, key, expected_version)
-        )
         if cur.rowcount != 1:
             current = self.get(kind, key)
             if current is None:
@@ -147,6 +155,19 @@ class SQLiteRecordStore:
         return f"SQLite at {self.path}"
 
 
+@contextmanager
+def _writing(what: str) -> Iterator[None]:
+    """Turn SQLite's write failures (a full disk, an I/O error, a read-only file) into a WriteFailed in words."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        text = str(exc).lower()
+        if "full" in text or "disk i/o" in text or "readonly" in text:
+            log.error("SQLite could not write %s: %s", what, exc)
+            raise write_failed(what, exc) from None
+        raise
+
+
 def _dump(body: dict[str, Any]) -> str:
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
 
@@ -172,10 +193,15 @@ class LocalBlobStore:
         dest = self._path(sha256)
         if dest.exists():
             return False
-        dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_name(f".{dest.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, dest)
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, tmp)
+            os.replace(tmp, dest)
+        except OSError as exc:
+            log.error("could not store media file %s: %s", sha256[:12], exc)
+            tmp.unlink(missing_ok=True)  # a full disk leaves no partial file behind
+            raise write_failed("the media file", exc) from None
         return True
 
     def exists(self, sha256: str) -> bool:

@@ -215,3 +215,15 @@ def test_items_stored_before_names_were_unique_are_renamed_once(tmp_path):
     assert fresh.get(ids[1]).file_name == "same (2).png"
     assert fresh.find("same (2).png").media_id == ids[1]
     records.close()
+
+
+def test_media_longer_than_the_duration_limit_is_refused_in_words(tmp_path):
+    config = Config(data_dir=tmp_path / "d", max_media_duration_s=2)
+    records = SQLiteRecordStore(config.data_dir / "db.sqlite3")
+    catalog = Catalog(records, LocalBlobStore(config.data_dir / "media"), config)
+    outcome = catalog.ingest_file(make_wav(tmp_path / "long.wav", seconds=3))
+    assert outcome.status == "rejected"
+    assert outcome.reason == ("The audio is 0:00:03 long, over the 0:00:02 limit (LOUPE_MAX_MEDIA_DURATION_S); "
+                              "cut it into shorter parts.")
+    assert catalog.ingest_file(make_wav(tmp_path / "short.wav", seconds=1)).status == "ingested"
+    records.close()
