@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.consolidation import final_labels
 from core.domain import HumanLoop, Prediction, Workflow
-from core.aws import make_client
+from core.aws import aws_error_message, aws_error_types, make_client
 from core.errors import LoupeError
 from core.formats.a2i import output_path, parse_output_json, to_output_json
 from core.formats.ground_truth import manifest_line
@@ -59,7 +59,10 @@ class Destination:
             if not bucket:
                 raise LoupeError(f"{target!r} names no S3 bucket; use s3://bucket/prefix.")
             self.bucket, self.prefix = bucket, prefix.strip("/")
-            self.s3 = make_client("s3")
+            try:
+                self.s3 = make_client("s3")
+            except aws_error_types() as exc:  # NoRegionError and friends are raised when a client is made
+                raise self._failed(exc) from exc
         else:
             self.root = Path(target).expanduser()
             self.root.mkdir(parents=True, exist_ok=True)
@@ -67,12 +70,18 @@ class Destination:
     def write_text(self, rel: str, text: str) -> str:
         if self.is_s3:
             key = f"{self.prefix}/{rel}" if self.prefix else rel
-            self.s3.put_object(Bucket=self.bucket, Key=key, Body=text.encode(), ContentType="application/json")
+            try:
+                self.s3.put_object(Bucket=self.bucket, Key=key, Body=text.encode(), ContentType="application/json")
+            except aws_error_types() as exc:
+                raise self._failed(exc) from exc
             return f"s3://{self.bucket}/{key}"
         path = self.root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         return str(path)
+
+    def _failed(self, exc: Exception) -> LoupeError:
+        return LoupeError(aws_error_message(exc, what=f"S3 bucket {self.bucket!r}", permissions=("s3:PutObject",)))
 
 
 class Exports:

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from core.aws import AwsSettings
+from core.aws import AwsSettings, aws_error_message
 from core.aws import make_client as aws_client
 from core.domain import Prediction
 from core.formats import rekognition as fmt
@@ -19,6 +19,13 @@ log = logging.getLogger(__name__)
 MAX_IMAGE_BYTES = 5 * 1024 * 1024  # Rekognition's limit for image bytes (S3 objects may be up to 15 MB)
 MAX_LABELS = 50
 MIN_CONFIDENCE_PCT = 50.0
+PERMISSIONS = ("rekognition:DetectLabels", "rekognition:DetectModerationLabels", "s3:GetObject (for images in S3)")
+ERROR_CODES = {
+    "ImageTooLargeException": "The image is too large for Rekognition (at most 5 MB as bytes, 15 MB from S3, "
+                              "10,000 px a side).",
+    "InvalidImageFormatException": "Rekognition cannot read this image format: it accepts JPEG and PNG only.",
+    "InvalidS3ObjectException": "Rekognition could not read the image from S3.",
+}
 
 
 def make_client(aws: AwsSettings | None = None):
@@ -64,31 +71,5 @@ class RekognitionLabeler:
 
 
 def explain_error(exc: Exception) -> str:
-    """A botocore error as a sentence a user can act on."""
-    from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError, NoRegionError, \
-        PartialCredentialsError
-
-    if isinstance(exc, (NoCredentialsError, PartialCredentialsError)):
-        return ("No AWS credentials were found for Rekognition. Configure them the usual boto3 way "
-                "(AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or an instance role), or use the local labeler.")
-    if isinstance(exc, NoRegionError):
-        return "No AWS region is set for Rekognition: set AWS_REGION (for example us-east-1)."
-    if isinstance(exc, EndpointConnectionError):
-        return f"Rekognition could not be reached ({exc}). Check the network or AWS_ENDPOINT_URL."
-    if isinstance(exc, ClientError):
-        code = exc.response.get("Error", {}).get("Code", "")
-        message = exc.response.get("Error", {}).get("Message", "")
-        if code in ("AccessDeniedException", "AccessDenied", "UnrecognizedClientException", "InvalidSignatureException"):
-            return ("AWS denied access to Rekognition: the credentials need rekognition:DetectLabels and "
-                    f"rekognition:DetectModerationLabels (and s3:GetObject for S3 images). AWS said: {message or code}")
-        if code in ("ThrottlingException", "ProvisionedThroughputExceededException", "LimitExceededException"):
-            return ("Rekognition is throttling requests and still refused after boto3's retries. "
-                    "Wait a minute and label the rest again, or ask AWS for a higher limit.")
-        if code == "ImageTooLargeException":
-            return "The image is too large for Rekognition (at most 5 MB as bytes, 15 MB from S3, 10,000 px a side)."
-        if code == "InvalidImageFormatException":
-            return "Rekognition cannot read this image format: it accepts JPEG and PNG only."
-        if code == "InvalidS3ObjectException":
-            return f"Rekognition could not read the image from S3: {message or code}"
-        return f"Rekognition refused the request ({code}): {message}"
-    return f"Rekognition failed: {type(exc).__name__}: {exc}"
+    """A botocore error as a sentence a user can act on (core.aws's translator, with Rekognition's own codes)."""
+    return aws_error_message(exc, what="Rekognition", permissions=PERMISSIONS, codes=ERROR_CODES)

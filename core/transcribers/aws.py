@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from core.domain import Transcript
-from core.aws import make_client
+from core.aws import aws_error_message, aws_error_types, make_client
 from core.errors import LoupeError
 from core.formats.transcribe import parse_transcribe_json
 from core.transcribers import Progress
@@ -19,6 +19,7 @@ from core.transcribers import Progress
 log = logging.getLogger(__name__)
 
 MEDIA_FORMATS = {"wav": "wav", "mp3": "mp3", "mp4": "mp4", "m4a": "mp4", "flac": "flac", "ogg": "ogg", "webm": "webm"}
+PERMISSIONS = ("transcribe:StartTranscriptionJob", "transcribe:GetTranscriptionJob", "s3:PutObject", "s3:GetObject")
 LANGUAGE_CODES = {"en": "en-US", "de": "de-DE", "fr": "fr-FR", "es": "es-ES", "it": "it-IT", "pt": "pt-BR",
                   "nl": "nl-NL", "ja": "ja-JP", "zh": "zh-CN"}
 
@@ -29,8 +30,11 @@ class AmazonTranscriber:
     def __init__(self, bucket: str, *, s3=None, transcribe=None, prefix: str = "loupe-transcribe/",
                  poll_s: float = 5.0, timeout_s: float = 4 * 3600, sleep: Callable[[float], None] = time.sleep):
         self.bucket = bucket
-        self.s3 = s3 or make_client("s3")
-        self.client = transcribe or make_client("transcribe")
+        try:
+            self.s3 = s3 or make_client("s3")
+            self.client = transcribe or make_client("transcribe")
+        except aws_error_types() as exc:  # NoRegionError and friends are raised when a client is made
+            raise LoupeError(aws_error_message(exc, what="Amazon Transcribe", permissions=PERMISSIONS)) from exc
         self.prefix = prefix
         self.poll_s = poll_s
         self.timeout_s = timeout_s
@@ -40,8 +44,6 @@ class AmazonTranscriber:
                    progress: Progress | None = None, beam_size: int | None = None,
                    vad_filter: bool | None = None) -> Transcript:
         """beam_size and vad_filter are Whisper's decoding options; Amazon Transcribe has none to set."""
-        from botocore.exceptions import BotoCoreError, ClientError
-
         fmt = MEDIA_FORMATS.get(media_format or Path(path).suffix.lstrip(".").lower())
         if fmt is None:
             raise LoupeError(f"Amazon Transcribe does not accept {media_format or 'this'} media; "
@@ -54,13 +56,17 @@ class AmazonTranscriber:
             request["LanguageCode"] = LANGUAGE_CODES.get(language, language)
         else:
             request["IdentifyLanguage"] = True
+        bucket = f"S3 bucket {self.bucket!r}"
+        what, needs = bucket, ("s3:PutObject",)  # the call under way, for the error's words
         try:
             self.s3.upload_file(str(path), self.bucket, media_key)
+            what, needs = "Amazon Transcribe", PERMISSIONS
             self.client.start_transcription_job(**request)
             job = self._wait(job_name, progress)
+            what, needs = bucket, ("s3:GetObject",)
             output = self._read_output(job, request["OutputKey"])
-        except (BotoCoreError, ClientError) as exc:
-            raise LoupeError(f"Amazon Transcribe failed: {exc}") from None
+        except aws_error_types() as exc:
+            raise LoupeError(aws_error_message(exc, what=what, permissions=needs)) from exc
         transcript = parse_transcribe_json(output, model_version=self.model_version)
         if not transcript.language and job.get("LanguageCode"):
             transcript = replace(transcript, language=job["LanguageCode"])

@@ -70,7 +70,7 @@ def test_an_aws_error_becomes_a_plain_loupe_error(aws):
     s3, transcribe, stub = aws
     stub.add_client_error("start_transcription_job", "LimitExceededException", "Too many jobs.")
     transcriber = AmazonTranscriber("media", s3=s3, transcribe=transcribe, sleep=lambda s: None)
-    with pytest.raises(LoupeError, match="Amazon Transcribe failed"):
+    with pytest.raises(LoupeError, match="Amazon Transcribe is throttling"):
         transcriber.transcribe(ROOT / "demo" / "welcome.wav")
 
 

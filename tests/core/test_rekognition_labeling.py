@@ -80,7 +80,7 @@ def test_the_backend_reads_images_stored_in_s3_by_reference(client):
 
 
 @pytest.mark.parametrize("code, words", [
-    ("AccessDeniedException", "denied access"),
+    ("AccessDeniedException", "rekognition:DetectModerationLabels"),
     ("ThrottlingException", "throttling"),
     ("ImageTooLargeException", "too large"),
     ("InvalidImageFormatException", "JPEG and PNG"),
