@@ -10,10 +10,11 @@ from contextlib import contextmanager
 import streamlit as st
 
 from core.config import APP_ROOT, Config
-from core.errors import LoupeError, describe_error
+from core.errors import ConfigError, LoupeError, describe_error
 from core.service import Service, build_service
 
 REVIEWER_KEY = "app.reviewer"
+UPLOAD_LIMIT_SOURCE = "LOUPE_MAX_UPLOAD_BYTES"
 _script_run = threading.local()  # each session's script runs on its own thread
 
 
@@ -27,7 +28,26 @@ def get_service() -> Service:
     """The process-wide service for the current configuration (env vars, then secrets.toml)."""
     if not getattr(_script_run, "routed", False):
         _route_through_navigation()
-    return _service_for(Config.from_env(secrets=_secrets()))
+    config = Config.from_env(secrets=_secrets())
+    apply_upload_limit(config)
+    return _service_for(config)
+
+
+def apply_upload_limit(config: Config) -> None:
+    """One upload limit: Streamlit's `server.maxUploadSize` follows LOUPE_MAX_UPLOAD_BYTES, set before any file
+    uploader is drawn (the upload route reads the option on every request)."""
+    from streamlit import config as streamlit_options
+    from streamlit.config_option import ConfigOption
+
+    current = streamlit_options.get_option("server.maxUploadSize")
+    if current == config.upload_limit_mb:
+        return
+    where = streamlit_options.get_where_defined("server.maxUploadSize")
+    if where not in (ConfigOption.DEFAULT_DEFINITION, UPLOAD_LIMIT_SOURCE):  # set in config.toml or by a flag
+        logging.getLogger("loupe.app").warning(
+            "server.maxUploadSize=%s MB (from %s) is replaced by LOUPE_MAX_UPLOAD_BYTES (%s MB): Loupe's limit is "
+            "the only one", current, where, config.upload_limit_mb)
+    streamlit_options.set_option("server.maxUploadSize", config.upload_limit_mb, UPLOAD_LIMIT_SOURCE)
 
 
 def service_outside_script() -> Service:
@@ -37,10 +57,16 @@ def service_outside_script() -> Service:
 
 @contextmanager
 def routed() -> Iterator[None]:
-    """Mark this script run as going through the router (streamlit_app.py)."""
+    """Mark this script run as going through the router (streamlit_app.py); a configuration that cannot be used
+    stops the app with the reason in words instead of a traceback."""
     _script_run.routed = True
     try:
         yield
+    except ConfigError as exc:
+        logging.getLogger("loupe.app").error("configuration refused: %s", exc)
+        st.error(f"{exc}", icon="⚠️")
+        st.caption("Loupe reads `LOUPE_*` values from the environment first, then from `.streamlit/secrets.toml`. "
+                   "The README lists every key and its default.")
     finally:
         _script_run.routed = False
 

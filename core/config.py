@@ -1,72 +1,113 @@
-"""Configuration from environment variables, with the same keys allowed in `.streamlit/secrets.toml`.
+"""Configuration: how this deployment runs, from `LOUPE_*` environment variables or the same keys in
+`.streamlit/secrets.toml`, typed by the fields below and checked once, when the service is built.
 
+Words used for three things: *configuration* (this module: fixed while the process runs), *settings* (what an
+admin saves on the Settings page over the configuration: core/project_settings.py), and Streamlit's own
+*options* (`.streamlit/config.toml`; the upload limit among them is derived from `LOUPE_MAX_UPLOAD_BYTES`).
 AWS settings are boto3's own (`AWS_REGION`, `AWS_ENDPOINT_URL`, credentials chain); Loupe invents none.
 """
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from pathlib import Path
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic.dataclasses import dataclass
+
+from core.errors import ConfigError
 
 APP_ROOT = Path(__file__).resolve().parent.parent
+PREFIX = "LOUPE_"
+SECRETS_FILE = ".streamlit/secrets.toml"
+MIB = 1024 * 1024
 
-STORES = ("local", "dynamodb")
+Store = Literal["local", "dynamodb"]
+STORES: tuple[str, ...] = get_args(Store)
 
 
-@dataclass(frozen=True)
+def _folder(value: Any) -> Any:
+    """A folder named in text (env, secrets.toml) is taken from the home folder and made absolute, as a shell would."""
+    return Path(value.strip()).expanduser().resolve() if isinstance(value, str) else value
+
+
+Folder = Annotated[Path, BeforeValidator(_folder)]
+Count = Annotated[int, Field(ge=1)]
+
+
+@dataclass(frozen=True, config=ConfigDict(strict=False))
 class Config:
-    data_dir: Path = APP_ROOT / "loupe-data"
-    store: str = "local"
-    max_upload_bytes: int = 500 * 1024 * 1024
-    max_image_pixels: int = 80_000_000
-    max_files_per_batch: int = 200  # files one upload may hold; a bigger batch is refused in words
-    max_media_duration_s: int = 12 * 3600  # longer audio or video is refused at ingest
-    job_workers: int = 2
+    """Every field is read from `LOUPE_<FIELD NAME>`; a value of the wrong type is refused when this is built."""
+    data_dir: Folder = APP_ROOT / "loupe-data"
+    store: Store = "local"
+    max_upload_bytes: Count = 500 * MIB  # also Streamlit's server.maxUploadSize: see upload_limit_mb
+    max_image_pixels: Count = 80_000_000
+    max_files_per_batch: Count = 200  # files one upload may hold; a bigger batch is refused in words
+    max_media_duration_s: Count = 12 * 3600  # longer audio or video is refused at ingest
+    job_workers: Count = 2
     dynamodb_table: str = "loupe"
     s3_bucket: str = ""
     labeler: str = "local"
     transcriber: str = "tiny.en"  # "tiny.en", "base", a CTranslate2 Whisper folder, or "amazon-transcribe"
     transcriber_language: str = ""  # "" detects the language (multilingual models and Amazon Transcribe)
-    transcriber_beam_size: int = 5
+    transcriber_beam_size: Count = 5
     transcriber_vad: bool = True
-    caption_gap_ms: int = 1500  # a new caption after this much silence
-    caption_line_chars: int = 42
-    caption_lines: int = 2
+    caption_gap_ms: Annotated[int, Field(ge=0)] = 1500  # a new caption after this much silence
+    caption_line_chars: Count = 42
+    caption_lines: Count = 2
     auto_label: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, secrets: Mapping[str, object] | None = None) -> "Config":
-        """Read `LOUPE_*` keys; environment variables win over secrets.toml entries of the same name."""
+        """Read `LOUPE_*` keys; environment variables win over secrets.toml entries of the same name.
+
+        A value that is not of its field's type raises ConfigError naming the key, the value and where it came from.
+        """
         env = os.environ if env is None else env
-        merged: dict[str, object] = {k: v for k, v in (secrets or {}).items() if isinstance(k, str)}
-        merged.update({k: v for k, v in env.items() if k.startswith("LOUPE_")})
-        values: dict[str, object] = {}
-        for f in fields(cls):
-            raw = merged.get(f"LOUPE_{f.name.upper()}")
-            if raw is None or raw == "":
-                continue
-            values[f.name] = _coerce(f.name, f.type, raw)
-        config = cls(**values)
-        if config.store not in STORES:
-            raise ValueError(f"LOUPE_STORE must be one of {', '.join(STORES)}, not {config.store!r}.")
-        return config
+        origin: dict[str, str] = {}
+        values: dict[str, str] = {}
+        for source, where in ((secrets or {}, SECRETS_FILE), (env, "the environment")):
+            for f in fields(cls):
+                raw = source.get(PREFIX + f.name.upper())
+                if raw is not None and str(raw).strip() != "":  # an empty value keeps the default
+                    values[f.name], origin[f.name] = str(raw).strip(), where
+        try:
+            return cls(**values)
+        except ValidationError as exc:
+            raise ConfigError(_in_words(exc, origin)) from None
 
     @property
     def max_upload_mb(self) -> float:
-        return self.max_upload_bytes / (1024 * 1024)
+        return self.max_upload_bytes / MIB
+
+    @property
+    def upload_limit_mb(self) -> int:
+        """Streamlit's `server.maxUploadSize` (whole MB) that lets every file Loupe accepts through, and no more
+        than a part of a MB besides; Loupe's own check then refuses the rest in words."""
+        return max(1, math.ceil(self.max_upload_bytes / MIB))
 
 
-def _coerce(name: str, type_name: object, raw: object) -> object:
-    text = str(raw).strip()
-    kind = str(type_name)
-    try:
-        if "Path" in kind:
-            return Path(text).expanduser().resolve()
-        if "bool" in kind:
-            return text.lower() in ("1", "true", "yes", "on")
-        if "int" in kind:
-            return int(float(text))
-    except ValueError as exc:
-        raise ValueError(f"LOUPE_{name.upper()}={text!r} is not a valid value: {exc}") from exc
-    return text
+_WHY = {
+    "int_parsing": "it must be a whole number",
+    "int_from_float": "it must be a whole number",
+    "bool_parsing": "it must be true or false (1/0, yes/no, on/off)",
+    "literal_error": "it must be one of {expected}",
+    "greater_than_equal": "it must be at least {ge}",
+    "path_type": "it must be a folder path",
+}
+
+
+def _in_words(exc: ValidationError, origin: Mapping[str, str]) -> str:
+    problems = []
+    for err in exc.errors():
+        name = str(err["loc"][0]) if err["loc"] else "?"
+        ctx = {k: str(v) for k, v in (err.get("ctx") or {}).items()}
+        if err["type"] == "literal_error":
+            ctx["expected"] = ", ".join(STORES) if name == "store" else ctx.get("expected", "")
+        why = _WHY[err["type"]].format(**ctx) if err["type"] in _WHY else err["msg"]
+        where = f" (from {origin[name]})" if name in origin else ""
+        problems.append(f"{PREFIX}{name.upper()}={err.get('input')!r}{where} cannot be used: {why}.")
+    return " ".join(problems) + " Fix the value and restart Loupe."

@@ -89,3 +89,7 @@ def describe_error(exc: BaseException) -> str:
             return str(write_failed("the data", exc))
         return f"{type(exc).__name__}: {exc.strerror or 'an operating system error'}"
     return f"{type(exc).__name__}: {exc}"
+
+
+class ConfigError(LoupeError):
+    """A `LOUPE_*` value that cannot be used; the message names the key, the value and where it was set."""
