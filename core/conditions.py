@@ -76,7 +76,10 @@ def threshold_percent(threshold: float) -> float:
 
 
 def sample_point(item_id: str) -> float:
-    """Where an item falls in [0, 100): `Sampling` with p percent picks the items whose point is below p."""
+    """Where an item falls in [0, 100): `Sampling` with p percent picks the items whose point is below p.
+
+    The one deterministic sampler: activation conditions' Sampling, audit slices and blind review all draw here
+    (blind review on a salted key, so its draw is independent of the item's)."""
     digest = hashlib.sha256(item_id.encode("utf-8")).digest()
     return int.from_bytes(digest[:8], "big") / 2.0**64 * 100.0
 

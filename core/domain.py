@@ -6,6 +6,7 @@ Confidence is a float from 0 to 1 everywhere in core; adapters convert AWS's 0-1
 from __future__ import annotations
 
 import dataclasses
+import time
 import types
 import typing
 from dataclasses import dataclass, field
@@ -19,9 +20,17 @@ JOB_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
 TASK_TYPES = ("moderation", "label_review", "transcript_review")
 
 
+DEFAULT_THRESHOLD = 0.5  # a workflow's, and the one used for items no workflow covers
+
+
+def iso_time(epoch_s: float) -> str:
+    """An ISO 8601 UTC timestamp with milliseconds, the form A2I uses (`2026-01-02T03:04:05.678Z`)."""
+    return datetime.fromtimestamp(epoch_s, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def utc_now() -> str:
-    """An ISO 8601 UTC timestamp with milliseconds, the form A2I uses."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """Now, as iso_time writes it: the one clock behind every stored timestamp."""
+    return iso_time(time.time())
 
 
 @dataclass(frozen=True)
@@ -127,7 +136,7 @@ class Workflow:
     time_limit_s: int = 3600
     audit_percent: float = 0.0
     created_at: str = ""
-    threshold: float = 0.5  # 0..1: model labels at or above are auto-accepted, and pre-ticked on review pages
+    threshold: float = DEFAULT_THRESHOLD  # 0..1: model labels at or above are auto-accepted, and pre-ticked on review pages
     blind_percent: float = 0.0  # share of label-review tasks shown without the model's suggestions
     thresholds: dict[str, Any] = field(default_factory=dict)  # core.routing.Thresholds.as_json(); {}: conditions only
 

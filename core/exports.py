@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.consolidation import final_labels
-from core.domain import HumanLoop, Prediction, Workflow
+from core.domain import DEFAULT_THRESHOLD, HumanLoop, Prediction, Workflow
 from core.aws import aws_error_message, aws_error_types, make_client
 from core.errors import LoupeError
 from core.formats.a2i import output_path, parse_output_json, to_output_json
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FORMATS = ("gt-manifest", "a2i", "csv")
-DEFAULT_THRESHOLD = 0.5
 CSV_COLUMNS = ["media_id", "file_name", "kind", "label", "parent_name", "confidence", "source", "reviewers",
                "left", "top", "width", "height"]
 ProgressFn = Callable[[int, int], None]

@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, TypeVar
 from core.agreement import (AgreementReport, BlindComparison, TranscriptAccuracy, compare_blind, measure,
                             transcript_accuracy)
 from core.consolidation import final_labels
+from core.domain import DEFAULT_THRESHOLD
 
 if TYPE_CHECKING:
     from core.service import Service
 
-DEFAULT_THRESHOLD = 0.5
 T = TypeVar("T")
 
 

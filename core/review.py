@@ -8,19 +8,18 @@ gets a loop they already answered. When `task_count` answers are in, the loop is
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
 from typing import Any
 
 from core.answers import KIND as ANSWER_KIND
 from core.answers import Answers
-from core.domain import Answer, HumanLoop, Workflow, as_dict, from_dict
+from core.conditions import is_sampled
+from core.domain import Answer, HumanLoop, Workflow, as_dict, from_dict, iso_time
 from core.errors import AlreadyExists, LoupeError, NotFound, VersionConflict
 from core.formats.a2i import MODERATION_SOURCE
 from core.loops import KIND as LOOP_KIND
@@ -81,16 +80,9 @@ def claim_key(loop_id: str, slot: int) -> str:
     return f"{loop_id}#{slot}"
 
 
-def iso_time(epoch_s: float) -> str:
-    return datetime.fromtimestamp(epoch_s, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def is_blind(loop_id: str, blind_percent: float) -> bool:
     """Deterministic per loop: the same task is blind (model suggestions hidden) for every reviewer, every time."""
-    if blind_percent <= 0:
-        return False
-    bucket = int(hashlib.sha256(f"blind\x00{loop_id}".encode()).hexdigest()[:8], 16) % 10_000
-    return bucket < blind_percent * 100
+    return blind_percent > 0 and is_sampled(f"blind\x00{loop_id}", blind_percent)
 
 
 def moderation_content(labels: list[tuple[str, str]]) -> dict[str, Any]:

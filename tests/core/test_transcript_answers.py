@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from core.domain import Segment, Transcript, Word, Workflow
-from core.review import iso_time, moderation_content
+from core.domain import Segment, Transcript, Word, Workflow, iso_time
+from core.review import moderation_content
 from tests.review_seed import seed_moderation
 
 ROOT = Path(__file__).resolve().parents[2]
