@@ -16,8 +16,6 @@ from core.transcribers import describe_engines
 from core.transcripts import (EXPORT_FORMATS, ReviewState, SaveOutcome, TranscriptVersion, Tweak, export_transcript,
                               format_tweaks, word_diff)
 
-EXTENSIONS = {"srt": "srt", "vtt": "vtt", "txt": "txt", "transcribe-json": "json"}
-MIME = {"srt": "application/x-subrip", "vtt": "text/vtt", "txt": "text/plain", "transcribe-json": "application/json"}
 
 
 def transcribe_form(*, key: str, default_model: str, default_language: str = "") -> dict[str, Any] | None:
@@ -85,11 +83,13 @@ def history_panel(versions: Sequence[TranscriptVersion], *, reviewed_number: int
 
 
 def export_panel(transcript: Transcript, settings: EffectiveSettings, *, file_stem: str, key: str) -> None:
-    fmt = st.selectbox("Export as", list(EXPORT_FORMATS), key=f"{key}.fmt", format_func=EXPORT_FORMATS.get)
+    fmt = st.selectbox("Export as", list(EXPORT_FORMATS), key=f"{key}.fmt",
+                       format_func=lambda name: EXPORT_FORMATS[name].title)
     data = export_transcript(transcript, fmt, gap_s=settings.caption_gap_ms / 1000,
                              line_chars=settings.caption_line_chars, lines=settings.caption_lines)
-    st.download_button(f"Download {EXPORT_FORMATS[fmt]}", data, file_name=f"{file_stem}.{EXTENSIONS[fmt]}",
-                       mime=MIME[fmt], key=f"{key}.download")
+    chosen = EXPORT_FORMATS[fmt]
+    st.download_button(f"Download {chosen.title}", data, file_name=f"{file_stem}.{chosen.extension}",
+                       mime=chosen.mime, key=f"{key}.download")
 
 
 def import_panel(*, key: str) -> tuple[str, bytes] | None:

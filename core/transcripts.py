@@ -297,8 +297,19 @@ def review_answer_content(number: int, text: str, model_wer: float | None) -> di
     return {"transcript": {"version": number, "text": text, "wordErrorRateOfModel": wer}}
 
 
-EXPORT_FORMATS = {"srt": "SRT captions", "vtt": "WebVTT captions", "txt": "plain text",
-                  "transcribe-json": "Amazon Transcribe JSON"}
+@dataclass(frozen=True)
+class ExportFormat:
+    title: str
+    extension: str
+    mime: str
+
+
+EXPORT_FORMATS = {  # the one table of transcript export formats: the page, its download and the CLI read it
+    "srt": ExportFormat("SRT captions", "srt", "application/x-subrip"),
+    "vtt": ExportFormat("WebVTT captions", "vtt", "text/vtt"),
+    "txt": ExportFormat("plain text", "txt", "text/plain"),
+    "transcribe-json": ExportFormat("Amazon Transcribe JSON", "json", "application/json"),
+}
 
 
 def export_transcript(transcript: Transcript, fmt: str, *, gap_s: float = CAPTION_GAP_S,

@@ -7,9 +7,7 @@ from pathlib import Path
 
 from core.domain import Transcript
 from core.errors import LoupeError
-from core.transcripts import TranscriptVersion, export_transcript
-
-EXPORT_FORMATS = ("srt", "vtt", "txt", "transcribe-json")
+from core.transcripts import EXPORT_FORMATS, TranscriptVersion, export_transcript
 
 
 def register(sub) -> None:
@@ -22,7 +20,7 @@ def register(sub) -> None:
     p.set_defaults(func=transcribe_command)
     p = sub.add_parser("export-transcript", help="export an item's newest transcript")
     p.add_argument("media_id", metavar="MEDIA_ID")
-    p.add_argument("--format", choices=EXPORT_FORMATS, default="srt")
+    p.add_argument("--format", choices=list(EXPORT_FORMATS), default="srt")
     p.add_argument("--out", type=Path, help="write to this file instead of stdout")
     p.set_defaults(func=export_command)
 
