@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +23,7 @@ from core.formats import rekognition as rekognition_format
 from core.formats.label_table import RowError, parse_label_table
 from core.jobs import JobRunner
 from core.labelers import ImageRef, Labeler
+from core.models import ModelCache
 from core.predictions import Predictions
 from core.project_settings import ProjectSettings
 
@@ -64,28 +64,23 @@ class ImportReport:
 
 class Labeling:
     def __init__(self, catalog: Catalog, predictions: Predictions, jobs: JobRunner, config: Config,
-                 settings: ProjectSettings):
+                 settings: ProjectSettings, *, models: ModelCache | None = None):
         self.catalog = catalog
         self.predictions = predictions
         self.jobs = jobs
         self.config = config
         self.settings = settings  # the labeler and auto-label choice, read when labeling starts
-        self._labelers: dict[str, Labeler] = {}
-        self._lock = threading.Lock()
+        self.models = models or ModelCache()
 
     # ---- labelers ----------------------------------------------------------------------------------
     def labeler(self, backend: str | None = None) -> Labeler:
         """The process-wide labeler for a backend ("local" or "rekognition"), loaded on first use."""
         name = backend or self.settings.effective().labeler
-        with self._lock:
-            if name not in self._labelers:
-                self._labelers[name] = labelers.create(name, self.config)
-            return self._labelers[name]
+        return self.models.get("labeler", name, lambda: labelers.create(name, self.config))
 
     def set_labeler(self, backend: str, labeler: Labeler) -> None:
         """Use this labeler for a backend (a Rekognition client pointed elsewhere, or a test double)."""
-        with self._lock:
-            self._labelers[backend] = labeler
+        self.models.put("labeler", backend, labeler)
 
     # ---- labeling ----------------------------------------------------------------------------------
     def unlabeled_ids(self) -> list[str]:

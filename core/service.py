@@ -17,6 +17,7 @@ from core.exports import Exports
 from core.jobs import JobRunner
 from core.labeling import Labeling
 from core.loops import Loops
+from core.models import ModelCache
 from core.predictions import Predictions
 from core.project_settings import ProjectSettings
 from core.routing import Router
@@ -40,7 +41,8 @@ class Service:
         self.catalog = Catalog(self.records, self.blobs, config)
         self.predictions = Predictions(self.records)
         self.settings = ProjectSettings(self.records, config)  # Settings page overrides over config; read per run
-        self.labeling = Labeling(self.catalog, self.predictions, self.jobs, config, self.settings)
+        self.models = ModelCache()  # every labeler and transcriber of the process, loaded once
+        self.labeling = Labeling(self.catalog, self.predictions, self.jobs, config, self.settings, models=self.models)
         self.jobs.register("label", self.labeling.run_label_job)
         self.workflows = Workflows(self.records)
         self.loops = Loops(self.records)
@@ -54,7 +56,7 @@ class Service:
         self.jobs.register("export", self.exports.run_export_job)
         self.transcripts = Transcripts(self.records, self.catalog, self.loops, self.workflows, review=self.review)
         self.transcription = Transcription(config, self.catalog, self.transcripts, self.jobs,  # registers "transcribe"
-                                           self.settings)
+                                           self.settings, models=self.models)
         self.jobs.register("ingest", self.labeling.label_after(self.catalog.run_ingest_job))  # auto-label
         self.routing = Router(self.predictions, self.workflows, self.loops, self.catalog, self.transcripts)
         self.jobs.register("route", self.routing.run_route_job)

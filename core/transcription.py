@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import math
-import threading
 from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Any
@@ -18,6 +17,7 @@ from core.config import Config
 from core.domain import Job, MediaItem
 from core.errors import LoupeError
 from core.jobs import JobRunner
+from core.models import ModelCache
 from core.project_settings import ProjectSettings
 from core.transcribers import Progress, Transcriber, TranscriberSettings, load_transcriber
 from core.transcripts import TranscriptVersion, Transcripts
@@ -42,28 +42,23 @@ class TranscribeOutcome:
 
 class Transcription:
     def __init__(self, config: Config, catalog: Catalog, transcripts: Transcripts, jobs: JobRunner,
-                 project: ProjectSettings):
+                 project: ProjectSettings, *, models: ModelCache | None = None):
         self.settings = TranscriberSettings.from_config(config)
         self.project = project  # engine, language, beam size and VAD, read when each item is transcribed
         self.catalog = catalog
         self.transcripts = transcripts
         self.jobs = jobs
-        self._transcribers: dict[str, Transcriber] = {}
-        self._lock = threading.Lock()
+        self.models = models or ModelCache()
         jobs.register(JOB_KIND, self.run_job)
 
     def transcriber(self, model: str = "") -> Transcriber:
         """The process-wide transcriber for an engine (the one in Settings by default); one per engine."""
         spec = model or self.project.effective().transcriber
-        with self._lock:
-            if spec not in self._transcribers:
-                self._transcribers[spec] = load_transcriber(replace(self.settings, model=spec))
-            return self._transcribers[spec]
+        return self.models.get("transcriber", spec, lambda: load_transcriber(replace(self.settings, model=spec)))
 
     def set_transcriber(self, spec: str, transcriber: Transcriber) -> None:
         """Use this transcriber for an engine (an Amazon Transcribe client pointed elsewhere, or a test double)."""
-        with self._lock:
-            self._transcribers[spec] = transcriber
+        self.models.put("transcriber", spec, transcriber)
 
     def transcribe_media(self, media_id: str, *, force: bool = False, model: str = "", language: str | None = None,
                          progress: Progress | None = None) -> TranscribeOutcome:
