@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.config import Config  # noqa: E402
 from core.service import Service  # noqa: E402
-from core.transcribers import TranscriberSettings, resolve_model_folder  # noqa: E402
+from core.transcribers import TranscriberConfig, resolve_model_folder  # noqa: E402
 
 SENTENCES = [
     "Loupe is a review studio that runs in the browser.",
@@ -52,7 +52,7 @@ def make_clip(folder: Path) -> tuple[Path, float]:
     return clip, duration_s
 
 
-def bare_faster_whisper(clip: Path, settings: TranscriberSettings) -> tuple[float, int]:
+def bare_faster_whisper(clip: Path, settings: TranscriberConfig) -> tuple[float, int]:
     from faster_whisper import WhisperModel
 
     folder, _ = resolve_model_folder(settings.model, settings.cache_dir)
@@ -84,7 +84,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         clip, duration_s = make_clip(folder)
-        settings = TranscriberSettings.from_config(Config(data_dir=folder / "data"))
+        settings = TranscriberConfig.from_config(Config(data_dir=folder / "data"))
         bare_faster_whisper(clip, settings)  # warm the OS file cache for the model, so neither run pays for it
         for round_no in range(ROUNDS):  # interleaved, so load from other processes hits both alike
             loupe_runs.append(loupe_job(clip, folder / f"data-{round_no}"))

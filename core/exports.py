@@ -42,7 +42,8 @@ class ExportResult:
 
 
 @dataclass(frozen=True)
-class ImportReport:
+class A2iImport:
+    """What importing A2I output.json files did: the loops brought in, and each file refused with its reason."""
     imported: list[str] = field(default_factory=list)  # loop names
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
 
@@ -185,11 +186,11 @@ class Exports:
         return {"destination": result.destination, "files": result.files, "items": result.items}
 
     # ---- import ------------------------------------------------------------------------------------
-    def import_a2i(self, paths: Iterable[Path]) -> ImportReport:
+    def import_a2i(self, paths: Iterable[Path]) -> A2iImport:
         """Bring A2I output.json files in as human answers and ground truth; a bad file is named and skipped."""
         from core.catalog import expand_paths
 
-        report = ImportReport()
+        report = A2iImport()
         for path, name in expand_paths(paths):
             if not name.endswith(".json"):
                 continue

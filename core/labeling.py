@@ -48,7 +48,8 @@ class LabelOutcome:
 
 
 @dataclass(frozen=True)
-class ImportReport:
+class PredictionImport:
+    """What importing one predictions file did (Rekognition JSON, CSV or JSONL of label,confidence)."""
     file: str
     format: str  # "rekognition" | "csv" | "jsonl"
     imported: int  # media items that got a prediction
@@ -183,7 +184,7 @@ class Labeling:
             return False
 
     # ---- imports -----------------------------------------------------------------------------------
-    def import_file(self, path: Path) -> ImportReport:
+    def import_file(self, path: Path) -> PredictionImport:
         path = Path(path)
         if not path.is_file():
             raise LoupeError(f"{path} does not exist or is not a file.")
@@ -191,7 +192,7 @@ class Labeling:
             raise LoupeError(f"{path.name} is over {MAX_IMPORT_BYTES // 1048576} MB; split it into smaller files.")
         return self.import_bytes(path.name, path.read_bytes())
 
-    def import_bytes(self, file_name: str, data: bytes) -> ImportReport:
+    def import_bytes(self, file_name: str, data: bytes) -> PredictionImport:
         """Import a Rekognition response JSON, or a CSV / JSON Lines table of media,label,confidence[,parent]."""
         try:
             text = data.decode("utf-8-sig")
@@ -212,19 +213,19 @@ class Labeling:
             raise LoupeError(f"{file_name} is a JSON array; give JSON Lines (one object per line) instead.")
         return self._import_table(file_name, text)
 
-    def _import_rekognition(self, file_name: str, data: dict[str, Any]) -> ImportReport:
+    def _import_rekognition(self, file_name: str, data: dict[str, Any]) -> PredictionImport:
         media_ref = str(data.get("media_id") or data.get("file") or data.get("media") or Path(file_name).stem)
         item = self._find_media(media_ref) or self._find_media(Path(file_name).stem)
         if item is None:
-            return ImportReport(file_name, "rekognition", 0, 0, (
+            return PredictionImport(file_name, "rekognition", 0, 0, (
                 f"no media item matches {media_ref!r}: name the response file after the image "
                 "(photo.jpg.json or photo.json) or add a \"media_id\" field",))
         prediction = rekognition_format.parse_response(data, item.media_id, source="import",
                                                        model_version=f"import:{file_name}")
         self._store_imported([prediction])
-        return ImportReport(file_name, "rekognition", 1, len(prediction.labels), (), "0-100", (item.media_id,))
+        return PredictionImport(file_name, "rekognition", 1, len(prediction.labels), (), "0-100", (item.media_id,))
 
-    def _import_response_lines(self, file_name: str, text: str) -> ImportReport:
+    def _import_response_lines(self, file_name: str, text: str) -> PredictionImport:
         """JSON Lines of responses, each naming its image (`media_id` or `file`), as `label --json` writes."""
         predictions: dict[str, Prediction] = {}
         errors: list[str] = []
@@ -243,10 +244,10 @@ class Labeling:
             predictions[item.media_id] = rekognition_format.parse_response(obj, item.media_id, source="import",
                                                                            model_version=f"import:{file_name}")
         self._store_imported(list(predictions.values()))
-        return ImportReport(file_name, "rekognition", len(predictions), sum(len(p.labels) for p in predictions.values()),
+        return PredictionImport(file_name, "rekognition", len(predictions), sum(len(p.labels) for p in predictions.values()),
                             tuple(errors), "0-100", tuple(predictions))
 
-    def _import_table(self, file_name: str, text: str) -> ImportReport:
+    def _import_table(self, file_name: str, text: str) -> PredictionImport:
         table = parse_label_table(text, file_name=file_name)
         kind = "jsonl" if text.lstrip("\ufeff \t\r\n").startswith("{") else "csv"
         errors: list[RowError] = list(table.errors)
@@ -269,7 +270,7 @@ class Labeling:
                        for m, lbs in by_media.items()]
         self._store_imported(predictions)
         errors.sort(key=lambda e: e.line)
-        return ImportReport(file_name, kind, len(predictions), sum(len(p.labels) for p in predictions),
+        return PredictionImport(file_name, kind, len(predictions), sum(len(p.labels) for p in predictions),
                             tuple(str(e) for e in errors), table.scale, tuple(by_media))
 
     def _store_imported(self, predictions: list[Prediction]) -> None:

@@ -19,7 +19,7 @@ from core.errors import LoupeError
 from core.jobs import JobRunner
 from core.models import ModelCache
 from core.project_settings import ProjectSettings
-from core.transcribers import Progress, Transcriber, TranscriberSettings, load_transcriber
+from core.transcribers import Progress, Transcriber, TranscriberConfig, load_transcriber
 from core.transcripts import TranscriptVersion, Transcripts
 
 log = logging.getLogger(__name__)
@@ -42,9 +42,9 @@ class TranscribeOutcome:
 
 class Transcription:
     def __init__(self, config: Config, catalog: Catalog, transcripts: Transcripts, jobs: JobRunner,
-                 project: ProjectSettings, *, models: ModelCache | None = None):
-        self.settings = TranscriberSettings.from_config(config)
-        self.project = project  # engine, language, beam size and VAD, read when each item is transcribed
+                 settings: ProjectSettings, *, models: ModelCache | None = None):
+        self.transcriber_config = TranscriberConfig.from_config(config)
+        self.settings = settings  # engine, language, beam size and VAD, read when each item is transcribed
         self.catalog = catalog
         self.transcripts = transcripts
         self.jobs = jobs
@@ -53,8 +53,9 @@ class Transcription:
 
     def transcriber(self, model: str = "") -> Transcriber:
         """The process-wide transcriber for an engine (the one in Settings by default); one per engine."""
-        spec = model or self.project.effective().transcriber
-        return self.models.get("transcriber", spec, lambda: load_transcriber(replace(self.settings, model=spec)))
+        spec = model or self.settings.effective().transcriber
+        return self.models.get("transcriber", spec,
+                               lambda: load_transcriber(replace(self.transcriber_config, model=spec)))
 
     def set_transcriber(self, spec: str, transcriber: Transcriber) -> None:
         """Use this transcriber for an engine (an Amazon Transcribe client pointed elsewhere, or a test double)."""
@@ -74,7 +75,7 @@ class Transcription:
             existing = self.transcripts.latest(media_id)
             if existing:
                 return TranscribeOutcome(media_id, item.file_name, "existing", existing)
-        chosen = self.project.effective()
+        chosen = self.settings.effective()
         try:
             transcriber = self.transcriber(model or chosen.transcriber)
             transcript = transcriber.transcribe(self.catalog.media_path(media_id), media_format=item.format,

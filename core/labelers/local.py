@@ -20,7 +20,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from core.domain import Label, Prediction
 from core.labelers import ImageRef, LabelingFailed
-from core.labelers import efficientnet, moderation, taxonomy
+from core.labelers import efficientnet, imagenet_hierarchy, moderation
 from core.labelers.people import PeopleDetector, opencv_version
 
 log = logging.getLogger(__name__)
@@ -84,7 +84,7 @@ class LocalLabeler:
         self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="loupe-label")
         self._nsfw_input = self.nsfw.get_inputs()[0].name
         self.people = PeopleDetector()
-        self.taxonomy = taxonomy.load()
+        self.hierarchy = imagenet_hierarchy.load()
         self.moderation = moderation.load()
         self.min_confidence = min_confidence
         self.max_labels = max_labels
@@ -110,7 +110,7 @@ class LocalLabeler:
     # ---- the labeler -------------------------------------------------------------------------------
     def label_image(self, image: Image.Image) -> tuple[Label, ...]:
         probs = self.classify(image)
-        general = self.taxonomy.labels(probs, min_confidence=self.min_confidence, max_labels=self.max_labels)
+        general = self.hierarchy.labels(probs, min_confidence=self.min_confidence, max_labels=self.max_labels)
         general = _with_people(general, self.people.detect(np.asarray(image)))
         moderation_labels = self.moderation.labels(probs, self.nsfw_score(image),
                                                    min_confidence=self.min_moderation_confidence)

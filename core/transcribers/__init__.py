@@ -38,12 +38,12 @@ class Transcriber(Protocol):
                    vad_filter: bool | None = None) -> Transcript:
         """The transcript of the audio or video at path (media_id left empty for the caller to fill).
 
-        beam_size and vad_filter override the settings the transcriber was built with, for this call only.
+        beam_size and vad_filter override the values the transcriber was built with, for this call only.
         """
 
 
 @dataclass(frozen=True)
-class TranscriberSettings:
+class TranscriberConfig:
     model: str = "tiny.en"  # "tiny.en", "base", a CTranslate2 Whisper folder, or "amazon-transcribe"
     beam_size: int = 5
     vad_filter: bool = True
@@ -53,7 +53,7 @@ class TranscriberSettings:
     s3_bucket: str = ""  # Amazon Transcribe reads media from and writes output to this bucket
 
     @classmethod
-    def from_config(cls, config: Config) -> "TranscriberSettings":
+    def from_config(cls, config: Config) -> "TranscriberConfig":
         return cls(model=config.transcriber, beam_size=config.transcriber_beam_size,
                    vad_filter=config.transcriber_vad, cache_dir=config.data_dir / "models", s3_bucket=config.s3_bucket)
 
@@ -65,18 +65,18 @@ def describe_engines() -> dict[str, str]:
             AMAZON: "Amazon Transcribe (needs AWS credentials and LOUPE_S3_BUCKET)"}
 
 
-def load_transcriber(settings: TranscriberSettings) -> Transcriber:
-    """The transcriber the settings name. Raises LoupeError with a plain reason if it can't be used."""
-    spec = settings.model.strip()
+def load_transcriber(config: TranscriberConfig) -> Transcriber:
+    """The transcriber the configuration names. Raises LoupeError with a plain reason if it can't be used."""
+    spec = config.model.strip()
     if spec == AMAZON:
         from core.transcribers.aws import AmazonTranscriber
 
-        check_engine(spec, s3_bucket=settings.s3_bucket, cache_dir=settings.cache_dir)
-        return AmazonTranscriber(settings.s3_bucket)
+        check_engine(spec, s3_bucket=config.s3_bucket, cache_dir=config.cache_dir)
+        return AmazonTranscriber(config.s3_bucket)
     from core.transcribers.whisper import WhisperTranscriber
 
-    folder, label = resolve_model_folder(spec, settings.cache_dir)
-    return WhisperTranscriber(folder, settings, label)
+    folder, label = resolve_model_folder(spec, config.cache_dir)
+    return WhisperTranscriber(folder, config, label)
 
 
 def check_engine(spec: str, *, s3_bucket: str, cache_dir: Path) -> None:

@@ -8,16 +8,16 @@ from pathlib import Path
 
 from core.domain import Segment, Transcript, Word
 from core.errors import LoupeError
-from core.transcribers import Progress, TranscriberSettings
+from core.transcribers import Progress, TranscriberConfig
 
 log = logging.getLogger(__name__)
 
 
 class WhisperTranscriber:
-    def __init__(self, folder: Path, settings: TranscriberSettings, label: str):
+    def __init__(self, folder: Path, config: TranscriberConfig, label: str):
         self.folder = folder
-        self.settings = settings
-        self.model_version = f"faster-whisper-{version('faster-whisper')}/{label}/{settings.compute_type}"
+        self.config = config
+        self.model_version = f"faster-whisper-{version('faster-whisper')}/{label}/{config.compute_type}"
         self._model = None
         self._lock = threading.Lock()
 
@@ -29,8 +29,8 @@ class WhisperTranscriber:
 
                 log.info("loading Whisper model from %s", self.folder)
                 try:
-                    self._model = WhisperModel(str(self.folder), device="cpu", compute_type=self.settings.compute_type,
-                                               cpu_threads=self.settings.cpu_threads)
+                    self._model = WhisperModel(str(self.folder), device="cpu", compute_type=self.config.compute_type,
+                                               cpu_threads=self.config.cpu_threads)
                 except (RuntimeError, ValueError, OSError) as exc:
                     raise LoupeError(f"The Whisper model in {self.folder} could not be loaded: {exc}") from None
             return self._model
@@ -44,8 +44,8 @@ class WhisperTranscriber:
                    vad_filter: bool | None = None) -> Transcript:
         model = self.model()
         language = (language or None) if self.is_multilingual else "en"
-        beam_size = self.settings.beam_size if beam_size is None else beam_size
-        vad_filter = self.settings.vad_filter if vad_filter is None else vad_filter
+        beam_size = self.config.beam_size if beam_size is None else beam_size
+        vad_filter = self.config.vad_filter if vad_filter is None else vad_filter
         try:
             segments, info = model.transcribe(str(path), language=language, beam_size=beam_size,
                                               vad_filter=vad_filter, word_timestamps=True)

