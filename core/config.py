@@ -110,4 +110,4 @@ def _in_words(exc: ValidationError, origin: Mapping[str, str]) -> str:
         why = _WHY[err["type"]].format(**ctx) if err["type"] in _WHY else err["msg"]
         where = f" (from {origin[name]})" if name in origin else ""
         problems.append(f"{PREFIX}{name.upper()}={err.get('input')!r}{where} cannot be used: {why}.")
-    return " ".join(problems) + " Fix the value and restart Loupe."
+    return " ".join(problems) + " Fix the value and start Loupe again."

@@ -39,4 +39,5 @@ def test_ingest_json_reports_each_file_and_exits_non_zero_after_ingesting_the_re
 def test_a_bad_store_setting_is_a_clear_error(tmp_path):
     env = {**os.environ, "LOUPE_DATA_DIR": str(tmp_path), "LOUPE_STORE": "postgres"}
     out = subprocess.run([sys.executable, "-m", "core", "status"], cwd=ROOT, env=env, capture_output=True, text=True)
-    assert out.returncode == 2 and "LOUPE_STORE must be one of local, dynamodb" in out.stderr
+    assert out.returncode == 2
+    assert "LOUPE_STORE='postgres' (from the environment) cannot be used: it must be one of local, dynamodb" in out.stderr
