@@ -16,7 +16,7 @@ st.caption(
 
 with st.form("upload.form", clear_on_submit=True):
     files = st.file_uploader("Files", accept_multiple_files=True, key="upload.files",
-                             max_upload_size=max(1, int(service.config.max_upload_mb)))
+                             max_upload_size=service.config.upload_limit_mb)
     submitted = st.form_submit_button("Ingest", type="primary")
 if submitted and files:
     try:
