@@ -10,11 +10,12 @@ from contextlib import contextmanager
 import streamlit as st
 
 from core.config import APP_ROOT, Config
-from core.errors import ConfigError, LoupeError, describe_error
+from core.errors import ConfigError, LoupeError, VersionConflict, describe_error
 from core.service import Service, build_service
 
 REVIEWER_KEY = "app.reviewer"
 UPLOAD_LIMIT_SOURCE = "LOUPE_MAX_UPLOAD_BYTES"
+_log = logging.getLogger("loupe.pages")
 _script_run = threading.local()  # each session's script runs on its own thread
 
 
@@ -95,14 +96,30 @@ def _secrets() -> dict[str, object]:
 
 def run_page(page) -> None:
     """Run the chosen page; an error meant for people (a LoupeError, e.g. an unreachable store) is shown in words."""
-    try:
+    with shows_errors(hint="Settings shows which store is configured and whether it can be reached.",
+                      where=f"page {page.title}"):
         page.run()
+
+
+@contextmanager
+def shows_errors(*, conflict: str = "", hint: str = "", where: str = "") -> Iterator[None]:
+    """The one way a page shows a failure meant for people: a LoupeError (or an OSError, such as a full disk) raised
+    inside is logged and shown in words, never as a traceback or a server path.
+
+    The rest of the block is skipped and the page goes on after it. `run_page` wraps every page in one; a page
+    wraps an action in its own only when the page should still render below a failed action (a save, an import).
+    `conflict` goes before the message of a VersionConflict (someone else saved first); `hint` is a caption below.
+    """
+    try:
+        yield
     except LoupeError as exc:
-        logging.getLogger("loupe.pages").warning("page %s stopped: %s", page.title, exc)
-        st.error(f"{exc}", icon="⚠️")
-        st.caption("Settings shows which store is configured and whether it can be reached.")
+        _log.warning("%s stopped: %s", where or "page action", exc)
+        prefix = f"{conflict} " if conflict and isinstance(exc, VersionConflict) else ""
+        st.error(f"{prefix}{exc}", icon="⚠️")
+        if hint:
+            st.caption(hint)
     except OSError as exc:  # e.g. a full disk while writing a file: in words, with no server path or traceback
-        logging.getLogger("loupe.pages").exception("page %s stopped", page.title)
+        _log.exception("%s stopped", where or "page action")
         st.error(describe_error(exc), icon="⚠️")
 
 

@@ -1,64 +1,41 @@
 """The label review page: keep or untick the model's labels, add missing ones, draw boxes, submit."""
 import streamlit as st
 
-from components.app import get_service, require_reviewer
+from components.app import get_service
 from components.box_canvas import box_canvas
-from components.review import model_label_picks, plain, queue_status
-from core.errors import LoupeError
+from components.review import model_label_picks, plain
+from components.task_page import task_page
 from core.review import is_blind, iso_time, label_review_content
 
-LOOP_KEY = "label_review.loop_id"
-
 service = get_service()
-worker = require_reviewer()
-st.title("Label review")
-if flash := st.session_state.pop("label_review.flash", None):
-    (st.success if flash[0] else st.error)(flash[1])
+with task_page(service, task_type="label_review", title="Label review",
+               empty="No label review tasks left for you.") as frame:
+    task, prefix = frame.task, frame.prefix
+    media = service.catalog.get(task.loop.media_id)
+    prediction = service.predictions.get(media.media_id)
+    labels = sorted((lb for lb in (prediction.labels if prediction else ()) if lb.category == "general"),
+                    key=lambda lb: -lb.confidence)
+    blind = is_blind(task.loop.loop_id, task.workflow.blind_percent)
+    st.caption(f"Item {plain(media.file_name)} · reviewer {task.slot + 1} of {task.loop.task_count} · pre-ticked at "
+               f"or above {task.workflow.threshold:.0%} · submit by {iso_time(task.expires_at_s)[11:19]} UTC")
 
-task = service.review.resume_or_next(worker, st.session_state.get(LOOP_KEY), task_type="label_review")
-queue_slot = st.empty()  # filled last, so a submit's run reruns before paying for the queue counts
-if task is None:
-    with queue_slot.container():
-        queue_status(service.review.summary(worker, task_type="label_review"))
-    st.session_state.pop(LOOP_KEY, None)
-    st.info("No label review tasks left for you.")
-    st.stop()
-st.session_state[LOOP_KEY] = task.loop.loop_id
+    left, right = st.columns([2.2, 1.3], gap="medium")
+    with right:
+        st.markdown("**Model labels**")
+        kept = model_label_picks([(lb.name, lb.confidence, lb.confidence >= task.workflow.threshold) for lb in labels],
+                                 prefix=prefix, is_blind=blind)
+        added = st.multiselect("Add missing labels", service.review.label_suggestions(service.predictions),
+                               key=f"{prefix}.added", accept_new_options=True,
+                               placeholder="+ type a label, e.g. Polo shirt")
+        box_labels = [n for n, _ in kept] + [a for a in added if a not in {n for n, _ in kept}]
+        box_label = st.selectbox("Label for new boxes", box_labels or ["object"], key=f"{prefix}.box_label")
+    with left:
+        start = [] if blind else [(lb.name, inst.box) for lb in labels if lb.confidence >= task.workflow.threshold
+                                  for inst in lb.instances]
+        boxes = box_canvas(service.catalog.media_bytes(media.media_id), (media.width or 1, media.height or 1), start,
+                           label=box_label, key=f"{prefix}.canvas")
 
-media = service.catalog.get(task.loop.media_id)
-prediction = service.predictions.get(media.media_id)
-labels = sorted((lb for lb in (prediction.labels if prediction else ()) if lb.category == "general"),
-                key=lambda lb: -lb.confidence)
-blind = is_blind(task.loop.loop_id, task.workflow.blind_percent)
-prefix = f"label_review.{task.loop.loop_id}"
-st.caption(f"Item {plain(media.file_name)} · reviewer {task.slot + 1} of {task.loop.task_count} · pre-ticked at or "
-           f"above {task.workflow.threshold:.0%} · submit by {iso_time(task.expires_at_s)[11:19]} UTC")
-
-left, right = st.columns([2.2, 1.3], gap="medium")
-with right:
-    st.markdown("**Model labels**")
-    kept = model_label_picks([(lb.name, lb.confidence, lb.confidence >= task.workflow.threshold) for lb in labels],
-                             prefix=prefix, is_blind=blind)
-    added = st.multiselect("Add missing labels", service.review.label_suggestions(service.predictions),
-                           key=f"{prefix}.added", accept_new_options=True, placeholder="+ type a label, e.g. Polo shirt")
-    box_labels = [n for n, _ in kept] + [a for a in added if a not in {n for n, _ in kept}]
-    box_label = st.selectbox("Label for new boxes", box_labels or ["object"], key=f"{prefix}.box_label")
-with left:
-    start = [] if blind else [(lb.name, inst.box) for lb in labels if lb.confidence >= task.workflow.threshold
-                              for inst in lb.instances]
-    boxes = box_canvas(service.catalog.media_bytes(media.media_id), (media.width or 1, media.height or 1), start,
-                       label=box_label, key=f"{prefix}.canvas")
-
-with right:
-    if st.button("Submit", type="primary", key=f"{prefix}.submit", width="stretch"):
-        content = label_review_content(kept, added, boxes, (media.width or 1, media.height or 1), is_blind=blind)
-        try:
-            outcome = service.review.submit(task, content)
-            st.session_state["label_review.flash"] = (True, outcome.message)
-        except LoupeError as exc:
-            st.session_state["label_review.flash"] = (False, str(exc))
-        st.session_state.pop(LOOP_KEY, None)
-        st.rerun()
-
-with queue_slot.container():
-    queue_status(service.review.summary(worker, task_type="label_review"))
+    with right:
+        if st.button("Submit", type="primary", key=f"{prefix}.submit", width="stretch"):
+            frame.submit(label_review_content(kept, added, boxes, (media.width or 1, media.height or 1),
+                                              is_blind=blind))

@@ -1,0 +1,94 @@
+"""The skeleton shared by the task pages: take the reviewer's next task, show it, skip or submit, then the next one.
+
+A task page reads:
+
+    with task_page(service, task_type="moderation", title="Moderation review", empty="No tasks left.") as frame:
+        ...draw the task (frame.task, widget keys under frame.prefix)...
+        if submitted:
+            frame.submit(content)
+
+Entering resumes the task this browser session was showing (if the reviewer still holds it) or takes their next
+one; with an empty queue it shows the queue counts and `empty`, and stops the page. `submit` records the answer
+and `skip` gives the task back; both rerun the page, which then opens the next task. The outcome of a submit is
+shown as a flash message on that next run. The queue counts are drawn last, above the task, so a submit's run
+reruns before paying for them.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+from components.app import require_reviewer
+from components.review import queue_status
+from core.errors import LoupeError
+from core.review import Task
+from core.service import Service
+
+
+@dataclass(frozen=True)
+class TaskFrame:
+    """The task on screen, and what the page may do with it."""
+
+    service: Service
+    task: Task
+    task_type: str
+
+    @property
+    def prefix(self) -> str:
+        """The key prefix for this task's widgets: a new task gets fresh widgets."""
+        return f"{self.task_type}.{self.task.loop.loop_id}"
+
+    def submit(self, content: dict[str, Any]) -> None:
+        """Record the answer (its outcome is flashed on the next run) and rerun to open the next task."""
+        try:
+            outcome = self.service.review.submit(self.task, content)
+            st.session_state[_flash_key(self.task_type)] = (True, outcome.message)
+        except LoupeError as exc:
+            st.session_state[_flash_key(self.task_type)] = (False, str(exc))
+        st.session_state.pop(_loop_key(self.task_type), None)
+        st.rerun()
+
+    def skip(self) -> None:
+        """Give the task back to the queue and rerun; this session is not offered it again."""
+        self.service.review.release(self.task)
+        st.session_state.setdefault(_skipped_key(self.task_type), set()).add(self.task.loop.loop_id)
+        st.session_state.pop(_loop_key(self.task_type), None)
+        st.rerun()
+
+
+@contextmanager
+def task_page(service: Service, *, task_type: str, title: str, empty: str) -> Iterator[TaskFrame]:
+    """Frame one task page run: the reviewer's current task, or the empty-queue message (then the page stops)."""
+    worker = require_reviewer()
+    st.title(title)
+    if flash := st.session_state.pop(_flash_key(task_type), None):
+        (st.success if flash[0] else st.error)(flash[1])
+    task = service.review.resume_or_next(worker, st.session_state.get(_loop_key(task_type)), task_type=task_type,
+                                         skip=frozenset(st.session_state.get(_skipped_key(task_type), ())))
+    queue_slot = st.empty()
+    if task is None:
+        with queue_slot.container():
+            queue_status(service.review.summary(worker, task_type=task_type))
+        st.session_state.pop(_loop_key(task_type), None)
+        st.info(empty)
+        st.stop()
+    st.session_state[_loop_key(task_type)] = task.loop.loop_id
+    yield TaskFrame(service, task, task_type)
+    with queue_slot.container():  # not reached when the page reran (submit, skip) or stopped
+        queue_status(service.review.summary(worker, task_type=task_type))
+
+
+def _loop_key(task_type: str) -> str:
+    return f"{task_type}.loop_id"
+
+
+def _flash_key(task_type: str) -> str:
+    return f"{task_type}.flash"
+
+
+def _skipped_key(task_type: str) -> str:
+    return f"{task_type}.skipped"
