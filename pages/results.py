@@ -3,7 +3,8 @@ import streamlit as st
 
 from components.app import get_service, reviewer
 from components.jobs import watch_jobs
-from components.review import blind_metrics, plain, results_tables, transcript_metrics
+from components.results_tables import blind_metrics, results_tables, transcript_metrics
+from components.review import plain
 from core.exports import FORMATS
 
 service = get_service()
