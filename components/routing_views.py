@@ -1,6 +1,7 @@
-"""Views of a routing outcome: live band counts, the items table, the worked example and the workflow form."""
+"""Views of a routing outcome: live band counts, the items table, the worked example, the workflow form and export."""
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 
 import pandas as pd
@@ -8,6 +9,8 @@ import streamlit as st
 
 from components.labels import label_bars_html
 from core.domain import TASK_TYPES, Label, Workflow
+from core.errors import LoupeError
+from core.flow_definitions import to_create_flow_definition
 from core.routing import BANDS, Routed
 
 BAND_TITLES = {"accept": "Accepted automatically", "review": "Sent to people", "drop": "Dropped"}
@@ -87,6 +90,17 @@ def workflow_form(label_names: Sequence[str], task_type: str, *, key: str, has_i
     wf = Workflow(name=name.strip(), task_type=task, task_count=int(count), title=title, description=description,
                   instructions=instructions, categories=tuple(categories), time_limit_s=int(time_limit))
     return wf, source
+
+
+def flow_definition_download(workflow: Workflow, *, key: str) -> None:
+    """The workflow as a CreateFlowDefinition request to download, or why it can't be one."""
+    try:
+        body = json.dumps(to_create_flow_definition(workflow), indent=2)
+    except LoupeError as exc:
+        st.caption(f"No CreateFlowDefinition export: {exc}")
+        return
+    st.download_button("Download CreateFlowDefinition request", body, f"{workflow.name}-flow-definition.json",
+                       "application/json", key=key)
 
 
 def loops_result(result: dict) -> None:

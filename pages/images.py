@@ -2,11 +2,10 @@
 import pandas as pd
 import streamlit as st
 
-from components.app import get_service, reviewer
+from components.app import get_service, reviewer, shows_errors
 from components.image_boxes import image_with_boxes
 from components.jobs import watch_jobs
 from components.labels import import_report, label_job_failures, label_panel, label_text
-from core.errors import LoupeError
 from core.labelers import available
 
 service = get_service()
@@ -16,10 +15,8 @@ st.title("Images")
 with st.expander("Import predictions (Rekognition JSON, or CSV / JSON Lines of media,label,confidence[,parent])"):
     upload = st.file_uploader("Predictions file", type=["json", "csv", "jsonl"], key="images.import_file")
     if upload is not None and st.button("Import", key="images.import"):
-        try:
+        with shows_errors():
             import_report(service.labeling.import_bytes(upload.name, upload.getvalue()).as_json())
-        except LoupeError as exc:
-            st.error(str(exc))
 
 images = sorted(service.catalog.list(kind="image"), key=lambda i: i.created_at, reverse=True)
 if not images:

@@ -1,9 +1,8 @@
 """Settings: where data lives, which backends are configured, and the labeling and transcription choices."""
 import streamlit as st
 
-from components.app import get_service, reviewer
+from components.app import get_service, reviewer, shows_errors
 from components.settings_form import labeling_transcription_form
-from core.errors import LoupeError, VersionConflict
 from core.labelers import available
 from core.transcribers import describe_engines
 
@@ -46,14 +45,9 @@ choice = labeling_transcription_form(shown, service.settings.defaults(), labeler
                                      engines=describe_engines(), key=f"settings.form.v{seen}")
 if choice:
     action, values = choice
-    try:
+    with shows_errors(conflict="Someone else saved these settings first."):
         saved = (service.settings.save(values, expected_version=seen, saved_by=reviewer()) if action == "save"
                  else service.settings.reset(expected_version=seen, saved_by=reviewer()))
-    except VersionConflict as exc:
-        st.error(f"Someone else saved these settings first. {exc}", icon="⚠️")
-    except LoupeError as exc:
-        st.error(str(exc), icon="⚠️")
-    else:
         st.session_state["settings.base"] = (saved.version, service.settings.effective())
         st.session_state["settings.flash"] = ("Saved: the next run uses these settings." if action == "save"
                                               else "Reset: the configuration defaults apply again.")

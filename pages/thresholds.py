@@ -1,33 +1,30 @@
 """Thresholds: tune routing live, see the evidence, save workflows, export A2I conditions and start human loops."""
-import json
 from dataclasses import replace
 
 import streamlit as st
 
-from components.app import get_service
+from components.app import get_service, shows_errors
 from components.evidence_panel import evidence_panel
 from components.jobs import watch_jobs
 from components.conditions_files import conditions_export, conditions_import
-from components.routing_views import band_counts, items_table, loops_result, per_label_table, worked_example, workflow_form
+from components.routing_views import (band_counts, flow_definition_download, items_table, loops_result, per_label_table,
+                                      worked_example, workflow_form)
 from components.threshold_chart import confidence_histogram
 from components.threshold_controls import seed_controls, seed_overrides, threshold_controls
 from core.agreement import is_transcript_answer
 from core.evidence import median_seconds_per_task
-from core.flow_definitions import to_create_flow_definition
-from core.errors import LoupeError
 from core.routing import CATEGORY_FOR_TASK, Thresholds, route, workflow_with_thresholds
 
 K = "thresholds"
 service = get_service()
 st.title("Thresholds and routing")
-frames = service.routing.frames()
-present = [c for c, f in frames.items() if f.n_rows]
+present = service.routing.categories_present()
 if not present:
     st.info("No predictions yet. Label images on the Images page (or import predictions), then tune routing here.")
     st.stop()
 category = st.radio("Route", present, horizontal=True, key=f"{K}.category",
                     format_func={"moderation": "Moderation labels", "general": "Image labels"}.get)
-frame = frames[category]
+frame = service.routing.frame(category)
 if applied := st.session_state.pop(f"{K}.apply", None):
     seed_overrides(applied, key=K)
 if loaded := st.session_state.pop(f"{K}.load", None):
@@ -51,7 +48,7 @@ elif view == "Items":
         worked_example(routed.split(frame.index_of(pick)), thresholds.high * 100, title=names.get(pick) or pick,
                        key=f"{K}.worked")
 elif view == "Evidence":
-    truth = service.answers.ground_truth() if hasattr(service.answers, "ground_truth") else None
+    truth = service.answers.ground_truth()
     seconds = median_seconds_per_task(a.time_spent_s for a in service.answers.all()
                                       if not is_transcript_answer(a.content))  # image tasks only
     task_count = st.number_input("Reviewers per item", 1, 3, 1, key=f"{K}.evidence_task_count")
@@ -72,22 +69,16 @@ else:
         wf, source = form
         wf = (workflow_with_thresholds(replace(wf, audit_percent=audit), thresholds, frame.label_names)
               if source == "thresholds" else replace(wf, activation_conditions=imported))
-        try:
+        with shows_errors():
             service.workflows.save(wf)
             st.success(f"Saved workflow {wf.name}.")
-        except LoupeError as exc:
-            st.error(str(exc))
 
     saved = [w.name for w in service.workflows.list()]
     if saved:
         st.subheader("Start human loops")
         name = st.selectbox("Workflow", saved, key=f"{K}.run_workflow")
         chosen_wf = service.workflows.get(name)
-        try:
-            st.download_button("Download CreateFlowDefinition request", json.dumps(to_create_flow_definition(
-                chosen_wf), indent=2), f"{name}-flow-definition.json", "application/json", key=f"{K}.flow")
-        except LoupeError as exc:
-            st.caption(f"No CreateFlowDefinition export: {exc}")
+        flow_definition_download(chosen_wf, key=f"{K}.flow")
         if chosen_wf.thresholds and st.button("Load its thresholds into the controls", key=f"{K}.load_button"):
             st.session_state[f"{K}.load"] = chosen_wf
             st.rerun()
