@@ -1,4 +1,4 @@
-"""Panels around the transcript editor: engine choice, review summary, conflicts, tweaks, history, import/export.
+"""Panels around the transcript editor: the item picker, engine choice, review summary, conflicts, tweaks, history, import/export.
 
 Each takes domain values and a key prefix and returns what the user asked for; the page calls the service.
 """
@@ -10,12 +10,24 @@ from typing import Any
 import streamlit as st
 
 from components.transcript_versions import show_diff, version_table
-from core.domain import Transcript
+from core.domain import MediaItem, Transcript
 from core.project_settings import EffectiveSettings
 from core.transcribers import describe_engines
 from core.transcripts import (EXPORT_FORMATS, ReviewState, SaveOutcome, TranscriptVersion, Tweak, export_transcript,
                               format_tweaks, word_diff)
 
+
+
+def media_picker(items: Sequence[MediaItem], *, key: str) -> MediaItem:
+    """Pick one of `items`; the `media` query parameter follows the choice, so a link opens that item."""
+    by_id = {i.media_id: i for i in items}
+    if st.session_state.get(key) not in by_id:
+        wanted = st.query_params.get("media")
+        st.session_state[key] = wanted if wanted in by_id else items[0].media_id
+    media_id = st.selectbox("Media item", list(by_id), key=key,
+                            format_func=lambda m: f"{by_id[m].file_name} · {by_id[m].status}")
+    st.query_params["media"] = media_id
+    return by_id[media_id]
 
 
 def transcribe_form(*, key: str, default_model: str, default_language: str = "") -> dict[str, Any] | None:

@@ -1,14 +1,13 @@
 """Transcript review: play the media, fix the words the model was unsure of, save versions, mark reviewed."""
-import time
 from pathlib import Path
 
 import streamlit as st
 
 from components import transcript_editor as te
 from components import transcript_panels as panels
-from components.app import get_service, reviewer
+from components import transcript_session as session
+from components.app import get_service, reviewer, shows_errors
 from components.jobs import watch_jobs
-from core.errors import LoupeError
 from core.transcripts import apply_edits, apply_tweaks, import_transcript, low_confidence_words, parse_tweaks
 
 service = get_service()
@@ -18,14 +17,8 @@ items = service.transcription.transcribable()
 if not items:
     st.info("No audio or video yet: upload some on the Upload page, or load the demo set on Home.")
     st.stop()
-by_id = {i.media_id: i for i in items}
-if st.session_state.get("transcript.media") not in by_id:
-    wanted = st.query_params.get("media")
-    st.session_state["transcript.media"] = wanted if wanted in by_id else items[0].media_id
-media_id = st.selectbox("Media item", list(by_id), key="transcript.media",
-                        format_func=lambda m: f"{by_id[m].file_name} · {by_id[m].status}")
-st.query_params["media"] = media_id
-item = by_id[media_id]
+item = panels.media_picker(items, key="transcript.media")
+media_id = item.media_id
 latest = transcripts.latest_number(media_id)
 if not latest:
     st.info(f"{item.file_name} has not been transcribed yet.")
@@ -38,29 +31,22 @@ if not latest:
 
 
 def save(transcript, note: str) -> None:
-    try:
-        outcome = transcripts.save(media_id, transcript, base_number=base, saved_by=reviewer(), note=note)
-    except LoupeError as exc:
-        st.error(str(exc))
-        return
-    pins[media_id] = outcome.version.number
-    st.session_state["transcript.edits"].pop((media_id, base), None)
-    st.session_state["transcript.conflict"] = panels.conflict_note(outcome)
-    st.rerun()
+    """Save as a new version on top of the one edited, then open it; a refusal is shown in words."""
+    with shows_errors():
+        session.after_save(transcripts.save(media_id, transcript, base_number=base, saved_by=reviewer(), note=note),
+                           base=base)
 
 
-opened = st.session_state.setdefault("transcript.opened_at_s", {})  # when the reviewer opened each item (acceptanceTime)
-opened.setdefault(media_id, time.time())
-pins = st.session_state.setdefault("transcript.base", {})
-base = pins.setdefault(media_id, latest)
+opened_at_s = session.opened_at_s(media_id)
+base = session.base_number(media_id, latest)
 version = transcripts.get_version(media_id, base)
 transcript = version.transcript
 key = f"transcript.{media_id[:12]}.v{base}"
-edits = st.session_state.setdefault("transcript.edits", {}).setdefault((media_id, base), {})
+edits = session.edits(media_id, base)
 if latest > base and st.button(f"Newer version v{latest} exists: open it (your unsaved edits stay with v{base})"):
-    pins[media_id] = latest
+    session.open_version(media_id, latest)
     st.rerun()
-if (clash := st.session_state.get("transcript.conflict")) and clash["media_id"] == media_id:
+if clash := session.conflict(media_id):
     panels.show_conflict(transcripts.get_version(media_id, clash["theirs"]), transcripts.get_version(media_id, clash["mine"]))
 
 left, right = st.columns([2, 3])
@@ -75,16 +61,14 @@ with left:
     panels.review_summary(state, transcripts.word_error_rate(media_id), version)
     if st.button("Mark reviewed ✅", key="transcript.reviewed", disabled=bool(edits) or base != latest,
                  help="Save your edits first; the newest version is the one marked reviewed."):
-        try:
-            transcripts.mark_reviewed(media_id, reviewer=reviewer(), accepted_at_s=opened[media_id])
+        with shows_errors():
+            transcripts.mark_reviewed(media_id, reviewer=reviewer(), accepted_at_s=opened_at_s)
             st.rerun()
-        except LoupeError as exc:
-            st.error(str(exc))
     tool = st.segmented_control("More", ["Find and replace", "History", "Import / export"], key="transcript.tool")
     if tool == "Find and replace":
         rules, rules_version = transcripts.tweaks()
         if action := panels.tweaks_panel(rules, key=key):
-            try:
+            with shows_errors():
                 new_rules = parse_tweaks(action[1])
                 if action[0] == "save":
                     transcripts.save_tweaks(new_rules, expected_version=rules_version)
@@ -92,18 +76,16 @@ with left:
                 else:
                     tweaked, count = apply_tweaks(apply_edits(transcript, edits), new_rules)
                     save(tweaked, f"tweaks: {count} replacement(s)")
-            except LoupeError as exc:
-                st.error(str(exc))
     elif tool == "History":
         if (number := panels.history_panel(transcripts.versions(media_id), reviewed_number=state.reviewed_number, key=key)):
-            save(transcripts.get_version(media_id, number).transcript, f"restored v{number}")
+            with shows_errors():
+                session.after_save(transcripts.restore(media_id, number, base_number=base, saved_by=reviewer()),
+                                   base=base)
     elif tool == "Import / export":
         panels.export_panel(apply_edits(transcript, edits), service.settings.effective(), file_stem=Path(item.file_name).stem, key=key)
         if upload := panels.import_panel(key=key):
-            try:
+            with shows_errors():
                 save(import_transcript(upload[0], upload[1], media_id=media_id), f"imported {upload[0]}")
-            except LoupeError as exc:
-                st.error(str(exc))
 with right:
     page = te.pager(len(transcript.segments), key=f"{key}.page")
     first = page * te.PAGE_SIZE
