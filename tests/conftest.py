@@ -35,3 +35,14 @@ def service(config: Config):
 def artifacts_dir() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items) -> None:
+    """Everything under tests/browser/ drives a real browser: a test there without the browser mark is refused, so
+    that `-m "not browser"` never starts chromium by surprise."""
+    browser_dir = ROOT / "tests" / "browser"
+    unmarked = [item.nodeid for item in items
+                if browser_dir in Path(str(item.path)).parents and item.get_closest_marker("browser") is None]
+    if unmarked:
+        raise pytest.UsageError(f"tests under tests/browser/ must be marked browser (pytestmark): {unmarked}")

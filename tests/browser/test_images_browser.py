@@ -8,8 +8,9 @@ from core.service import Service
 from tests.browser.conftest import wait_for_app
 from tests.core.labeling_fixtures import ASTRONAUT, CAT
 
+pytestmark = pytest.mark.browser
 
-@pytest.mark.browser
+
 def test_label_all_unlabeled_shows_person_and_face_with_boxes(app_factory, page, tmp_path, artifacts_dir):
     data_dir = tmp_path / "data"
     seed = Service(Config(data_dir=data_dir), start_jobs=False)
@@ -28,7 +29,6 @@ def test_label_all_unlabeled_shows_person_and_face_with_boxes(app_factory, page,
         page.screenshot(path=str(artifacts_dir / "images-labeled.png"), full_page=True)
 
 
-@pytest.mark.browser
 def test_importing_a_csv_keeps_good_rows_and_lists_the_skipped_ones(app_factory, page, tmp_path, artifacts_dir):
     data_dir = tmp_path / "data"
     seed = Service(Config(data_dir=data_dir), start_jobs=False)

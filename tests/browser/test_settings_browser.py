@@ -7,8 +7,9 @@ from core.config import Config
 from core.service import Service
 from tests.browser.conftest import wait_for_app
 
+pytestmark = pytest.mark.browser
 
-@pytest.mark.browser
+
 def test_settings_saved_in_the_browser_are_kept_with_the_project(app, page, artifacts_dir):
     page.goto(app.url + "/settings")
     wait_for_app(page)

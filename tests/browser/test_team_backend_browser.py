@@ -12,6 +12,8 @@ from core.stores.dynamodb import ensure_bucket, ensure_table, make_client
 from tests.browser.conftest import wait_for_app
 from tests.dynamodb_servers import aws_env, endpoint_for
 
+pytestmark = pytest.mark.browser
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -20,7 +22,6 @@ def _metric(page, label: str) -> str:
     return metric.locator("[data-testid='stMetricValue']").inner_text().strip()
 
 
-@pytest.mark.browser
 def test_reviewer_b_sees_in_app_two_what_reviewer_a_uploaded_in_app_one(app_factory, browser, tmp_path, monkeypatch,
                                                                          artifacts_dir):
     env = {**aws_env(endpoint_for("moto")), "LOUPE_STORE": "dynamodb",

@@ -8,13 +8,14 @@ from core.domain import Label, Prediction
 from core.service import Service
 from tests.browser.conftest import wait_for_app
 
+pytestmark = pytest.mark.browser
+
 
 def metric_value(page, label: str) -> str:
     metric = page.locator("[data-testid='stMetric']").filter(has_text=label).first
     return metric.locator("[data-testid='stMetricValue']").inner_text().strip()
 
 
-@pytest.mark.browser
 def test_moving_the_slider_in_a_browser_changes_the_counts(app_factory, page, tmp_path, artifacts_dir):
     data = tmp_path / "data"
     service = Service(Config(data_dir=data), start_jobs=False)

@@ -9,8 +9,9 @@ from core.service import Service
 from tests.browser.conftest import wait_for_app
 from tests.speech import make_speech_wav
 
+pytestmark = pytest.mark.browser
 
-@pytest.mark.browser
+
 def test_edit_a_word_save_reload_and_see_the_new_version(app_factory, page, tmp_path, artifacts_dir):
     data_dir = tmp_path / "data"
     service = Service(Config(data_dir=data_dir))

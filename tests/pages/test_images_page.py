@@ -1,28 +1,9 @@
-"""AppTest runs of the Images page, and the label component's escaping."""
+"""AppTest runs of the Images page."""
 from __future__ import annotations
 
-from PIL import Image
-
-from components.image_boxes import draw_boxes
-from components.labels import label_bars_html, label_text
-from core.domain import BoundingBox, Instance, Label
 from tests.core.labeling_fixtures import ASTRONAUT, CAT
 
 SCRIPT = "<script>alert(1)</script>"
-
-
-def test_label_bars_escape_label_text_and_show_percentages():
-    html = label_bars_html([Label(SCRIPT, 0.997, parents=("<b>x</b>",)), Label("Person", 0.5)])
-    assert SCRIPT not in html and "&lt;script&gt;alert(1)&lt;/script&gt; - 99.70%" in html
-    assert "<b>x</b>" not in html and "&lt;b&gt;x&lt;/b&gt;" in html
-    assert label_text(Label("Person", 0.997)) == "Person - 99.70%"
-
-
-def test_boxes_are_drawn_onto_a_copy_of_the_image():
-    image = Image.new("RGB", (200, 100), "white")
-    drawn = draw_boxes(image, [Label("Face", 0.9, instances=(Instance(BoundingBox(0.25, 0.5, 0.5, 0.4), 0.9),))])
-    assert image.getpixel((50, 60)) == (255, 255, 255)
-    assert drawn.getpixel((50, 70)) != (255, 255, 255)  # the box's left edge at x = 0.25 * 200
 
 
 def test_the_images_page_lists_images_and_shows_labels_escaped(seeded, app_at):
