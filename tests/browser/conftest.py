@@ -115,6 +115,32 @@ def page(browser):
     context.close()
 
 
+class SentFrames:
+    """The websocket frames a page sends to the app server (script reruns carrying widget values), to wait on.
+
+    Create it before the page's first `goto`, so that the app's websocket is seen from its start.
+    """
+
+    def __init__(self, page) -> None:
+        self.page = page
+        self.frames: list[bytes] = []
+        page.on("websocket", lambda ws: ws.on("framesent", self._add))
+
+    def _add(self, frame: bytes | str) -> None:
+        self.frames.append(frame if isinstance(frame, bytes) else frame.encode())
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    def wait_for(self, needle: bytes, timeout_s: float = 30.0) -> None:
+        """Wait until a sent frame contains `needle` (a component's state key, for example)."""
+        deadline = time.monotonic() + timeout_s
+        while not any(needle in frame for frame in self.frames):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the page sent no frame with {needle!r} within {timeout_s} s")
+            self.page.wait_for_timeout(50)  # lets Playwright deliver the page's events
+
+
 def wait_for_app(page) -> None:
     """Wait until Streamlit has finished running the script (no 'Running...' status widget)."""
     page.wait_for_selector("[data-testid='stApp']")

@@ -1,14 +1,15 @@
 """Human review in a real browser: the image viewer, keyboard shortcuts, two reviewers end to end, boxes, escaping."""
 from __future__ import annotations
 
-import time
+import re
 
 import pytest
+from playwright.sync_api import expect
 
 from core.config import Config
 from core.domain import Label
 from core.service import Service
-from tests.browser.conftest import wait_for_app
+from tests.browser.conftest import SentFrames, wait_for_app
 from tests.review_seed import MODERATION, seed_label_review, seed_moderation
 
 pytestmark = pytest.mark.browser
@@ -31,8 +32,17 @@ def _open_as(page, url: str, name: str) -> None:
     wait_for_app(page)
 
 
-def _settle(page, seconds: float = 0.6) -> None:
-    time.sleep(seconds)
+def _checked(page, name: str) -> None:
+    """Wait until the category's checkbox shows ticked and the rerun it started has finished."""
+    box = page.locator("[data-testid='stCheckbox']").filter(has_text=name).locator("input")
+    expect(box).to_be_checked(timeout=30_000)
+    wait_for_app(page)
+
+
+def _tables_shown(page) -> None:
+    """Wait until the Results page has drawn its tables and finished running."""
+    page.get_by_role("heading", name="Items and final labels").wait_for()
+    page.locator("[data-testid='stDataFrame']").first.wait_for()
     wait_for_app(page)
 
 
@@ -41,12 +51,12 @@ def test_the_image_viewer_zooms_pans_and_fits_in_the_browser_without_a_round_tri
     data = tmp_path / "data"
     _seed(data, seed_moderation, task_count=1)
     app = app_factory(data)
-    sent = []
-    page.on("websocket", lambda ws: ws.on("framesent", lambda f: sent.append(f)))
+    sent = SentFrames(page)
     _open_as(page, app.url + "/moderation_task", "ana")
     view = page.locator(".lv-view")
-    view.wait_for()
-    _settle(page, 1.0)
+    expect(page.locator(".lv-img")).to_have_attribute("src", re.compile(r"^data:image/"), timeout=30_000)  # JS ran
+    expect(page.locator(".lv-name")).to_have_text("cat.jpg")
+    wait_for_app(page)
     assert sent  # the listener sees the app's own messages
     before = len(sent)
     page.get_by_role("button", name="Zoom in").click()
@@ -84,17 +94,15 @@ def test_two_reviewers_take_the_same_task_and_results_show_the_consolidated_outc
         ana.get_by_role("button", name="Zoom in").click()
         ana.get_by_role("heading", name="Moderation review").click()
         ana.keyboard.press("1")  # Weapons, by keyboard
-        _settle(ana)
-        assert ana.get_by_role("checkbox", name="Weapons").is_checked()
+        _checked(ana, "Weapons")
         ana.keyboard.press("Enter")  # submit, by keyboard
-        _settle(ana, 1.0)
         ana.get_by_text("Answer recorded").wait_for()
 
         ben.get_by_role("button", name="Zoom in").click()
         ben.locator("[data-testid='stCheckbox']").filter(has_text="Weapons").click()
-        _settle(ben)
+        _checked(ben, "Weapons")
         ben.locator("[data-testid='stCheckbox']").filter(has_text="Alcoholic Beverages").click()
-        _settle(ben)
+        _checked(ben, "Alcoholic Beverages")
         ben.screenshot(path=str(artifacts_dir / "review-moderation-ben.png"))
         ben.get_by_role("button", name="Submit").click()
         ben.get_by_text("This item is now complete").wait_for()
@@ -102,8 +110,7 @@ def test_two_reviewers_take_the_same_task_and_results_show_the_consolidated_outc
         ana.goto(app.url + "/results")
         wait_for_app(ana)
         ana.get_by_text("Krippendorff").first.wait_for()
-        ana.get_by_role("heading", name="Items and final labels").wait_for()
-        _settle(ana, 1.0)
+        _tables_shown(ana)
         ana.screenshot(path=str(artifacts_dir / "review-results.png"), full_page=True)
         text = ana.locator("[data-testid='stMetric']").all_inner_texts()
         assert any("Items reviewed" in t and "1" in t for t in text)
@@ -125,16 +132,20 @@ def test_a_box_drawn_on_the_label_review_page_is_submitted(app_factory, tmp_path
     data = tmp_path / "data"
     (loop,) = _seed(data, seed_label_review, names=("astronaut.jpg",))
     app = app_factory(data)
+    sent = SentFrames(page)
     _open_as(page, app.url + "/label_review", "ana")
     canvas = page.locator("canvas.upper-canvas")
     canvas.wait_for()
-    _settle(page, 1.0)
+    sent.wait_for(b"backgroundFit")  # the canvas has its image and reported how it fits it
+    wait_for_app(page)
     box = canvas.bounding_box()
     page.mouse.move(box["x"] + 420, box["y"] + 300)
     page.mouse.down()
     page.mouse.move(box["x"] + 520, box["y"] + 420, steps=8)
     page.mouse.up()
-    _settle(page, 1.5)
+    expect(page.get_by_role("button", name="Undo")).to_be_enabled(timeout=30_000)  # the box is in the canvas's history
+    page.get_by_role("button", name="Update the app with this drawing").click()  # sent now, not after its debounce
+    wait_for_app(page)
     page.screenshot(path=str(artifacts_dir / "review-label-box.png"))
     page.get_by_role("button", name="Submit").click()
     page.get_by_text("Answer recorded").wait_for()
@@ -160,12 +171,11 @@ def test_a_script_label_shows_as_text_on_the_task_and_results_pages(app_factory,
     _open_as(page, app.url + "/moderation_task", "ana")
     page.locator("[data-testid='stCheckbox']").filter(has_text=XSS).wait_for()
     page.locator("[data-testid='stCheckbox']").filter(has_text=XSS).click()
-    _settle(page)
+    _checked(page, XSS)
     page.get_by_role("button", name="Submit").click()
     page.get_by_text("Answer recorded").wait_for()
     page.goto(app.url + "/results")
     wait_for_app(page)
-    page.get_by_role("heading", name="Items and final labels").wait_for()
-    _settle(page, 1.0)
+    _tables_shown(page)
     assert page.locator("script:text('alert(1)')").count() == 0
     assert dialogs == []
