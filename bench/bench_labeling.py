@@ -171,7 +171,8 @@ def main() -> int:
         f"  bare models, 2 threads:       {bare2_s:6.2f} s  {bare2_rate:5.1f} images/s\n"
         f"  Loupe label job:              {job_s:6.2f} s  {job_rate:5.1f} images/s\n"
         f"  overhead: {overhead:.2f}x vs the plain loop, {overhead2:.2f}x vs 2 threads (target <= {TARGET_OVERHEAD}x); "
-        f"throughput target >= {TARGET_IMAGES_PER_S:.0f} images/s: {'met' if job_rate >= TARGET_IMAGES_PER_S else 'NOT met'}\n"
+        f"throughput target >= {TARGET_IMAGES_PER_S:.0f} images/s: "
+        f"{'met' if job_rate >= TARGET_IMAGES_PER_S else 'NOT met'}\n"
         f"  peak memory (VmHWM) of an app-like process: {models_mb:.0f} MB with the models loaded, "
         f"{no_models_mb:.0f} MB without\n"
         f"{json.dumps(result)}\n")

@@ -37,7 +37,8 @@ def label_bars_html(labels: Iterable[Label], *, moderation: bool = False) -> str
         boxes = f'<span class="lb-box">▢ {len(lb.instances)}</span>' if lb.instances else ""
         rows.append(
             f'<div class="lb-row{" lb-mod" if moderation else ""}"><span class="lb-name">{html.escape(label_text(lb))}'
-            f'</span>{parents}{boxes}<div class="lb-bar"><div class="lb-fill" style="width:{width:.2f}%"></div></div></div>'
+            f'</span>{parents}{boxes}<div class="lb-bar"><div class="lb-fill" style="width:{width:.2f}%"></div>'
+            '</div></div>'
         )
     return CSS + "".join(rows)
 

@@ -15,7 +15,8 @@ export default function (component) {
     if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || e.repeat) return;
     const t = e.target;
     const tag = t && t.tagName ? t.tagName.toLowerCase() : '';
-    if (tag === 'input' && t.type !== 'checkbox' || tag === 'textarea' || tag === 'select' || (t && t.isContentEditable)) return;
+    if (tag === 'input' && t.type !== 'checkbox' || tag === 'textarea' || tag === 'select') return;
+    if (t && t.isContentEditable) return;
     let value = null;
     if (/^[1-9]$/.test(e.key)) value = 'toggle:' + e.key;
     else if (e.key === '0' || e.key === 'n' || e.key === 'N') value = 'none';

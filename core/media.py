@@ -90,8 +90,8 @@ def probe(path: Path, *, max_bytes: int, max_pixels: int, max_duration_s: float 
         return _probe_image(path, max_pixels)
     info = _probe_av(path)
     if max_duration_s is not None and (info.duration_s or 0) > max_duration_s:
-        raise MediaRejected(f"The {info.kind} is {_hours(info.duration_s or 0)} long, over the {_hours(max_duration_s)} "
-                            "limit (LOUPE_MAX_MEDIA_DURATION_S); cut it into shorter parts.")
+        raise MediaRejected(f"The {info.kind} is {_hours(info.duration_s or 0)} long, over the "
+                            f"{_hours(max_duration_s)} limit (LOUPE_MAX_MEDIA_DURATION_S); cut it into shorter parts.")
     return info
 
 
@@ -162,13 +162,15 @@ def _probe_av(path: Path) -> MediaInfo:
         ) from None
     if video:
         if container_name not in VIDEO_CONTAINERS:
-            raise MediaRejected(f"Video in the {container_name!r} container is not supported; use MP4, MOV, WebM or MKV.")
+            raise MediaRejected(f"Video in the {container_name!r} container is not supported; "
+                                "use MP4, MOV, WebM or MKV.")
         fmt = VIDEO_CONTAINERS[container_name]
         if fmt == "webm" and not any(c in ("vp8", "vp9", "av1") for c in codecs):
             fmt = "mkv"
         return MediaInfo("video", fmt, width, height, duration_s, codecs)
     if container_name not in AUDIO_CONTAINERS:
-        raise MediaRejected(f"Audio in the {container_name!r} container is not supported; use WAV, MP3, FLAC, M4A or OGG.")
+        raise MediaRejected(f"Audio in the {container_name!r} container is not supported; "
+                            "use WAV, MP3, FLAC, M4A or OGG.")
     if not duration_s:
         raise MediaRejected("The audio has no duration; it may be truncated.")
     return MediaInfo("audio", AUDIO_CONTAINERS[container_name], None, None, duration_s, codecs)

@@ -19,7 +19,8 @@ from skimage import data
 HERE = Path(__file__).resolve().parent
 log = logging.getLogger("make_demo")
 
-PHOTOS = {"astronaut.jpg": data.astronaut, "cat.jpg": data.chelsea, "coffee.jpg": data.coffee, "rocket.jpg": data.rocket}
+PHOTOS = {"astronaut.jpg": data.astronaut, "cat.jpg": data.chelsea, "coffee.jpg": data.coffee,
+          "rocket.jpg": data.rocket}
 CLIP_TEXT = ("Welcome to Loupe. Machine learning labels the images and transcribes the speech. "
              "Confident results are accepted automatically, and the rest go to people for review.")
 VIDEO_TEXT = "This short video shows a title card. The speech in it is transcribed, then a person checks the words."

@@ -15,7 +15,8 @@ for col, kind in zip(cols[1:], ("image", "audio", "video")):
     col.metric(kind.capitalize() + ("s" if kind == "image" else ""), counts["by_kind"][kind])
 
 if counts["total"] == 0:
-    st.info("The store is empty. Upload media, or load the demo set: it is labeled, transcribed and queued for review in one go.")
+    st.info("The store is empty. Upload media, or load the demo set: it is labeled, transcribed and queued for "
+            "review in one go.")
     if st.button("Load demo data", type="primary", key="home.demo"):
         service.load_demo(created_by=st.session_state.get("app.reviewer", ""))
         st.rerun()

@@ -17,7 +17,8 @@ def register(sub) -> None:
     p.add_argument("--json", action="store_true",
                    help="one JSON object per image: media_id, file, labels, moderation_labels, model_version")
     p.set_defaults(func=label)
-    p = sub.add_parser("import-predictions", help="import Rekognition JSON, or CSV / JSON Lines of media,label,confidence")
+    p = sub.add_parser("import-predictions",
+                       help="import Rekognition JSON, or CSV / JSON Lines of media,label,confidence")
     p.add_argument("file", type=Path)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=import_predictions)

@@ -35,7 +35,8 @@ def output_path(flow_name: str, loop_name: str, created_at: str) -> str:
 
 
 def _moderation(labels: list[Label]) -> list[dict[str, Any]]:
-    return [{"confidence": round(lb.confidence * 100, 3), "name": lb.name, "parentName": lb.parent_name} for lb in labels]
+    return [{"confidence": round(lb.confidence * 100, 3), "name": lb.name, "parentName": lb.parent_name}
+            for lb in labels]
 
 
 def to_output_json(loop: HumanLoop, workflow: Workflow, answers: list[Answer], media: MediaItem,

@@ -67,7 +67,8 @@ def manifest_line(source_ref: str, attr: str, labels: list[tuple[str, float]], c
         box_attr = f"{attr}-bbox"
         line[box_attr] = {
             "image_size": [{"width": width, "height": height, "depth": 3}],
-            "annotations": [{"class_id": class_ids[name], **box_to_pixels(box, width, height)} for name, box, _ in boxes],
+            "annotations": [{"class_id": class_ids[name], **box_to_pixels(box, width, height)}
+                            for name, box, _ in boxes],
         }
         line[f"{box_attr}-metadata"] = {
             "objects": [{"confidence": round(float(c), 4)} for _, _, c in boxes],

@@ -90,7 +90,8 @@ def looks_like_rekognition(data: Any) -> bool:
     return isinstance(data, dict) and any(k in data for k in RESPONSE_KEYS)
 
 
-def parse_response(data: dict[str, Any], media_id: str, *, source: str = "import", model_version: str = "") -> Prediction:
+def parse_response(data: dict[str, Any], media_id: str, *, source: str = "import",
+                   model_version: str = "") -> Prediction:
     """Either response (or one object holding both, as `python -m core label --json` writes) as a Prediction."""
     moderation = data if "moderation_labels" not in data else {"ModerationLabels": data["moderation_labels"]}
     labels = parse_detect_labels(data) + parse_detect_moderation_labels(moderation)

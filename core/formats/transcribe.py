@@ -30,8 +30,8 @@ def to_transcribe_json(transcript: Transcript, *, job_name: str = "", account_id
                 ids.append(len(items))
                 items.append({"id": len(items), "type": "punctuation",
                               "alternatives": [{"confidence": "0.0", "content": trailing}]})
-        audio_segments.append({"id": seg_index, "transcript": segment.text.strip(), "start_time": _time(segment.start_s),
-                               "end_time": _time(segment.end_s), "items": ids})
+        audio_segments.append({"id": seg_index, "transcript": segment.text.strip(),
+                               "start_time": _time(segment.start_s), "end_time": _time(segment.end_s), "items": ids})
     return {
         "jobName": job_name or f"loupe-{transcript.media_id[:32]}",
         "accountId": account_id,
@@ -42,7 +42,8 @@ def to_transcribe_json(transcript: Transcript, *, job_name: str = "", account_id
     }
 
 
-def parse_transcribe_json(data: dict[str, Any], *, media_id: str = "", model_version: str = "amazon-transcribe") -> Transcript:
+def parse_transcribe_json(data: dict[str, Any], *, media_id: str = "",
+                          model_version: str = "amazon-transcribe") -> Transcript:
     """A transcript from Transcribe output (or Loupe's own export). Raises LoupeError if it is not one."""
     results = data.get("results") if isinstance(data, dict) else None
     if not isinstance(results, dict) or not isinstance(results.get("items"), list):

@@ -55,8 +55,8 @@ class PeopleDetector:
         gh, gw = gray.shape
         faces: list[Instance] = []
         if min(gh, gw) >= FACE_MIN_PX:
-            rects, _, weights = face_cascade.detectMultiScale3(gray, scaleFactor=1.25, minNeighbors=5,
-                                                               minSize=(FACE_MIN_PX, FACE_MIN_PX), outputRejectLevels=True)
+            rects, _, weights = face_cascade.detectMultiScale3(
+                gray, scaleFactor=1.25, minNeighbors=5, minSize=(FACE_MIN_PX, FACE_MIN_PX), outputRejectLevels=True)
             for (x, y, fw, fh), weight in zip(rects, np.ravel(weights)):
                 faces.append(Instance(_box(x, y, fw, fh, gw, gh), _sigmoid(float(weight)), "Face"))
         people: list[Instance] = []

@@ -12,7 +12,8 @@ from core.conditions import (ConditionsError, LabelScore, evaluate, is_sampled, 
 
 
 def check(name: str, **bounds: float) -> dict:
-    return {"ConditionType": "ModerationLabelConfidenceCheck", "ConditionParameters": {"ModerationLabelName": name, **bounds}}
+    return {"ConditionType": "ModerationLabelConfidenceCheck",
+            "ConditionParameters": {"ModerationLabelName": name, **bounds}}
 
 
 def sampling(percent: float) -> dict:
@@ -156,7 +157,8 @@ def test_an_item_with_no_true_condition_records_false_for_each_member():
     ({"Conditions": [check("A", ConfidenceAbove=5)]}, "unknown parameter(s) ConfidenceAbove"),
     ({"Conditions": [sampling(0.001)]}, "RandomSamplingPercentage must be between 0.01 and 100"),
     ({"Conditions": [sampling(100.5)]}, "between 0.01 and 100, not 100.5"),
-    ({"Conditions": [{"ConditionType": "Sampling", "ConditionParameters": {}}]}, "RandomSamplingPercentage is required"),
+    ({"Conditions": [{"ConditionType": "Sampling", "ConditionParameters": {}}]},
+     "RandomSamplingPercentage is required"),
     ({"Conditions": [{"ConditionType": "LabelCheck"}]}, "unknown ConditionType 'LabelCheck'; known types are"),
     ({"Conditions": [{"ConditionParameters": {}}]}, "needs a ConditionType"),
     ({"Conditions": [{"And": [sampling(5), sampling(6)], "ConditionType": "Sampling"}]}, "holds only its list"),
@@ -172,10 +174,12 @@ def test_invalid_conditions_get_a_message_naming_the_problem(conditions, message
 def test_textracts_documented_condition_types_are_known():
     validate_conditions({"Conditions": [
         {"ConditionType": "ImportantFormKeyConfidenceCheck",
-         "ConditionParameters": {"ImportantFormKey": "Employee Name", "ImportantFormKeyAliases": ["Name", "EmployeeName"],
+         "ConditionParameters": {"ImportantFormKey": "Employee Name",
+                                 "ImportantFormKeyAliases": ["Name", "EmployeeName"],
                                  "KeyValueBlockConfidenceLessThan": 60, "WordBlockConfidenceLessThan": 85}},
         {"ConditionType": "MissingImportantFormKey",
-         "ConditionParameters": {"ImportantFormKey": "Mailing Address", "ImportantFormKeyAliases": ["Mailing Address:"]}},
+         "ConditionParameters": {"ImportantFormKey": "Mailing Address",
+                                 "ImportantFormKeyAliases": ["Mailing Address:"]}},
     ]})
 
 
@@ -195,7 +199,8 @@ def test_broken_json_gets_its_line_and_column():
 # --- responses ----------------------------------------------------------------------------------------------
 
 def test_pascal_case_rekognition_responses_and_camel_case_a2i_copies_read_the_same():
-    pascal = {"ModerationLabels": [{"Confidence": 91.2, "Name": "Weapons", "ParentName": "Violence", "TaxonomyLevel": 2}],
+    pascal = {"ModerationLabels": [{"Confidence": 91.2, "Name": "Weapons", "ParentName": "Violence",
+                                    "TaxonomyLevel": 2}],
               "ModerationModelVersion": "6.1"}
     camel = {"inputContent": {"aiServiceResponse": {"moderationLabels": [
         {"confidence": 91.2, "name": "Weapons", "parentName": "Violence"}], "moderationModelVersion": "6.1"}}}

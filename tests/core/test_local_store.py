@@ -25,7 +25,10 @@ def test_reopen_after_sigkill_keeps_every_committed_write(tmp_path):
         while True:
             store.create("item", f"k{{i:06d}}", {{"i": i}})
             if i % 10 == 0:
-                store.put("counter", "c", {{"n": i}}, expected_version=i // 10) if i else store.create("counter", "c", {{"n": 0}})
+                if i:
+                    store.put("counter", "c", {{"n": i}}, expected_version=i // 10)
+                else:
+                    store.create("counter", "c", {{"n": 0}})
             open({str(progress)!r} + ".tmp", "w").write(str(i))
             os.replace({str(progress)!r} + ".tmp", {str(progress)!r})
             i += 1

@@ -16,10 +16,14 @@ AWS_SAMPLE = {
     "results": {
         "transcripts": [{"transcript": "Welcome to Amazon Transcribe."}],
         "items": [
-            {"start_time": "0.64", "end_time": "1.09", "alternatives": [{"confidence": "1.0", "content": "Welcome"}], "type": "pronunciation"},
-            {"start_time": "1.09", "end_time": "1.21", "alternatives": [{"confidence": "0.87", "content": "to"}], "type": "pronunciation"},
-            {"start_time": "1.21", "end_time": "1.58", "alternatives": [{"confidence": "0.5", "content": "Amazon"}], "type": "pronunciation"},
-            {"start_time": "1.58", "end_time": "2.2", "alternatives": [{"confidence": "0.99", "content": "Transcribe"}], "type": "pronunciation"},
+            {"start_time": "0.64", "end_time": "1.09", "alternatives": [{"confidence": "1.0", "content": "Welcome"}],
+             "type": "pronunciation"},
+            {"start_time": "1.09", "end_time": "1.21", "alternatives": [{"confidence": "0.87", "content": "to"}],
+             "type": "pronunciation"},
+            {"start_time": "1.21", "end_time": "1.58", "alternatives": [{"confidence": "0.5", "content": "Amazon"}],
+             "type": "pronunciation"},
+            {"start_time": "1.58", "end_time": "2.2", "alternatives": [{"confidence": "0.99", "content": "Transcribe"}],
+             "type": "pronunciation"},
             {"alternatives": [{"confidence": "0.0", "content": "."}], "type": "punctuation"},
         ],
     },
@@ -39,7 +43,8 @@ def test_export_writes_numbers_as_strings_and_punctuation_without_times():
     data = to_transcribe_json(Transcript("m", (Segment(0.0, 1.0, "Hello, world.", words),), language="en-US"))
     items = data["results"]["items"]
     assert [i["type"] for i in items] == ["pronunciation", "punctuation", "pronunciation", "punctuation"]
-    assert items[0]["start_time"] == "0.000" and items[0]["alternatives"][0] == {"confidence": "0.7500", "content": "Hello"}
+    assert items[0]["start_time"] == "0.000"
+    assert items[0]["alternatives"][0] == {"confidence": "0.7500", "content": "Hello"}
     assert "start_time" not in items[1] and items[1]["alternatives"][0]["content"] == ","
     assert data["results"]["transcripts"] == [{"transcript": "Hello, world."}]
     json.dumps(data)

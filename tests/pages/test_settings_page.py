@@ -50,7 +50,8 @@ def test_a_save_after_someone_else_saved_shows_the_conflict_and_keeps_their_valu
     press(at, "Save")
     assert not at.exception
     errors = [e.value for e in at.error]
-    assert any("Someone else saved these settings first" in e and "Nothing was overwritten" in e for e in errors), errors
+    assert any("Someone else saved these settings first" in e and "Nothing was overwritten" in e
+               for e in errors), errors
     assert seeded.settings.effective().transcriber_beam_size == 3
     press(at, "Load the newer settings (version 1)")
     assert widget(at, "number_input", "Beam size").value == 3
