@@ -2,8 +2,8 @@
 
 Both runs load tiny.en from the bundled package (int8, 2 CPU threads, beam 5, VAD, word timestamps) and
 transcribe the same espeak-ng clip; the runs are interleaved and the best of three is reported,
-because single runs on a shared 2-core machine vary by 2x. Loupe's figure covers the whole job: submit, model load, decoding,
-storing version 1 and the media status. Prints both real-time factors (seconds of work per second of audio)
+because single runs on a shared 2-core machine vary by 2x. Loupe's figure covers the whole job: submit, model load,
+decoding, storing version 1 and the media status. Prints both real-time factors (seconds of work per second of audio)
 and their ratio. Targets: ratio <= 1.10, tiny.en RTF <= 0.15 on 2 cores.
 """
 from __future__ import annotations
@@ -57,7 +57,8 @@ def bare_faster_whisper(clip: Path, settings: TranscriberConfig) -> tuple[float,
 
     folder, _ = resolve_model_folder(settings.model, settings.cache_dir)
     start = time.perf_counter()
-    model = WhisperModel(str(folder), device="cpu", compute_type=settings.compute_type, cpu_threads=settings.cpu_threads)
+    model = WhisperModel(str(folder), device="cpu", compute_type=settings.compute_type,
+                         cpu_threads=settings.cpu_threads)
     segments, _info = model.transcribe(str(clip), language="en", beam_size=settings.beam_size,
                                        vad_filter=settings.vad_filter, word_timestamps=True)
     words = sum(len(s.words or ()) for s in segments)

@@ -121,7 +121,8 @@ def validate_conditions(conditions: Any) -> None:
         _validate_node(member, f"Conditions[{i}]", depth=0)
     size = len(dump_conditions(conditions))
     if size > MAX_CHARS:
-        raise ConditionsError(f"Activation conditions are {size:,} characters as JSON; A2I allows at most {MAX_CHARS:,}.")
+        raise ConditionsError(f"Activation conditions are {size:,} characters as JSON; "
+                              f"A2I allows at most {MAX_CHARS:,}.")
 
 
 def _validate_node(node: Any, path: str, depth: int) -> None:
@@ -255,7 +256,8 @@ def _evaluate_simple(kind: str, params: Mapping[str, Any], labels: Sequence[Labe
         return sampled, ({lb.name for lb in labels} if sampled else set())
     if kind == MODERATION_CHECK:
         name = params["ModerationLabelName"]
-        bounds = [(_COMPARISONS[b.removeprefix("Confidence")], float(params[b])) for b in CONFIDENCE_BOUNDS if b in params]
+        bounds = [(_COMPARISONS[b.removeprefix("Confidence")], float(params[b]))
+                  for b in CONFIDENCE_BOUNDS if b in params]
         matched = {lb.name for lb in labels
                    if (name == WILDCARD or lb.name == name) and all(cmp(lb.confidence_pct, v) for cmp, v in bounds)}
         return bool(matched), matched
@@ -309,7 +311,8 @@ def conditions_from_bands(bands: Mapping[str, tuple[float, float]], audit_percen
             params["ConfidenceLessThan"] = threshold_percent(high)
             review.append({"ConditionType": MODERATION_CHECK, "ConditionParameters": params})
         accept.append({"ConditionType": MODERATION_CHECK,
-                       "ConditionParameters": {"ModerationLabelName": name, "ConfidenceGreaterThanEquals": threshold_percent(high)}})
+                       "ConditionParameters": {"ModerationLabelName": name,
+                                               "ConfidenceGreaterThanEquals": threshold_percent(high)}})
     members: list[dict[str, Any]] = list(review)
     if audit_percent > 0 and accept:
         sampling = {"ConditionType": SAMPLING, "ConditionParameters": {"RandomSamplingPercentage": audit_percent}}

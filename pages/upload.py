@@ -27,7 +27,8 @@ if submitted and files:
 elif submitted:
     st.warning("Choose one or more files first.")
 
-if st.button("Load demo data", key="upload.demo", help="A few photos, a spoken clip and a short video, labeled, transcribed and queued for Label review."):
+if st.button("Load demo data", key="upload.demo",
+             help="A few photos, a spoken clip and a short video, labeled, transcribed and queued for Label review."):
     job = service.load_demo(created_by=reviewer())
     st.session_state.setdefault(JOB_KEY, []).insert(0, job.job_id)
 

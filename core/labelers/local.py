@@ -96,7 +96,8 @@ class LocalLabeler:
     # ---- the bare models, one image at a time ------------------------------------------------------
     def classify(self, image: Image.Image) -> np.ndarray:
         """ImageNet-1k probabilities [1000]."""
-        (probs,) = self.classifier.run([efficientnet.OUTPUT_NAME], {efficientnet.INPUT_NAME: efficientnet.preprocess(image)[None]})
+        inputs = {efficientnet.INPUT_NAME: efficientnet.preprocess(image)[None]}
+        (probs,) = self.classifier.run([efficientnet.OUTPUT_NAME], inputs)
         return probs[0]
 
     def nsfw_score(self, image: Image.Image) -> float:

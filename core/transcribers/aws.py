@@ -80,11 +80,13 @@ class AmazonTranscriber:
             if status == "COMPLETED":
                 return job
             if status == "FAILED":
-                raise LoupeError(f"Amazon Transcribe job {job_name} failed: {job.get('FailureReason', 'no reason given')}")
+                reason = job.get("FailureReason", "no reason given")
+                raise LoupeError(f"Amazon Transcribe job {job_name} failed: {reason}")
             if progress:
                 progress(0.0)  # Transcribe reports no partial progress; this lets a cancel stop the wait
             if time.monotonic() > deadline:
-                raise LoupeError(f"Amazon Transcribe job {job_name} did not finish within {self.timeout_s / 60:.0f} minutes.")
+                raise LoupeError(f"Amazon Transcribe job {job_name} did not finish within "
+                                 f"{self.timeout_s / 60:.0f} minutes.")
             self._sleep(self.poll_s)
 
     def _read_output(self, job: dict, output_key: str) -> dict:

@@ -77,7 +77,8 @@ def test_an_aws_error_becomes_a_plain_loupe_error(aws):
 def test_unsupported_media_is_refused_before_anything_is_uploaded(aws):
     s3, transcribe, _ = aws
     with pytest.raises(LoupeError, match="does not accept"):
-        AmazonTranscriber("media", s3=s3, transcribe=transcribe).transcribe(ROOT / "demo" / "cat.jpg", media_format="jpeg")
+        AmazonTranscriber("media", s3=s3, transcribe=transcribe).transcribe(ROOT / "demo" / "cat.jpg",
+                                                                           media_format="jpeg")
 
 
 @pytest.mark.parametrize("uri,expected", [

@@ -27,7 +27,8 @@ def test_ingest_json_reports_each_file_and_exits_non_zero_after_ingesting_the_re
     out = _run(["ingest", str(folder), "--json"], tmp_path / "data")
     assert out.returncode == 1, out.stderr
     lines = [json.loads(line) for line in out.stdout.splitlines()]
-    assert {line["file"]: line["status"] for line in lines} == {"a.png": "ingested", "b.jpg": "ingested", "fake.mp4": "rejected"}
+    assert {line["file"]: line["status"] for line in lines} == {"a.png": "ingested", "b.jpg": "ingested",
+                                                                "fake.mp4": "rejected"}
     assert all(set(line) == {"file", "status", "media_id", "reason"} for line in lines)
     again = _run(["ingest", str(folder / "a.png"), "--json"], tmp_path / "data")
     assert again.returncode == 0 and json.loads(again.stdout)["status"] == "duplicate"
@@ -40,4 +41,5 @@ def test_a_bad_store_setting_is_a_clear_error(tmp_path):
     env = {**os.environ, "LOUPE_DATA_DIR": str(tmp_path), "LOUPE_STORE": "postgres"}
     out = subprocess.run([sys.executable, "-m", "core", "status"], cwd=ROOT, env=env, capture_output=True, text=True)
     assert out.returncode == 2
-    assert "LOUPE_STORE='postgres' (from the environment) cannot be used: it must be one of local, dynamodb" in out.stderr
+    assert ("LOUPE_STORE='postgres' (from the environment) cannot be used: it must be one of local, dynamodb"
+            in out.stderr)

@@ -140,9 +140,9 @@ def test_job_threads_share_one_labeler_safely(labeler):
     assert len(results) == 4 and len(tops) == 1
 
 
-@pytest.mark.parametrize("class_id, name, parent", [(413, "Weapons", "Violence"), (440, "Alcoholic Beverages", "Alcohol"),
-                                                    (720, "Pills", "Drugs"), (445, "Female Swimwear Or Underwear", "Suggestive"),
-                                                    (842, "Male Swimwear Or Underwear", "Suggestive")])
+@pytest.mark.parametrize("class_id, name, parent", [
+    (413, "Weapons", "Violence"), (440, "Alcoholic Beverages", "Alcohol"), (720, "Pills", "Drugs"),
+    (445, "Female Swimwear Or Underwear", "Suggestive"), (842, "Male Swimwear Or Underwear", "Suggestive")])
 def test_imagenet_classes_map_to_moderation_labels_with_their_top_level(class_id, name, parent):
     probs = np.zeros(1000)
     probs[class_id] = 0.9
@@ -153,7 +153,8 @@ def test_imagenet_classes_map_to_moderation_labels_with_their_top_level(class_id
     assert name in TAXONOMY_6_1[parent]
 
 
-@pytest.mark.parametrize("score, expected", [(0.95, {"Explicit Nudity", "Nudity"}), (0.5, {"Suggestive"}), (0.1, set())])
+@pytest.mark.parametrize("score, expected", [(0.95, {"Explicit Nudity", "Nudity"}), (0.5, {"Suggestive"}),
+                                             (0.1, set())])
 def test_the_nsfw_score_maps_to_explicit_nudity_or_suggestive(score, expected):
     found = {lb.name for lb in moderation.load().labels(None, score)}
     assert found == expected
