@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from core.domain import Answer, as_dict, utc_now  # noqa: E402
 from core.errors import AlreadyExists  # noqa: E402
-from core.stores.dynamodb import AwsSettings, DynamoDBRecordStore, ensure_table, make_client  # noqa: E402
+from core.stores.dynamodb import AwsConfig, DynamoDBRecordStore, ensure_table, make_client  # noqa: E402
 from core.stores.local import SQLiteRecordStore  # noqa: E402
 from tests.dynamodb_servers import dynalite_endpoint, moto_endpoint  # noqa: E402
 
@@ -83,7 +83,7 @@ def run_reviewers(store, reviewers: int, answers_each: int) -> dict[str, float]:
 
 
 def dynamodb_store(endpoint: str) -> DynamoDBRecordStore:
-    aws = AwsSettings(endpoint_url=endpoint, region="us-east-1", access_key_id="bench", secret_access_key="bench")
+    aws = AwsConfig(endpoint_url=endpoint, region="us-east-1", access_key_id="bench", secret_access_key="bench")
     table = f"bench-{uuid.uuid4().hex[:8]}"
     ensure_table(make_client("dynamodb", aws), table)
     return DynamoDBRecordStore(table, aws=aws)

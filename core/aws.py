@@ -1,5 +1,6 @@
 """boto3 clients made one way for every AWS backend (DynamoDB, S3, Rekognition, Transcribe), and AWS errors
-in words a user can act on. Settings are boto3's own: AWS_REGION, AWS_ENDPOINT_URL, the credentials chain.
+in words a user can act on. Its configuration is boto3's own: AWS_REGION, AWS_ENDPOINT_URL, the credentials
+chain.
 """
 from __future__ import annotations
 
@@ -9,21 +10,21 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
-class AwsSettings:
-    """Where boto3 connects. Empty fields fall back to boto3's own settings (env vars, profiles, IMDS)."""
+class AwsConfig:
+    """Where boto3 connects. Empty fields fall back to boto3's own chain (env vars, profiles, IMDS)."""
     endpoint_url: str | None = None
     region: str | None = None
     access_key_id: str | None = None
     secret_access_key: str | None = None
 
 
-def make_client(service_name: str, aws: AwsSettings | None = None, *, max_attempts: int = 10,
+def make_client(service_name: str, aws: AwsConfig | None = None, *, max_attempts: int = 10,
                 pool_size: int = 32):
     """A thread-safe boto3 client with standard retries (throttling and 5xx are retried with backoff)."""
     import boto3
     from botocore.config import Config as BotoConfig
 
-    aws = aws or AwsSettings()
+    aws = aws or AwsConfig()
     session = boto3.session.Session()
     # botocore reads AWS_DEFAULT_REGION; AWS_REGION is the name other SDKs (and our README) use.
     region = aws.region or os.environ.get("AWS_REGION") or session.region_name

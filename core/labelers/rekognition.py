@@ -8,7 +8,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from core.aws import AwsSettings, aws_error_message
+from core.aws import AwsConfig, aws_error_message
 from core.aws import make_client as aws_client
 from core.domain import Prediction
 from core.formats import rekognition as fmt
@@ -28,7 +28,7 @@ ERROR_CODES = {
 }
 
 
-def make_client(aws: AwsSettings | None = None):
+def make_client(aws: AwsConfig | None = None):
     return aws_client("rekognition", aws, max_attempts=5)
 
 

@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from core.aws import AwsSettings, explain_aws_error, make_client  # noqa: F401  (re-exported for callers)
+from core.aws import AwsConfig, explain_aws_error, make_client  # noqa: F401  (re-exported for callers)
 from core.errors import AlreadyExists, NotFound, StoreUnavailable, VersionConflict
 from core.stores.base import Record, StoreHealth
 
@@ -69,10 +69,10 @@ def _code(exc: BaseException) -> str:
 class DynamoDBRecordStore:
     """The RecordStore contract on one DynamoDB table (create it with `ensure_table` / `setup-aws`)."""
 
-    def __init__(self, table: str, *, aws: AwsSettings | None = None, client=None, page_size: int | None = None,
+    def __init__(self, table: str, *, aws: AwsConfig | None = None, client=None, page_size: int | None = None,
                  backoff_base_s: float = 0.05, backoff_max_s: float = 5.0):
         self.table = table
-        self.aws = aws or AwsSettings()
+        self.aws = aws or AwsConfig()
         self.page_size = page_size
         self.backoff_base_s = backoff_base_s
         self.backoff_max_s = backoff_max_s
@@ -440,11 +440,11 @@ def ensure_bucket(client, bucket: str) -> bool:
 class S3BlobStore:
     """Media under s3://bucket/media/<sha256>, stored once; a local cache folder serves decoders that need a path."""
 
-    def __init__(self, bucket: str, cache_dir: Path, *, aws: AwsSettings | None = None, client=None,
+    def __init__(self, bucket: str, cache_dir: Path, *, aws: AwsConfig | None = None, client=None,
                  prefix: str = "media/"):
         self.bucket = bucket
         self.cache_dir = Path(cache_dir)
-        self.aws = aws or AwsSettings()
+        self.aws = aws or AwsConfig()
         self.prefix = prefix
         self._client = client
         self._lock = threading.Lock()
@@ -543,5 +543,5 @@ def open_dynamodb_stores(config) -> tuple[DynamoDBRecordStore, Any]:
     return records, LocalBlobStore(config.data_dir / "media")
 
 
-__all__ = ["AwsSettings", "DynamoDBRecordStore", "S3BlobStore", "StoreUnavailable", "ensure_bucket", "ensure_table",
+__all__ = ["AwsConfig", "DynamoDBRecordStore", "S3BlobStore", "StoreUnavailable", "ensure_bucket", "ensure_table",
            "explain_aws_error", "make_client", "open_dynamodb_stores", "table_definition"]

@@ -4,16 +4,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from core.stores.dynamodb import (AwsSettings, DynamoDBRecordStore, S3BlobStore, ensure_bucket, ensure_table,
+from core.stores.dynamodb import (AwsConfig, DynamoDBRecordStore, S3BlobStore, ensure_bucket, ensure_table,
                                   make_client)
 
 ENDPOINT_VARS = {"moto": "LOUPE_TEST_MOTO_ENDPOINT", "dynalite": "LOUPE_TEST_DYNALITE_ENDPOINT"}
 
 
-def test_aws(backend: str) -> AwsSettings:
+def test_aws(backend: str) -> AwsConfig:
     """Loopback endpoint and dummy credentials: these servers accept any, and nothing may reach real AWS."""
     endpoint = os.environ[ENDPOINT_VARS[backend]]
-    return AwsSettings(endpoint_url=endpoint, region="us-east-1", access_key_id="testing",
+    return AwsConfig(endpoint_url=endpoint, region="us-east-1", access_key_id="testing",
                        secret_access_key="testing")
 
 

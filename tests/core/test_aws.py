@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError, NoCredenti
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from core.aws import AwsSettings, aws_error_message, explain_aws_error
+from core.aws import AwsConfig, aws_error_message, explain_aws_error
 from core.config import Config
 from core.errors import LoupeError, StoreUnavailable
 from core.labelers import ImageRef
@@ -141,12 +141,12 @@ def test_amazon_transcribe_denied_access_names_its_permissions(monkeypatch):
 
 
 def test_the_s3_media_store_without_credentials_is_unavailable_in_words(no_credentials, tmp_path):
-    blobs = S3BlobStore("media", tmp_path / "cache", aws=AwsSettings(region="us-east-1"))
+    blobs = S3BlobStore("media", tmp_path / "cache", aws=AwsConfig(region="us-east-1"))
     with pytest.raises(StoreUnavailable, match="No AWS credentials found for S3 bucket 'media'"):
         blobs.exists("0" * 64)
 
 
 def test_the_dynamodb_store_without_credentials_is_unavailable_in_words(no_credentials):
-    records = DynamoDBRecordStore("loupe", aws=AwsSettings(region="us-east-1"))
+    records = DynamoDBRecordStore("loupe", aws=AwsConfig(region="us-east-1"))
     with pytest.raises(StoreUnavailable, match="No AWS credentials found for DynamoDB table 'loupe'"):
         records.get("media", "x")

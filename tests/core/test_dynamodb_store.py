@@ -16,7 +16,7 @@ from botocore.exceptions import ReadTimeoutError
 from core.config import Config
 from core.errors import VersionConflict
 from core.stores.base import Record
-from core.stores.dynamodb import (AwsSettings, DynamoDBRecordStore, S3BlobStore, StoreUnavailable, make_client,
+from core.stores.dynamodb import (AwsConfig, DynamoDBRecordStore, S3BlobStore, StoreUnavailable, make_client,
                                   open_dynamodb_stores)
 from core.stores.local import LocalBlobStore
 from tests.contract.dynamodb_backends import open_test_blobs, open_test_records, test_aws
@@ -188,13 +188,13 @@ def test_check_says_when_there_are_no_credentials(backend, monkeypatch, tmp_path
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    store = DynamoDBRecordStore("t", aws=AwsSettings(endpoint_url=endpoint_for(backend), region="us-east-1"))
+    store = DynamoDBRecordStore("t", aws=AwsConfig(endpoint_url=endpoint_for(backend), region="us-east-1"))
     health = store.check()
     assert not health.ok and "No AWS credentials" in health.message
 
 
 def test_check_says_when_the_endpoint_cannot_be_reached():
-    store = DynamoDBRecordStore("t", aws=AwsSettings(endpoint_url="http://127.0.0.1:9", region="us-east-1",
+    store = DynamoDBRecordStore("t", aws=AwsConfig(endpoint_url="http://127.0.0.1:9", region="us-east-1",
                                                      access_key_id="x", secret_access_key="x"))
     store._client = make_client("dynamodb", store.aws, max_attempts=1)
     health = store.check()

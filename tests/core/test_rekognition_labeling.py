@@ -10,7 +10,7 @@ from botocore.validate import ParamValidator
 from core.domain import BoundingBox, Instance, Label
 from core.formats import rekognition as fmt
 from core.labelers import ImageRef, LabelingFailed
-from core.aws import AwsSettings
+from core.aws import AwsConfig
 from core.labelers.rekognition import MAX_IMAGE_BYTES, RekognitionLabeler, make_client
 
 LABELS = (
@@ -54,7 +54,7 @@ def test_camel_case_moderation_labels_are_read_too():
 
 @pytest.fixture
 def client():
-    return make_client(AwsSettings(region="us-east-1", access_key_id="testing", secret_access_key="testing"))
+    return make_client(AwsConfig(region="us-east-1", access_key_id="testing", secret_access_key="testing"))
 
 
 def test_the_backend_sends_image_bytes_and_reads_both_responses(client):
