@@ -63,7 +63,7 @@ def seed(data_dir: Path, n_labels: int) -> float:
 def load_time(data_dir: Path) -> float:
     service = Service(Config(data_dir=data_dir), start_jobs=False)
     try:
-        router = Router(service.predictions, service.workflows, service.loops, service.catalog)
+        router = Router(service.predictions, service.catalog)
         started = time.perf_counter()
         router.frame("moderation")
         return time.perf_counter() - started

@@ -8,7 +8,8 @@ from typing import Any
 import streamlit as st
 
 from core.conditions import MAX_CHARS, ConditionsError, dump_conditions, parse_conditions
-from core.routing import Thresholds, conditions_for
+from core.routing import conditions_for
+from core.routing_policy import Thresholds
 
 
 def conditions_export(thresholds: Thresholds, label_names: Sequence[str], audit_percent: float, *, key: str) -> None:

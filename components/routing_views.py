@@ -8,10 +8,11 @@ import pandas as pd
 import streamlit as st
 
 from components.labels import label_bars_html
-from core.domain import TASK_TYPES, Label, Workflow
+from core.domain import Label, Workflow
 from core.errors import LoupeError
 from core.flow_definitions import to_create_flow_definition
 from core.routing import BANDS, Routed
+from core.task_types import REGISTRY
 
 BAND_TITLES = {"accept": "Accepted automatically", "review": "Sent to people", "drop": "Dropped"}
 
@@ -74,7 +75,8 @@ def workflow_form(label_names: Sequence[str], task_type: str, *, key: str, has_i
         name = st.text_input("Workflow name", key=f"{key}.name", placeholder="e.g. moderation-pass",
                              help="Letters, digits and hyphens, as A2I flow definition names.")
         left, right = st.columns(2)
-        task = left.selectbox("Task type", TASK_TYPES, index=TASK_TYPES.index(task_type), key=f"{key}.task_type")
+        names = list(REGISTRY)
+        task = left.selectbox("Task type", names, index=names.index(task_type), key=f"{key}.task_type")
         count = right.number_input("Reviewers per item (TaskCount)", 1, 3, 1, key=f"{key}.task_count")
         title = st.text_input("Task title", key=f"{key}.title", max_chars=128)
         description = st.text_input("Task description", key=f"{key}.description", max_chars=255)

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import LoupeError
-from core.routing import MODE_NAMES, MODES, Thresholds
+from core.routing_policy import DROP_REVIEW_ACCEPT, MODE_NAMES, MODES, Thresholds
 
 
 def seed_controls(thresholds: Thresholds, audit_percent: float, *, key: str) -> None:
@@ -30,7 +30,7 @@ def threshold_controls(label_names: Sequence[str], category: str, *, key: str) -
     for name, default in (("mode", "review_below"), ("high", 80.0), ("range", (50.0, 80.0)), ("audit", 0.0)):
         st.session_state.setdefault(f"{key}.{name}", default)
     mode = st.radio("Routing", MODES, format_func=MODE_NAMES.get, key=f"{key}.mode", horizontal=True)
-    if mode == "two":
+    if mode == DROP_REVIEW_ACCEPT:
         low_pct, high_pct = st.slider(
             "Drop below · accept at or above (confidence %)", 0.0, 100.0, step=0.5, key=f"{key}.range",
             help="Labels between the two thresholds go to people.")
@@ -62,10 +62,10 @@ def _override_editor(label_names: Sequence[str], mode: str, *, key: str) -> tupl
         "accept at %": [seed[n][1] * 100 if n in seed else None for n in names],
     }, columns=["label", "low %", "accept at %"]).astype({"low %": "float64", "accept at %": "float64"})
     st.caption("Fill in “accept at %” for a label to give it its own threshold; leave it empty to use the "
-               "global one." + (" “low %” is the drop threshold." if mode == "two" else ""))
+               "global one." + (" “low %” is the drop threshold." if mode == DROP_REVIEW_ACCEPT else ""))
     edited = st.data_editor(
         table, key=f"{key}.overrides.{st.session_state.get(f'{key}.editor_version', 0)}", hide_index=True,
-        disabled=["label"], column_order=["label", "accept at %"] + (["low %"] if mode == "two" else []),
+        disabled=["label"], column_order=["label", "accept at %"] + (["low %"] if mode == DROP_REVIEW_ACCEPT else []),
         column_config={"accept at %": st.column_config.NumberColumn(min_value=0.0, max_value=100.0, step=0.5),
                        "low %": st.column_config.NumberColumn(min_value=0.0, max_value=100.0, step=0.5)})
     current = {}

@@ -13,8 +13,10 @@ from itertools import combinations
 
 import numpy as np
 
-from core.consolidation import Consolidated, answer_labels
+from core.consolidation import Consolidated
 from core.domain import Answer, HumanLoop, Prediction
+from core.task_types import answer_labels
+from core.task_types.transcript_review import is_transcript_answer
 
 
 @dataclass(frozen=True)
@@ -126,11 +128,6 @@ def measure(answers: Iterable[Answer], loops: Iterable[HumanLoop], consolidated:
     return AgreementReport(alpha=krippendorff_alpha(units, label_workers), pairs=tuple(pairs), reviewers=tuple(reviewers),
                            model=model_accuracy(cons.values(), predictions, threshold),
                            multi_reviewed_items=sum(1 for p in by_item.values() if len(p) >= 2))
-
-
-def is_transcript_answer(content: dict) -> bool:
-    """An answer from marking a transcript reviewed (core/transcripts.py `review_answer_content`)."""
-    return isinstance(content.get("transcript"), dict)
 
 
 @dataclass(frozen=True)

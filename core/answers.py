@@ -4,8 +4,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 
-from core.consolidation import KIND as CONSOLIDATED_KIND
-from core.consolidation import Consolidated
 from core.domain import Answer, as_dict, from_dict, utc_now
 from core.errors import AlreadyExists
 from core.stores.base import RecordStore
@@ -38,6 +36,5 @@ class Answers:
         for rec in self.records.query(KIND):
             yield from_dict(Answer, rec.body)
 
-    def ground_truth(self) -> dict[str, frozenset[str]]:
-        """media_id -> the label names people accepted (consolidated), for every reviewed or imported item."""
-        return {rec.key: from_dict(Consolidated, rec.body).accepted for rec in self.records.query(CONSOLIDATED_KIND)}
+    def count(self) -> int:
+        return self.records.count(KIND)

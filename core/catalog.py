@@ -10,7 +10,7 @@ import threading
 import unicodedata
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -18,6 +18,7 @@ from typing import Any, BinaryIO
 from core.config import Config
 from core.domain import MEDIA_KINDS, MEDIA_STATUSES, MediaItem, as_dict, from_dict, utc_now
 from core.errors import AlreadyExists, LoupeError, MediaRejected, NotFound, WriteFailed, write_failed
+from core.jobs import JobContext
 from core.media import MAX_NAME_CHARS, probe, safe_file_name, sha256_file, shorten_file_name
 from core.stores.base import BlobStore, RecordStore, update_record
 
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 KIND = "media"
 STAGING_CHUNK_BYTES = 1 << 20  # an upload is copied to disk in chunks this big, never held whole
 NAME_KIND = "media_name"  # one record per display name (key: the name casefolded), claimed atomically
+
+INGEST_JOB_KIND = "ingest"  # handler: Catalog.run_ingest_job, wrapped by Labeling.label_after (core/service.py)
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,6 @@ class IngestOutcome:
         return {"file": self.file, "status": self.status, "media_id": self.media_id, "reason": self.reason}
 
 
-ProgressFn = Callable[[int, int], None]
 Upload = tuple[str, "bytes | BinaryIO"]  # (name as uploaded, content: bytes or a readable binary stream)
 
 
@@ -92,13 +94,6 @@ class Catalog:
             log.exception("could not read %s", display)
             return IngestOutcome(display, "rejected", None, f"The file could not be read: {exc.strerror or exc}.")
 
-    def ingest_bytes(self, name: str, data: bytes, *, created_by: str = "") -> IngestOutcome:
-        path = self.stage_bytes(name, data)
-        try:
-            return self.ingest_file(path, name=name, created_by=created_by)
-        finally:
-            path.unlink(missing_ok=True)
-
     def stage_bytes(self, name: str, data: bytes) -> Path:
         return self.stage_stream(name, io.BytesIO(data))
 
@@ -142,17 +137,14 @@ class Catalog:
             raise
         return staged
 
-    def ingest_paths(self, paths: Iterable[Path], *, created_by: str = "",
-                     progress: ProgressFn | None = None) -> list[IngestOutcome]:
-        files = list(expand_paths(paths))
-        outcomes = []
-        for i, (path, name) in enumerate(files):
-            outcomes.append(self.ingest_file(path, name=name, created_by=created_by))
-            if progress:
-                progress(i + 1, len(files))
-        return outcomes
+    def ingest_paths(self, paths: Iterable[Path], *, created_by: str = "") -> Iterator[IngestOutcome]:
+        """Ingest files and folders (recursively), one outcome per file as it is done; a missing path is rejected."""
+        for path in paths:
+            files = expand_paths([path]) if path.exists() else [(path, path.name)]
+            for file, name in files:
+                yield self.ingest_file(file, name=name, created_by=created_by)
 
-    def run_ingest_job(self, ctx, params: dict[str, Any]) -> dict[str, Any]:
+    def run_ingest_job(self, ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
         """Job handler: ingest staged uploads (`files: [[path, name], ...]`), deleting each once done."""
         files = [(Path(p), n) for p, n in params["files"]]
         outcomes = []

@@ -12,11 +12,13 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from core.domain import Answer, BoundingBox, HumanLoop, Prediction, as_dict, from_dict, utc_now
 from core.errors import LoupeError, NotFound
 from core.stores.base import Record, RecordStore
+from core.task_types import IMPORTED, answer_labels, task_type_of
+from core.task_types.label_review import read_boxes
 
 if TYPE_CHECKING:
     from core.answers import Answers
@@ -76,28 +78,6 @@ class FinalLabel:
     confidence: float
     source: str  # "auto" (model, at or above the threshold, nobody reviewed it) or "human"
     parent_name: str = ""
-
-
-# ---- reading answers ---------------------------------------------------------------------------------
-def answer_labels(content: dict[str, Any]) -> dict[str, str]:
-    """Label name -> parent name picked in one answerContent (moderation or label review; camel or Pascal case)."""
-    out: dict[str, str] = {}
-    for key, value in content.items():
-        if isinstance(value, dict) and key.startswith("AWS/"):
-            for item in value.get("moderationLabels", value.get("ModerationLabels", [])) or []:
-                name = str(item.get("name", item.get("Name", ""))).strip()
-                if name:
-                    out[name] = str(item.get("parentName", item.get("ParentName", "")) or "")
-    for item in content.get("labels", []) or []:
-        name = str(item.get("name", "")).strip()
-        if name:
-            out[name] = str(item.get("parentName", "") or "")
-    return out
-
-
-def answer_boxes(content: dict[str, Any]) -> list[tuple[str, BoundingBox]]:
-    return [(str(b.get("label", "")), BoundingBox(float(b["left"]), float(b["top"]), float(b["width"]), float(b["height"])))
-            for b in content.get("boxes", []) or []]
 
 
 # ---- voting ------------------------------------------------------------------------------------------
@@ -181,7 +161,7 @@ def consolidate_answers(media_id: str, answers: list[Answer], *, loops: list[Hum
         chosen = answer_labels(a.content)
         picks[a.worker_id] = set(chosen)
         parents.update({k: v for k, v in chosen.items() if v})
-        boxes[a.worker_id] = answer_boxes(a.content)
+        boxes[a.worker_id] = read_boxes(a.content)
     decisions = vote(picks, candidates, weights, parents)
     has_boxes = any(boxes.values())
     return Consolidated(
@@ -220,7 +200,7 @@ class Consolidation:
         """Combine the answers of the item's completed loops (all of them unless `loops` is given) and store it."""
         if loops is None:
             loops = [lp for lp in self.loops.for_media(media_id) if lp.status == "Completed"]
-        loops = [lp for lp in loops if self._task_type(lp.workflow) != "transcript_review"]  # no labels to vote on
+        loops = [lp for lp in loops if task_type_of(self._task_type(lp.workflow)).is_voted]
         answers = [a for lp in loops for a in self.answers.for_loop(lp.loop_id)]
         if not answers:
             return None
@@ -238,7 +218,7 @@ class Consolidation:
         try:
             return self.workflows.get(workflow).task_type
         except NotFound:  # an imported loop may name a flow that has no workflow here
-            return "moderation"
+            return IMPORTED
 
     def on_completed(self, loop: HumanLoop) -> None:
         """Right after a loop's last answer: consolidate that loop (reconsolidate_all folds in an item's other loops)."""
@@ -277,6 +257,14 @@ class Consolidation:
         for rec in self.records.query(KIND):
             yield from_dict(Consolidated, rec.body)
 
+    def count(self) -> int:
+        return self.records.count(KIND)
+
+    def accepted_labels(self) -> dict[str, frozenset[str]]:
+        """media_id -> the label names people accepted (consolidated), for every reviewed or imported item: the
+        ground truth that thresholds are measured against."""
+        return {rec.key: from_dict(Consolidated, rec.body).accepted for rec in self.records.query(KIND)}
+
     def final_labels(self, media_id: str, threshold: float) -> list[FinalLabel]:
         return final_labels(self.predictions.get(media_id), self.get(media_id), threshold)
 
@@ -285,6 +273,6 @@ class Consolidation:
         pred = self.predictions.get(media_id)
         if pred is None:
             return []
-        category = "moderation" if task_type == "moderation" else "general"
+        category = task_type_of(task_type).label_category
         return [lb.name for lb in pred.labels if lb.category == category]
 

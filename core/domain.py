@@ -14,13 +14,10 @@ from datetime import datetime, timezone
 from functools import cache
 from typing import Any, TypeVar
 
+from core.routing_policy import RoutingPolicy
+
 MEDIA_KINDS = ("image", "audio", "video")
 MEDIA_STATUSES = ("new", "labeled", "transcribed", "in_review", "reviewed")
-JOB_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
-TASK_TYPES = ("moderation", "label_review", "transcript_review")
-
-
-DEFAULT_THRESHOLD = 0.5  # a workflow's, and the one used for items no workflow covers
 
 
 def iso_time(epoch_s: float) -> str:
@@ -126,8 +123,7 @@ class Transcript:
 class Workflow:
     """A2I's flow definition: what people are asked to do, when, and by how many of them."""
     name: str
-    task_type: str = "moderation"  # one of TASK_TYPES
-    activation_conditions: dict[str, Any] = field(default_factory=dict)  # A2I HumanLoopActivationConditions
+    task_type: str = "moderation"  # a name in core.task_types.REGISTRY
     task_count: int = 1  # reviewers per item, 1..3
     title: str = ""
     description: str = ""
@@ -136,9 +132,8 @@ class Workflow:
     time_limit_s: int = 3600
     audit_percent: float = 0.0
     created_at: str = ""
-    threshold: float = DEFAULT_THRESHOLD  # 0..1: model labels at or above are auto-accepted, and pre-ticked on review pages
     blind_percent: float = 0.0  # share of label-review tasks shown without the model's suggestions
-    thresholds: dict[str, Any] = field(default_factory=dict)  # core.routing.Thresholds.as_json(); {}: conditions only
+    routing: RoutingPolicy = field(default_factory=RoutingPolicy)  # what goes to people; stored by core.workflows
 
 
 @dataclass(frozen=True)
@@ -170,7 +165,7 @@ class Job:
     job_id: str
     kind: str
     params: dict[str, Any] = field(default_factory=dict)
-    status: str = "queued"  # one of JOB_STATUSES
+    status: str = "queued"  # queued | running | succeeded | failed | cancelled
     done: int = 0
     total: int = 0
     message: str = ""

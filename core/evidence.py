@@ -158,7 +158,7 @@ def recommend(curves: pd.DataFrame, routed: Routed, target_precision: float, *, 
         to_review = 0
         if code is not None:
             pct = frame.confidence_pct[frame.label == code]
-            low_pct = routed.low_pct[code] if routed.thresholds.mode == "two" else 0.0
+            low_pct = routed.low_pct[code] if routed.thresholds.has_drop_band else 0.0
             to_review = int(((pct >= low_pct) & (pct < best["threshold"] * 100.0)).sum())
         out.append({"label": name, "recommended": float(best["threshold"]), "precision": float(best["precision"]),
                     "recall": float(best["recall"]) if pd.notna(best["recall"]) else None,

@@ -14,20 +14,27 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from core.consolidation import final_labels
-from core.domain import DEFAULT_THRESHOLD, HumanLoop, Prediction, Workflow
+from core.answers import Answers
 from core.aws import aws_error_message, aws_error_types, make_client
+from core.catalog import Catalog
+from core.config import Config
+from core.consolidation import Consolidation, final_labels
+from core.domain import HumanLoop, Job, Prediction, Workflow
 from core.errors import LoupeError
 from core.formats.a2i import output_path, parse_output_json, to_output_json
 from core.formats.ground_truth import manifest_line
-
-if TYPE_CHECKING:
-    from core.service import Service
+from core.jobs import JobContext, JobRunner
+from core.loops import Loops
+from core.predictions import Predictions
+from core.routing_policy import DEFAULT_THRESHOLD
+from core.task_types import task_type_of
+from core.workflows import Workflows
 
 log = logging.getLogger(__name__)
 
+JOB_KIND = "export"
 FORMATS = ("gt-manifest", "a2i", "csv")
 CSV_COLUMNS = ["media_id", "file_name", "kind", "label", "parent_name", "confidence", "source", "reviewers",
                "left", "top", "width", "height"]
@@ -85,25 +92,36 @@ class Destination:
 
 
 class Exports:
-    def __init__(self, service: "Service"):
-        self.service = service
+    def __init__(self, workflows: Workflows, loops: Loops, answers: Answers, predictions: Predictions,
+                 consolidation: Consolidation, catalog: Catalog, jobs: JobRunner, config: Config):
+        self.workflows = workflows
+        self.loops = loops
+        self.answers = answers
+        self.predictions = predictions
+        self.consolidation = consolidation
+        self.catalog = catalog
+        self.jobs = jobs
+        self.config = config  # which store (local media paths as source-refs) and the S3 bucket of A2I output
+
+    def submit(self, fmt: str, out: str, *, workflow: str | None = None, created_by: str = "") -> Job:
+        """Export in the background (the "export" job); the job's result names the destination and counts."""
+        return self.jobs.submit(JOB_KIND, {"format": fmt, "out": out, "workflow": workflow}, created_by=created_by)
 
     # ---- export ------------------------------------------------------------------------------------
     def export(self, fmt: str, out: str, *, workflow: str | None = None, attribute: str = "labels",
                source_prefix: str = "", progress: ProgressFn | None = None) -> ExportResult:
         if fmt not in FORMATS:
             raise LoupeError(f"Export format must be one of {', '.join(FORMATS)}, not {fmt!r}.")
-        svc = self.service
-        workflows = {wf.name: wf for wf in svc.workflows.list()}
+        workflows = {wf.name: wf for wf in self.workflows.list()}
         if workflow is not None and workflow not in workflows:
             raise LoupeError(f"There is no workflow named {workflow!r}.")
         dest = Destination(out)
-        loops = [lp for lp in svc.loops.list(workflow)]
+        loops = [lp for lp in self.loops.list(workflow)]
         if fmt == "a2i":
             return self._export_a2i(dest, loops, workflows, progress)
-        media = {m.media_id: m for m in svc.catalog.list(kind="image")}
-        predictions = {p.media_id: p for p in svc.predictions.all()}
-        consolidated = {c.media_id: c for c in svc.consolidation.all()}
+        media = {m.media_id: m for m in self.catalog.list(kind="image")}
+        predictions = {p.media_id: p for p in self.predictions.all()}
+        consolidated = {c.media_id: c for c in self.consolidation.all()}
         loop_wf = {lp.media_id: workflows.get(lp.workflow) for lp in loops}
         if workflow is not None:
             ids = sorted(loop_wf)
@@ -113,7 +131,7 @@ class Exports:
         rows = []
         for i, media_id in enumerate(ids):
             wf = loop_wf.get(media_id)
-            threshold = wf.threshold if wf else DEFAULT_THRESHOLD
+            threshold = wf.routing.accept_at if wf else DEFAULT_THRESHOLD
             cons = consolidated.get(media_id)
             finals = final_labels(predictions.get(media_id), cons, threshold)
             boxes = self._boxes(predictions.get(media_id), cons, threshold)
@@ -137,10 +155,10 @@ class Exports:
 
     def _local_ref(self, item) -> str:
         """Where the media lies, without fetching it: the stored file for the local store, else its file name."""
-        if self.service.config.store != "local":
+        if self.config.store != "local":
             return item.file_name
         try:
-            return str(self.service.catalog.media_path(item.media_id))
+            return str(self.catalog.media_path(item.media_id))
         except LoupeError:
             log.warning("media file of %s is missing; source-ref falls back to its name", item.file_name)
             return item.file_name
@@ -149,21 +167,20 @@ class Exports:
     def _boxes(pred: Prediction | None, cons, threshold: float) -> list[tuple[str, Any, float]]:
         if cons is not None and cons.boxes:
             return [(b.label, b.box, b.confidence) for b in cons.boxes]
-        if cons is not None and cons.task_type == "label_review":
+        if cons is not None and task_type_of(cons.task_type).reviews_boxes:
             return []  # people reviewed the boxes and kept none
         return [(lb.name, inst.box, inst.confidence) for lb in (pred.labels if pred else ())
                 if lb.confidence >= threshold for inst in lb.instances]
 
     def _export_a2i(self, dest: Destination, loops: list[HumanLoop], workflows: dict[str, Workflow],
                     progress: ProgressFn | None) -> ExportResult:
-        svc = self.service
         by_loop: dict[str, list] = {}
-        for a in svc.answers.all():
+        for a in self.answers.all():
             by_loop.setdefault(a.loop_id, []).append(a)
         done = [lp for lp in loops if by_loop.get(lp.loop_id)]
-        predictions = {p.media_id: p for p in svc.predictions.all()}
-        media = {m.media_id: m for m in svc.catalog.list()}
-        bucket = svc.config.s3_bucket or "local"
+        predictions = {p.media_id: p for p in self.predictions.all()}
+        media = {m.media_id: m for m in self.catalog.list()}
+        bucket = self.config.s3_bucket or "local"
         written = 0
         for i, lp in enumerate(done):
             wf = workflows.get(lp.workflow) or Workflow(name=lp.workflow)
@@ -179,7 +196,7 @@ class Exports:
                 progress(i + 1, len(done))
         return ExportResult(dest.target, written, written)
 
-    def run_export_job(self, ctx, params: dict[str, Any]) -> dict[str, Any]:
+    def run_export_job(self, ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
         """Job handler: `{format, out, workflow?}`."""
         result = self.export(params["format"], params["out"], workflow=params.get("workflow"),
                              progress=lambda d, t: ctx.progress(d, t, "exporting"))
@@ -204,25 +221,24 @@ class Exports:
         return report
 
     def _import_one(self, doc: dict[str, Any]) -> None:
-        svc = self.service
         parsed = parse_output_json(doc)
-        item = svc.catalog.find(parsed.image_name) if parsed.image_name else None
+        item = self.catalog.find(parsed.image_name) if parsed.image_name else None
         if item is None:
             raise LoupeError(f"The image {parsed.image_name!r} of loop {parsed.loop_name} is not in the catalog; "
                              "ingest it first, then import again.")
         flow = parsed.flow_name if _valid_name(parsed.flow_name) else "imported"
-        if svc.workflows.version(flow) is None:
-            svc.workflows.save(Workflow(name=flow, task_type="moderation", task_count=max(1, min(3, len(parsed.answers))),
+        if self.workflows.version(flow) is None:
+            self.workflows.save(Workflow(name=flow, task_type="moderation", task_count=max(1, min(3, len(parsed.answers))),
                                         title="Imported from A2I"))
-        if parsed.labels and svc.predictions.get(item.media_id) is None:
-            svc.predictions.save(Prediction(item.media_id, parsed.model_version or "a2i-import", parsed.labels,
+        if parsed.labels and self.predictions.get(item.media_id) is None:
+            self.predictions.save(Prediction(item.media_id, parsed.model_version or "a2i-import", parsed.labels,
                                             source="import"))
-        svc.loops.create(HumanLoop(parsed.loop_name, item.media_id, flow, status="Completed",
+        self.loops.create(HumanLoop(parsed.loop_name, item.media_id, flow, status="Completed",
                                    activation_results=parsed.activation_results,
                                    task_count=max(1, len(parsed.answers))))
         for answer in parsed.answers:
-            svc.answers.submit(answer)
-        svc.consolidation.consolidate(item.media_id, source="import")
+            self.answers.submit(answer)
+        self.consolidation.consolidate(item.media_id, source="import")
 
 
 def _valid_name(name: str) -> bool:

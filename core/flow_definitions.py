@@ -8,8 +8,8 @@ from typing import Any
 from core.conditions import dump_conditions, validate_conditions
 from core.domain import Workflow
 from core.errors import LoupeError
+from core.task_types import task_type_of
 
-REKOGNITION_SOURCE = "AWS/Rekognition/DetectModerationLabels/Image/V3"
 _NAME = re.compile(r"[a-z0-9](-*[a-z0-9]){0,62}")
 _KEYWORD = re.compile(r"[A-Za-z0-9]+( [A-Za-z0-9]+)*")  # SageMaker's TaskKeywords pattern, 1-30 characters
 
@@ -55,10 +55,11 @@ def to_create_flow_definition(wf: Workflow, targets: AwsTargets = AwsTargets()) 
         "OutputConfig": {"S3OutputPath": targets.s3_output_path},
         "RoleArn": targets.role_arn,
     }
-    if wf.task_type == "moderation":
-        request["HumanLoopRequestSource"] = {"AwsManagedHumanLoopRequestSource": REKOGNITION_SOURCE}
-        if wf.activation_conditions:
-            validate_conditions(wf.activation_conditions)
+    managed_source = task_type_of(wf.task_type).aws_managed_source
+    if managed_source:
+        request["HumanLoopRequestSource"] = {"AwsManagedHumanLoopRequestSource": managed_source}
+        if wf.routing.conditions:
+            validate_conditions(wf.routing.conditions)
             request["HumanLoopActivationConfig"] = {"HumanLoopActivationConditionsConfig": {
-                "HumanLoopActivationConditions": dump_conditions(wf.activation_conditions)}}
+                "HumanLoopActivationConditions": dump_conditions(wf.routing.conditions)}}
     return request

@@ -15,10 +15,10 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 
 from core.domain import Job, as_dict, from_dict, utc_now
-from core.errors import LoupeError, NotFound, VersionConflict, describe_error
+from core.errors import AlreadyExists, LoupeError, NotFound, VersionConflict, describe_error
 from core.stores.base import RecordStore
 
 log = logging.getLogger(__name__)
@@ -27,15 +27,32 @@ KIND = "job"
 CANCEL_KIND = "job_cancel"
 STALE_AFTER_S = 120.0
 HEARTBEAT_S = 30.0  # a running job's record is refreshed this often, even while its handler reports nothing
-Handler = Callable[["JobContext", dict[str, Any]], dict[str, Any]]
 
 
 class JobCancelled(Exception):
     pass
 
 
-class JobContext:
-    """What a handler sees: report progress, and ask whether the user cancelled."""
+class JobContext(Protocol):
+    """What a job handler sees: the job, progress reports, and whether the user cancelled. A handler depends on this
+    alone, so it can be run with any context (the runner's, or a test's)."""
+
+    @property
+    def job(self) -> Job: ...
+
+    def progress(self, done: int, total: int | None = None, message: str = "") -> None: ...
+
+    def is_cancelled(self) -> bool: ...
+
+    def check_cancelled(self) -> None:
+        """Raise JobCancelled if the user cancelled."""
+
+
+Handler = Callable[[JobContext, dict[str, Any]], dict[str, Any]]
+
+
+class StoredJobContext:
+    """The runner's JobContext: progress is written to the job's record (at most 4 times a second)."""
 
     def __init__(self, runner: "JobRunner", job: Job, version: int):
         self._runner = runner
@@ -84,6 +101,11 @@ class JobRunner:
     def register(self, kind: str, handler: Handler) -> None:
         self._handlers[kind] = handler
 
+    @property
+    def kinds(self) -> frozenset[str]:
+        """The job kinds this runner has a handler for."""
+        return frozenset(self._handlers)
+
     def submit(self, kind: str, params: dict[str, Any] | None = None, *, created_by: str = "") -> Job:
         if kind not in self._handlers:
             raise LoupeError(f"No job handler for {kind!r}.")
@@ -105,11 +127,12 @@ class JobRunner:
         return sorted(jobs, key=lambda j: j.job_id, reverse=True)[:limit]
 
     def cancel(self, job_id: str) -> None:
+        """Ask a job to stop (it stops at its next check); a second cancel of the same job changes nothing."""
         with self._lock:
             self._cancelled.add(job_id)
         try:
             self.records.create(CANCEL_KIND, job_id, {"requested_at": utc_now()})
-        except LoupeError:
+        except AlreadyExists:
             pass
 
     def is_cancel_requested(self, job_id: str) -> bool:
@@ -176,7 +199,7 @@ class JobRunner:
             rec = self.records.put(KIND, job_id, as_dict(job), expected_version=rec.version)
         except VersionConflict:
             return  # another runner claimed it
-        ctx = JobContext(self, job, rec.version)
+        ctx = StoredJobContext(self, job, rec.version)
         stop_beating = threading.Event()
         threading.Thread(target=_beat_until, args=(ctx, stop_beating, self.heartbeat_s), daemon=True, name=f"beat-{job_id}").start()
         try:
@@ -202,7 +225,7 @@ class JobRunner:
         self._pool.shutdown(wait=wait, cancel_futures=not wait)
 
 
-def _beat_until(ctx: JobContext, stop: threading.Event, every_s: float) -> None:
+def _beat_until(ctx: StoredJobContext, stop: threading.Event, every_s: float) -> None:
     while not stop.wait(every_s):
         try:
             ctx.beat()

@@ -21,7 +21,7 @@ from core.domain import Job, Label, MediaItem, Prediction
 from core.errors import LoupeError, NotFound
 from core.formats import rekognition as rekognition_format
 from core.formats.label_table import RowError, parse_label_table
-from core.jobs import JobRunner
+from core.jobs import Handler, JobContext, JobRunner
 from core.labelers import ImageRef, Labeler
 from core.models import ModelCache
 from core.predictions import Predictions
@@ -78,10 +78,6 @@ class Labeling:
         """The process-wide labeler for a backend ("local" or "rekognition"), loaded on first use."""
         name = backend or self.settings.effective().labeler
         return self.models.get("labeler", name, lambda: labelers.create(name, self.config))
-
-    def set_labeler(self, backend: str, labeler: Labeler) -> None:
-        """Use this labeler for a backend (a Rekognition client pointed elsewhere, or a test double)."""
-        self.models.put("labeler", backend, labeler)
 
     # ---- labeling ----------------------------------------------------------------------------------
     def unlabeled_ids(self) -> list[str]:
@@ -149,7 +145,7 @@ class Labeling:
             params["media_ids"] = list(media_ids)
         return self.jobs.submit(JOB_KIND, params, created_by=created_by)
 
-    def run_label_job(self, ctx, params: dict[str, Any]) -> dict[str, Any]:
+    def run_label_job(self, ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
         """Job handler for "label"."""
         ids = params.get("media_ids")
         ids = self.unlabeled_ids() if ids is None else ids
@@ -159,10 +155,10 @@ class Labeling:
         return {"labeled": len(outcomes) - len(failed), "failed": len(failed),
                 "outcomes": [o.as_json() for o in outcomes][:500]}
 
-    def label_after(self, ingest_handler: Callable[[Any, dict[str, Any]], dict[str, Any]]):
+    def label_after(self, ingest_handler: Handler) -> Handler:
         """Wrap the ingest job handler so that, with auto-label on (Settings or LOUPE_AUTO_LABEL), new images are
         labeled next."""
-        def run(ctx, params: dict[str, Any]) -> dict[str, Any]:
+        def run(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
             result = ingest_handler(ctx, params)
             job = self.after_ingest(result, created_by=params.get("created_by", ""))
             return {**result, "label_job_id": job.job_id} if job else result

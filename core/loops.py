@@ -41,6 +41,9 @@ class Loops:
         loops = (from_dict(HumanLoop, r.body) for r in self.records.query(KIND, parent=workflow))
         return [lp for lp in loops if status is None or lp.status == status]
 
+    def count(self) -> int:
+        return self.records.count(KIND)
+
     def for_media(self, media_id: str) -> list[HumanLoop]:
         return [lp for lp in self.list() if lp.media_id == media_id]
 

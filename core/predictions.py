@@ -40,6 +40,9 @@ class Predictions:
         for rec in self.records.query(KIND):
             yield from_dict(Prediction, rec.body)
 
+    def count(self) -> int:
+        return self.records.count(KIND)
+
     def signature(self) -> str:
         """Different after any save (a token rewritten by every save_many); one key read, cheap on any store."""
         stamp = self.records.get(STAMP_KIND, "latest")

@@ -5,15 +5,18 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 from core.agreement import (AgreementReport, BlindComparison, TranscriptAccuracy, compare_blind, measure,
                             transcript_accuracy)
-from core.consolidation import final_labels
-from core.domain import DEFAULT_THRESHOLD
-
-if TYPE_CHECKING:
-    from core.service import Service
+from core.answers import Answers
+from core.catalog import Catalog
+from core.consolidation import Consolidation, final_labels
+from core.loops import Loops
+from core.predictions import Predictions
+from core.routing_policy import DEFAULT_THRESHOLD
+from core.transcripts import Transcripts
+from core.workflows import Workflows
 
 T = TypeVar("T")
 
@@ -30,16 +33,17 @@ class ItemResult:
     workflow: str
 
 
-def item_results(service: "Service", *, workflow: str | None = None, limit: int = 1000) -> list[ItemResult]:
+def item_results(workflows: Workflows, consolidation: Consolidation, catalog: Catalog, predictions: Predictions, *,
+                 workflow: str | None = None, limit: int = 1000) -> list[ItemResult]:
     """Reviewed items first (newest consolidation first), then auto-accepted ones."""
-    workflows = {wf.name: wf for wf in service.workflows.list()}
-    consolidated = sorted((c for c in service.consolidation.all() if workflow is None or c.workflow == workflow),
+    by_name = {wf.name: wf for wf in workflows.list()}
+    consolidated = sorted((c for c in consolidation.all() if workflow is None or c.workflow == workflow),
                           key=lambda c: c.updated_at, reverse=True)
-    media = {m.media_id: m for m in service.catalog.list()}
+    media = {m.media_id: m for m in catalog.list()}
     out = []
     for c in consolidated[:limit]:
-        threshold = workflows[c.workflow].threshold if c.workflow in workflows else DEFAULT_THRESHOLD
-        finals = final_labels(service.predictions.get(c.media_id), c, threshold)
+        threshold = by_name[c.workflow].routing.accept_at if c.workflow in by_name else DEFAULT_THRESHOLD
+        finals = final_labels(predictions.get(c.media_id), c, threshold)
         item = media.get(c.media_id)
         out.append(ItemResult(c.media_id, item.file_name if item else c.media_id[:12],
                               tuple(f.name for f in finals if f.source == "human"),
@@ -48,52 +52,24 @@ def item_results(service: "Service", *, workflow: str | None = None, limit: int 
     return out
 
 
-def agreement_report(service: "Service", *, workflow: str | None = None) -> AgreementReport:
-    loops = service.loops.list(workflow)
-    ids = {lp.loop_id for lp in loops}
-    media_ids = {lp.media_id for lp in loops}
-    answers = [a for a in service.answers.all() if a.loop_id in ids]
-    consolidated = [c for c in service.consolidation.all() if c.media_id in media_ids]
-    predictions = {p.media_id: p for p in service.predictions.all() if p.media_id in media_ids}
-    threshold = service.workflows.get(workflow).threshold if workflow else DEFAULT_THRESHOLD
-    return measure(answers, loops, consolidated, predictions, threshold)
-
-
-def blind_comparison(service: "Service", *, workflow: str | None = None) -> BlindComparison:
-    loops = service.loops.list(workflow)
-    ids = {lp.loop_id for lp in loops}
-    answers = [a for a in service.answers.all() if a.loop_id in ids and "isBlind" in a.content]
-    if not answers:
-        return BlindComparison(0, None, 0, None)
-    media_ids = {lp.media_id for lp in loops}
-    predictions = {p.media_id: p for p in service.predictions.all() if p.media_id in media_ids}
-    threshold = service.workflows.get(workflow).threshold if workflow else DEFAULT_THRESHOLD
-    return compare_blind(answers, loops, predictions, threshold)
-
-
-def transcript_report(service: "Service", *, workflow: str | None = None) -> TranscriptAccuracy:
-    """1 - WER of the model's transcript against the reviewed version, over every reviewed transcript (or those of
-    the workflow's loops)."""
-    transcripts = service.transcripts
-    reviewed = {rec.key for rec in service.records.query("transcript_head") if rec.body.get("reviewed_number", 0) > 0}
-    if workflow is not None:
-        reviewed &= {lp.media_id for lp in service.loops.list(workflow)}
-    wers = (transcripts.word_error_rate(m) for m in sorted(reviewed))
-    return transcript_accuracy(w for w in wers if w is not None)
-
-
 class Results:
     """The Results page's figures, kept until an answer, a loop or a consolidation changes (they read everything)."""
 
-    def __init__(self, service: "Service"):
-        self.service = service
+    def __init__(self, workflows: Workflows, loops: Loops, answers: Answers, predictions: Predictions,
+                 consolidation: Consolidation, catalog: Catalog, transcripts: Transcripts):
+        self.workflows = workflows
+        self.loops = loops
+        self.answers = answers
+        self.predictions = predictions
+        self.consolidation = consolidation
+        self.catalog = catalog
+        self.transcripts_store = transcripts
         self._memo: dict[tuple, object] = {}
         self._lock = threading.Lock()
 
     def _signature(self) -> tuple:
-        records = self.service.records
-        return (*(records.count(k) for k in ("answer", "loop", "consolidated", "prediction", "transcript_head")),
-                self.service.consolidation.generation, self.service.transcripts.generation)
+        return (self.answers.count(), self.loops.count(), self.consolidation.count(), self.predictions.count(),
+                self.transcripts_store.head_count(), self.consolidation.generation, self.transcripts_store.generation)
 
     def _cached(self, name: str, workflow: str | None, compute: Callable[[], T]) -> T:
         key = (name, workflow, self._signature())
@@ -106,14 +82,46 @@ class Results:
             self._memo[key] = value
         return value
 
+    def _threshold(self, workflow: str | None) -> float:
+        return self.workflows.get(workflow).routing.accept_at if workflow else DEFAULT_THRESHOLD
+
     def items(self, *, workflow: str | None = None) -> list[ItemResult]:
-        return self._cached("items", workflow, lambda: item_results(self.service, workflow=workflow))
+        return self._cached("items", workflow, lambda: item_results(
+            self.workflows, self.consolidation, self.catalog, self.predictions, workflow=workflow))
 
     def agreement(self, *, workflow: str | None = None) -> AgreementReport:
-        return self._cached("agreement", workflow, lambda: agreement_report(self.service, workflow=workflow))
+        return self._cached("agreement", workflow, lambda: self._agreement(workflow))
 
     def blind(self, *, workflow: str | None = None) -> BlindComparison:
-        return self._cached("blind", workflow, lambda: blind_comparison(self.service, workflow=workflow))
+        return self._cached("blind", workflow, lambda: self._blind(workflow))
 
     def transcripts(self, *, workflow: str | None = None) -> TranscriptAccuracy:
-        return self._cached("transcripts", workflow, lambda: transcript_report(self.service, workflow=workflow))
+        """1 - WER of the model's transcript against the reviewed version, over every reviewed transcript (or
+        those of the workflow's loops)."""
+        return self._cached("transcripts", workflow, lambda: self._transcripts(workflow))
+
+    def _agreement(self, workflow: str | None) -> AgreementReport:
+        loops = self.loops.list(workflow)
+        ids = {lp.loop_id for lp in loops}
+        media_ids = {lp.media_id for lp in loops}
+        answers = [a for a in self.answers.all() if a.loop_id in ids]
+        consolidated = [c for c in self.consolidation.all() if c.media_id in media_ids]
+        predictions = {p.media_id: p for p in self.predictions.all() if p.media_id in media_ids}
+        return measure(answers, loops, consolidated, predictions, self._threshold(workflow))
+
+    def _blind(self, workflow: str | None) -> BlindComparison:
+        loops = self.loops.list(workflow)
+        ids = {lp.loop_id for lp in loops}
+        answers = [a for a in self.answers.all() if a.loop_id in ids and "isBlind" in a.content]
+        if not answers:
+            return BlindComparison(0, None, 0, None)
+        media_ids = {lp.media_id for lp in loops}
+        predictions = {p.media_id: p for p in self.predictions.all() if p.media_id in media_ids}
+        return compare_blind(answers, loops, predictions, self._threshold(workflow))
+
+    def _transcripts(self, workflow: str | None) -> TranscriptAccuracy:
+        reviewed = self.transcripts_store.reviewed_ids()
+        if workflow is not None:
+            reviewed &= {lp.media_id for lp in self.loops.list(workflow)}
+        wers = (self.transcripts_store.word_error_rate(m) for m in sorted(reviewed))
+        return transcript_accuracy(w for w in wers if w is not None)

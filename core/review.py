@@ -21,7 +21,6 @@ from core.answers import Answers
 from core.conditions import is_sampled
 from core.domain import Answer, HumanLoop, Workflow, as_dict, from_dict, iso_time
 from core.errors import AlreadyExists, LoupeError, NotFound, VersionConflict
-from core.formats.a2i import MODERATION_SOURCE
 from core.loops import KIND as LOOP_KIND
 from core.loops import Loops
 from core.stores.base import Record, RecordStore
@@ -83,30 +82,6 @@ def claim_key(loop_id: str, slot: int) -> str:
 def is_blind(loop_id: str, blind_percent: float) -> bool:
     """Deterministic per loop: the same task is blind (model suggestions hidden) for every reviewer, every time."""
     return blind_percent > 0 and is_sampled(f"blind\x00{loop_id}", blind_percent)
-
-
-def moderation_content(labels: list[tuple[str, str]]) -> dict[str, Any]:
-    """A2I's answerContent for the moderation task: the categories picked, as `{name, parentName}`."""
-    return {MODERATION_SOURCE: {"moderationLabels": [{"name": n, "parentName": p} for n, p in labels]}}
-
-
-def label_review_content(kept: list[tuple[str, float]], added: list[str], boxes_px: list[dict[str, Any]],
-                         image_size: tuple[int, int], *, is_blind: bool) -> dict[str, Any]:
-    """answerContent of the label review page: kept model labels, labels people added (confidence 1, "human"),
-    and boxes in fractions of the image (from source pixels)."""
-    width, height = image_size
-    names = {n for n, _ in kept}
-    labels = [{"name": n, "confidence": round(c, 4), "source": "model"} for n, c in kept]
-    labels += [{"name": n.strip(), "confidence": 1.0, "source": "human"} for n in added
-               if n.strip() and n.strip() not in names]
-    out_boxes = []
-    for b in boxes_px:
-        left, top = max(0.0, b["left"] / width), max(0.0, b["top"] / height)
-        w, h = min(b["width"] / width, 1 - left), min(b["height"] / height, 1 - top)
-        if w > 0 and h > 0:
-            out_boxes.append({"label": str(b.get("label", "")), "left": round(left, 6), "top": round(top, 6),
-                              "width": round(w, 6), "height": round(h, 6)})
-    return {"labels": labels, "boxes": out_boxes, "isBlind": is_blind}
 
 
 class Review:
@@ -173,8 +148,9 @@ class Review:
                 self.records.put(CLAIM_KIND, rec.key, as_dict(replace(claim, expires_at_s=0.0)),
                                  expected_version=rec.version, parent=claim.loop_id)
                 self._generation += 1
-            except VersionConflict:
-                pass
+            except VersionConflict:  # the claim changed since it was read: it expired and was taken, or submitted
+                log.info("slot %s of %s changed before %s could release it; left as it is", task.slot,
+                         task.loop.loop_id, task.worker_id)
 
     def _open_loops(self, task_type: str | None, names: list[str] | None) -> Iterator[tuple[Workflow, HumanLoop]]:
         wfs = [wf for wf in self.workflows.list()

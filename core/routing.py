@@ -15,79 +15,25 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from core.conditions import (ConditionsError, Evaluation, LabelScore, conditions_from_bands, evaluate, is_sampled,
-                             sample_point, threshold_percent)
-from core.domain import HumanLoop, Workflow
-from core.errors import LoupeError, NotFound
-from core.loops import loop_id_for
+from core.catalog import Catalog
+from core.conditions import ConditionsError, LabelScore, conditions_from_bands, sample_point, threshold_percent
+from core.domain import Workflow
+from core.errors import NotFound
+from core.predictions import Predictions
+from core.routing_policy import CATEGORIES, DROP_REVIEW_ACCEPT, RoutingPolicy, Thresholds
 
 log = logging.getLogger(__name__)
 
 ACCEPT, REVIEW, DROP = 0, 1, 2
 BANDS = ("accept", "review", "drop")
-MODES = ("review_below", "drop_below", "two")
-MODE_NAMES = {"review_below": "One threshold: review below", "drop_below": "One threshold: drop below",
-              "two": "Two thresholds: drop / review / accept"}
-CATEGORIES = ("moderation", "general")
-CATEGORY_FOR_TASK = {"moderation": "moderation", "label_review": "general", "transcript_review": "general"}
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """A routing policy: a global threshold pair plus per-label overrides, for one label category."""
-    high: float = 0.8  # accept at or above (0..1)
-    low: float = 0.5  # drop below, in "two" mode only (0..1)
-    mode: str = "review_below"  # one of MODES
-    overrides: tuple[tuple[str, float, float], ...] = ()  # (label, low, high); low is ignored in one-threshold modes
-    category: str = "moderation"  # which labels route: "moderation" or "general"
-
-    def __post_init__(self) -> None:
-        if self.mode not in MODES:
-            raise LoupeError(f"Routing mode must be one of {', '.join(MODES)}, not {self.mode!r}.")
-        if self.category not in CATEGORIES:
-            raise LoupeError(f"Label category must be one of {', '.join(CATEGORIES)}, not {self.category!r}.")
-        for name, low, high in (("all labels", self.low, self.high), *self.overrides):
-            if not (0.0 <= high <= 1.0 and 0.0 <= low <= 1.0):
-                raise LoupeError(f"Thresholds for {name} must be between 0 and 1 (got {low}, {high}).")
-            if self.mode == "two" and low > high:
-                raise LoupeError(f"For {name}, the drop threshold ({low:.2f}) is above the accept threshold "
-                                 f"({high:.2f}); it must be at or below it.")
-
-    def bounds(self, low: float, high: float) -> tuple[float, float]:
-        """The effective (low, high) of a threshold pair in this mode."""
-        if self.mode == "review_below":
-            return 0.0, high
-        if self.mode == "drop_below":
-            return high, high
-        return low, high
-
-    def bands(self, label_names: Iterable[str] = ()) -> dict[str, tuple[float, float]]:
-        """Effective (low, high) per label: `*` for all labels when nothing is overridden, else every name."""
-        overrides = {name: self.bounds(low, high) for name, low, high in self.overrides}
-        default = self.bounds(self.low, self.high)
-        if not overrides:
-            return {"*": default}
-        return {**{name: default for name in label_names}, **overrides}
-
-    def as_json(self) -> dict[str, Any]:
-        return {"high": self.high, "low": self.low, "mode": self.mode, "category": self.category,
-                "overrides": {name: {"low": low, "high": high} for name, low, high in self.overrides}}
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> "Thresholds":
-        overrides = tuple((str(name), float(v.get("low", 0.0)), float(v["high"]))
-                          for name, v in dict(data.get("overrides") or {}).items())
-        return cls(high=float(data.get("high", 0.8)), low=float(data.get("low", 0.5)),
-                   mode=str(data.get("mode", "review_below")), overrides=overrides,
-                   category=str(data.get("category", "moderation")))
 
 
 @dataclass(frozen=True)
@@ -314,34 +260,16 @@ def share_curve(frame: LabelFrame, thresholds: Thresholds, audit_percent: float,
     return pd.DataFrame(out)
 
 
-@dataclass(frozen=True)
-class LoopsStarted:
-    workflow: str
-    created: int
-    existing: int
-    review: int
-    audit: int
-    media_ids: tuple[str, ...] = field(default=(), repr=False)
-
-    def as_json(self) -> dict[str, Any]:
-        return {"workflow": self.workflow, "created": self.created, "already_existed": self.existing,
-                "review": self.review, "audit": self.audit}
-
-
 class Router:
     """Routing over the stored predictions, with the label frame cached per category until predictions change."""
 
-    def __init__(self, predictions, workflows, loops, catalog, transcripts=None):
+    def __init__(self, predictions: Predictions, catalog: Catalog):
         self.predictions = predictions
-        self.transcripts = transcripts
-        self.workflows = workflows
-        self.loops = loops
         self.catalog = catalog
         self._lock = threading.Lock()
         self._signature: str | None = None
         self._frames: dict[str, LabelFrame] = {}
         self._share_cache: dict[tuple, tuple[LabelFrame, pd.DataFrame]] = {}
-        self.last_load_s = 0.0
 
     def frames(self) -> dict[str, LabelFrame]:
         """The label frame of each category, re-read from the store only when the predictions changed."""
@@ -351,9 +279,8 @@ class Router:
                 started = time.perf_counter()
                 self._frames = build_frames(self.predictions.raw_labels())
                 self._signature = signature
-                self.last_load_s = time.perf_counter() - started
                 log.info("Loaded %d predictions for routing in %.2f s",
-                         self._frames[CATEGORIES[0]].n_items, self.last_load_s)
+                         self._frames[CATEGORIES[0]].n_items, time.perf_counter() - started)
             return self._frames
 
     def frame(self, category: str) -> LabelFrame:
@@ -367,7 +294,7 @@ class Router:
 
     def share_curve(self, frame: LabelFrame, thresholds: Thresholds, audit_percent: float = 0.0) -> pd.DataFrame:
         """Share of items to people as the global threshold moves; cached, since moving it doesn't change it."""
-        cache_key = (thresholds.category, thresholds.mode, thresholds.low if thresholds.mode == "two" else None,
+        cache_key = (thresholds.category, thresholds.mode, thresholds.low if thresholds.mode == DROP_REVIEW_ACCEPT else None,
                      thresholds.overrides, audit_percent)
         with self._lock:
             cached_frame, cached = self._share_cache.get(cache_key, (None, None))
@@ -389,112 +316,6 @@ class Router:
                 names[media_id] = ""
         return names
 
-    def conditions_for(self, thresholds: Thresholds, audit_percent: float = 0.0) -> dict[str, Any]:
-        return conditions_for(thresholds, self.frame(thresholds.category).label_names, audit_percent)
-
-    def start_loops(self, workflow_name: str, *, progress=None, is_cancelled=None) -> LoopsStarted:
-        """Create a human loop for every item the workflow sends to people; rerunning creates no duplicates."""
-        wf = self.workflows.get(workflow_name)
-        if wf.task_type == "transcript_review":
-            picked = self._picked_transcripts(wf)
-        elif wf.thresholds:
-            picked = self._picked_by_thresholds(wf)
-        elif wf.activation_conditions:
-            picked = self._picked_by_conditions(wf)
-        else:
-            raise LoupeError(f"Workflow {wf.name!r} has neither thresholds nor activation conditions, so it would "
-                             "send nothing to people. Save thresholds or conditions with it first.")
-        created = existing = audits = 0
-        done_ids = []
-        for n, (media_id, reasons, results, is_audit) in enumerate(picked):
-            if is_cancelled and is_cancelled():
-                break
-            loop = HumanLoop(loop_id_for(wf.name, media_id), media_id, wf.name, reasons=reasons,
-                             activation_results=results, is_audit=is_audit, task_count=wf.task_count)
-            if self.loops.create(loop):
-                created += 1
-                done_ids.append(media_id)
-                self._mark_in_review(media_id)
-            else:
-                existing += 1
-            audits += is_audit
-            if progress and n % 200 == 0:
-                progress(n, len(picked))
-        if progress:
-            progress(len(picked), len(picked))
-        return LoopsStarted(wf.name, created, existing, len(picked) - audits, audits, tuple(done_ids))
-
-    def _mark_in_review(self, media_id: str) -> None:
-        try:
-            self.catalog.set_status(media_id, "in_review")
-        except NotFound:
-            log.info("Prediction %s has no media item (imported); loop created without a status change", media_id)
-
-    def _picked_by_thresholds(self, wf: Workflow) -> list[tuple[str, tuple[str, ...], dict, bool]]:
-        thresholds = Thresholds.from_json(wf.thresholds)
-        routed = self.route(thresholds, wf.audit_percent)
-        conditions = wf.activation_conditions or None
-        picked = []
-        for i in np.flatnonzero(routed.needs_people):
-            i = int(i)
-            media_id = str(routed.frame.media_ids[i])
-            results: dict[str, Any] = {}
-            reasons = routed.reasons(i)
-            if conditions:
-                evaluation = evaluate(conditions, routed.frame.label_scores(i), media_id)
-                results, reasons = evaluation.results, evaluation.reasons or reasons
-            picked.append((media_id, reasons, results, bool(routed.is_audit[i])))
-        return picked
-
-    def _picked_transcripts(self, wf: Workflow) -> list[tuple[str, tuple[str, ...], dict, bool]]:
-        """Transcripts go to people when any word is below the workflow's threshold; an audit share of the rest too.
-
-        The words' confidences are the model's, so the model's transcript is what is judged.
-        """
-        if self.transcripts is None:
-            raise LoupeError("Transcript routing needs the transcript store; build the Router through Service.")
-        picked = []
-        for item in self.catalog.list():
-            if item.kind not in ("audio", "video"):
-                continue
-            model = self.transcripts.model_version_of(item.media_id)
-            if model is None:
-                continue
-            low = [w for w in model.transcript.words if w.confidence < wf.threshold]
-            if low:
-                picked.append((item.media_id, (f"{len(low)} word{'s' if len(low) != 1 else ''} below {wf.threshold:.0%} confidence",), {}, False))
-            elif is_sampled(item.media_id, wf.audit_percent):
-                picked.append((item.media_id, ("audit sample",), {}, True))
-        return picked
-
-    def _picked_by_conditions(self, wf: Workflow) -> list[tuple[str, tuple[str, ...], dict, bool]]:
-        frame = self.frame(CATEGORY_FOR_TASK.get(wf.task_type, "moderation"))
-        picked = []
-        for i in range(frame.n_items):
-            media_id = str(frame.media_ids[i])
-            evaluation = evaluate(wf.activation_conditions, frame.label_scores(i), media_id)
-            if evaluation.activated:
-                picked.append((media_id, evaluation.reasons, evaluation.results, is_audit_only(evaluation)))
-        return picked
-
-    def run_route_job(self, ctx, params: dict[str, Any]) -> dict[str, Any]:
-        outcome = self.start_loops(params["workflow"], progress=lambda d, t: ctx.progress(d, t, "creating loops"),
-                                   is_cancelled=ctx.is_cancelled)
-        return outcome.as_json()
-
-
-def is_audit_only(evaluation: Evaluation) -> bool:
-    """True when every condition that fired contains a Sampling condition: the item was picked by sampling."""
-    fired = [c for c in evaluation.results.get("Conditions", []) if c.get("EvaluationResult")]
-    return bool(fired) and all(_has_sampling(c) for c in fired)
-
-
-def _has_sampling(node: Mapping[str, Any]) -> bool:
-    if node.get("ConditionType") == "Sampling":
-        return True
-    return any(_has_sampling(child) for op in ("And", "Or") for child in node.get(op, ()))
-
-
 def workflow_with_thresholds(wf: Workflow, thresholds: Thresholds, label_names: Iterable[str]) -> Workflow:
     """A workflow carrying these thresholds and the conditions written from them (none if too long for A2I)."""
     try:
@@ -502,4 +323,4 @@ def workflow_with_thresholds(wf: Workflow, thresholds: Thresholds, label_names: 
     except ConditionsError as exc:
         log.warning("Workflow %s keeps thresholds only: %s", wf.name, exc)
         conditions = {}
-    return replace(wf, thresholds=thresholds.as_json(), activation_conditions=conditions, threshold=thresholds.high)
+    return replace(wf, routing=RoutingPolicy(accept_at=thresholds.high, thresholds=thresholds, conditions=conditions))

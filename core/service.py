@@ -1,81 +1,113 @@
-"""The service facade: the one object pages, the command line and tests use to reach the core.
+"""The composition root: builds every part of the core from named collaborators, registers every job kind, and is
+the one object pages, the command line and tests reach the core through (README, "Service API").
 
-It owns the stores, the job runner and the models (loaded lazily, once per process). The app builds it
-once in `st.cache_resource`; tests build it around a temporary folder or a local DynamoDB endpoint.
+The app builds it once in `st.cache_resource`; tests and the CLI build it around a temporary folder or a DynamoDB
+endpoint, as `with build_service(config) as service:`. Stores, labelers and transcribers can be injected; anything
+not given is built from the config (models load lazily, once per process).
 """
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from types import TracebackType
 
+from core import catalog as catalog_module
+from core import demo, exports, labeling, loop_starter, transcription
 from core.answers import Answers
 from core.catalog import Catalog, Upload
 from core.config import Config
 from core.consolidation import Consolidation
-from core.demo import run_demo_job
+from core.demo import Demo
 from core.domain import Job
+from core.errors import StoreUnavailable
 from core.exports import Exports
 from core.jobs import JobRunner
+from core.labelers import Labeler
 from core.labeling import Labeling
+from core.loop_starter import LoopStarter
 from core.loops import Loops
 from core.models import ModelCache
 from core.predictions import Predictions
 from core.project_settings import ProjectSettings
-from core.routing import Router
 from core.results import Results
 from core.review import Review
+from core.routing import Router
 from core.stores import open_stores
-from core.errors import StoreUnavailable
-from core.stores.base import StoreHealth
+from core.stores.base import BlobStore, RecordStore, StoreHealth
+from core.transcribers import Transcriber
 from core.transcription import Transcription
 from core.transcripts import Transcripts
 from core.workflows import Workflows
 
 log = logging.getLogger(__name__)
 
+
 class Service:
-    def __init__(self, config: Config, *, start_jobs: bool = True):
+    def __init__(self, config: Config, *, start_jobs: bool = True,
+                 stores: tuple[RecordStore, BlobStore] | None = None,
+                 labelers: Mapping[str, Labeler] | None = None,
+                 transcribers: Mapping[str, Transcriber] | None = None):
+        """`stores`: (records, blobs) to use instead of the ones the config names; `labelers` / `transcribers`:
+        backend or engine name -> instance to use instead of building it (see Labeling and Transcription)."""
         self.config = config
         config.data_dir.mkdir(parents=True, exist_ok=True)
-        self.records, self.blobs = open_stores(config)
-        self.jobs = JobRunner(self.records, max_workers=config.job_workers)
-        self.catalog = Catalog(self.records, self.blobs, config)
-        self.predictions = Predictions(self.records)
-        self.settings = ProjectSettings(self.records, config)  # Settings page overrides over config; read per run
+        self.records, self.blobs = stores or open_stores(config)
+        records = self.records
+        self.jobs = JobRunner(records, max_workers=config.job_workers)
+        self.settings = ProjectSettings(records, config)  # Settings page overrides over config; read per run
+        self.catalog = Catalog(records, self.blobs, config)
+        self.predictions = Predictions(records)
+        self.workflows = Workflows(records)
+        self.loops = Loops(records)
+        self.answers = Answers(records)
         self.models = ModelCache()  # every labeler and transcriber of the process, loaded once
+        for name, labeler in (labelers or {}).items():
+            self.models.put("labeler", name, labeler)
+        for name, transcriber in (transcribers or {}).items():
+            self.models.put("transcriber", name, transcriber)
         self.labeling = Labeling(self.catalog, self.predictions, self.jobs, config, self.settings, models=self.models)
-        self.jobs.register("label", self.labeling.run_label_job)
-        self.workflows = Workflows(self.records)
-        self.loops = Loops(self.records)
-        self.answers = Answers(self.records)
-        self.consolidation = Consolidation(self.records, self.loops, self.answers, self.predictions, self.workflows,
+        self.consolidation = Consolidation(records, self.loops, self.answers, self.predictions, self.workflows,
                                            catalog=self.catalog)
-        self.review = Review(self.records, self.workflows, self.loops, self.answers,
+        self.review = Review(records, self.workflows, self.loops, self.answers,
                              on_completed=self.consolidation.on_completed)
-        self.exports = Exports(self)
-        self.results = Results(self)
-        self.jobs.register("export", self.exports.run_export_job)
-        self.transcripts = Transcripts(self.records, self.catalog, self.loops, self.workflows, review=self.review)
-        self.transcription = Transcription(config, self.catalog, self.transcripts, self.jobs,  # registers "transcribe"
-                                           self.settings, models=self.models)
-        self.jobs.register("ingest", self.labeling.label_after(self.catalog.run_ingest_job))  # auto-label
-        self.routing = Router(self.predictions, self.workflows, self.loops, self.catalog, self.transcripts)
-        self.jobs.register("route", self.routing.run_route_job)
-        self.jobs.register("demo", lambda ctx, params: run_demo_job(self, ctx, params))
+        self.transcripts = Transcripts(records, self.catalog, self.loops, self.workflows, review=self.review)
+        self.transcription = Transcription(config, self.catalog, self.transcripts, self.jobs, self.settings,
+                                           models=self.models)
+        self.routing = Router(self.predictions, self.catalog)
+        self.loop_starter = LoopStarter(self.routing, self.workflows, self.loops, self.catalog, self.transcripts,
+                                        self.jobs)
+        self.exports = Exports(self.workflows, self.loops, self.answers, self.predictions, self.consolidation,
+                               self.catalog, self.jobs, config)
+        self.results = Results(self.workflows, self.loops, self.answers, self.predictions, self.consolidation,
+                               self.catalog, self.transcripts)
+        self.demo = Demo(self.catalog, self.labeling, self.transcription, self.routing, self.loop_starter,
+                         self.workflows, self.jobs)
+        self._register_jobs()
         if start_jobs:
             try:
                 self.jobs.resume_interrupted()
             except StoreUnavailable as exc:  # keep the app up so Settings can say what is wrong
                 log.error("store unavailable, interrupted jobs not resumed: %s", exc)
 
+    def _register_jobs(self) -> None:
+        """Every job kind and its handler, in one place. Each part submits its own kind through a typed method."""
+        register = self.jobs.register
+        register(catalog_module.INGEST_JOB_KIND, self.labeling.label_after(self.catalog.run_ingest_job))  # auto-label
+        register(labeling.JOB_KIND, self.labeling.run_label_job)
+        register(transcription.JOB_KIND, self.transcription.run_job)
+        register(loop_starter.JOB_KIND, self.loop_starter.run_route_job)
+        register(exports.JOB_KIND, self.exports.run_export_job)
+        register(demo.JOB_KIND, self.demo.run_job)
+
     def submit_uploads(self, files: list[Upload], *, created_by: str = "") -> Job:
         """Stage uploads (bytes or streams, copied in chunks) on disk and ingest them in a background job."""
         staged = self.catalog.stage_uploads(files)
-        return self.jobs.submit("ingest", {"files": staged, "staged": True, "created_by": created_by},
-                                created_by=created_by)
+        return self.jobs.submit(catalog_module.INGEST_JOB_KIND, {"files": staged, "staged": True,
+                                                                 "created_by": created_by}, created_by=created_by)
 
     def load_demo(self, *, created_by: str = "") -> Job:
         """Ingest, label and transcribe the demo set, and queue it for review (core/demo.py), as one job."""
-        return self.jobs.submit("demo", {"created_by": created_by}, created_by=created_by)
+        return self.demo.submit(created_by=created_by)
 
     def describe_backends(self) -> dict[str, str]:
         return {
@@ -93,7 +125,17 @@ class Service:
         self.jobs.shutdown(wait=True)
         self.records.close()
 
+    def __enter__(self) -> "Service":
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
 
 
-def build_service(config: Config | None = None, *, start_jobs: bool = True) -> Service:
-    return Service(config or Config.from_env(), start_jobs=start_jobs)
+def build_service(config: Config | None = None, *, start_jobs: bool = True,
+                  stores: tuple[RecordStore, BlobStore] | None = None, labelers: Mapping[str, Labeler] | None = None,
+                  transcribers: Mapping[str, Transcriber] | None = None) -> Service:
+    """The service for this config (from the environment by default); use it as a context manager to close it."""
+    return Service(config or Config.from_env(), start_jobs=start_jobs, stores=stores, labelers=labelers,
+                   transcribers=transcribers)

@@ -16,7 +16,7 @@ from core.catalog import Catalog
 from core.config import Config
 from core.domain import Job, MediaItem
 from core.errors import LoupeError
-from core.jobs import JobRunner
+from core.jobs import JobContext, JobRunner
 from core.models import ModelCache
 from core.project_settings import ProjectSettings
 from core.transcribers import Progress, Transcriber, TranscriberConfig, load_transcriber
@@ -49,17 +49,12 @@ class Transcription:
         self.transcripts = transcripts
         self.jobs = jobs
         self.models = models or ModelCache()
-        jobs.register(JOB_KIND, self.run_job)
 
     def transcriber(self, model: str = "") -> Transcriber:
         """The process-wide transcriber for an engine (the one in Settings by default); one per engine."""
         spec = model or self.settings.effective().transcriber
         return self.models.get("transcriber", spec,
                                lambda: load_transcriber(replace(self.transcriber_config, model=spec)))
-
-    def set_transcriber(self, spec: str, transcriber: Transcriber) -> None:
-        """Use this transcriber for an engine (an Amazon Transcribe client pointed elsewhere, or a test double)."""
-        self.models.put("transcriber", spec, transcriber)
 
     def transcribe_media(self, media_id: str, *, force: bool = False, model: str = "", language: str | None = None,
                          progress: Progress | None = None) -> TranscribeOutcome:
@@ -102,7 +97,7 @@ class Transcription:
         """Recent transcription jobs that include this item, newest first (any session's, any process's)."""
         return [j for j in self.jobs.recent(limit, kind=JOB_KIND) if media_id in j.params.get("media_ids", [])]
 
-    def run_job(self, ctx, params: dict[str, Any]) -> dict[str, Any]:
+    def run_job(self, ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
         """Job handler: progress in seconds of media transcribed, against the items' total duration."""
         ids = list(params.get("media_ids", []))
         durations = {i: _duration_s(self.catalog, i) for i in ids}

@@ -17,7 +17,6 @@ import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, replace
-from typing import Any
 
 from core.domain import Segment, Transcript, Word, as_dict, from_dict, utc_now
 from core.errors import AlreadyExists, LoupeError, NotFound, VersionConflict
@@ -25,6 +24,8 @@ from core.formats.captions import (CAPTION_GAP_S, CAPTION_LINE_CHARS, CAPTION_LI
                                    spread_words, to_srt, to_text, to_webvtt, transcript_from_cues)
 from core.formats.transcribe import parse_transcribe_json, to_transcribe_json
 from core.stores.base import RecordStore
+from core.task_types import transcript_review
+from core.task_types.transcript_review import review_answer_content
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +137,14 @@ class Transcripts:
                 return version
         return None
 
+    def head_count(self) -> int:
+        """How many items have a transcript head: changes whenever an item gets its first transcript."""
+        return self.records.count(HEAD_KIND)
+
+    def reviewed_ids(self) -> set[str]:
+        """Items whose transcript a person marked reviewed."""
+        return {rec.key for rec in self.records.query(HEAD_KIND) if rec.body.get("reviewed_number", 0) > 0}
+
     def transcribed_ids(self) -> set[str]:
         return {rec.key for rec in self.records.query(HEAD_KIND) if rec.body.get("latest", 0) > 0}
 
@@ -235,7 +244,7 @@ class Transcripts:
         if self.workflows is None:
             return False
         try:
-            return self.workflows.get(name).task_type == "transcript_review"
+            return self.workflows.get(name).task_type == transcript_review.SPEC.name
         except NotFound:
             return False
 
@@ -290,13 +299,6 @@ class Transcripts:
 
 
 # ---- pure functions on transcripts ------------------------------------------------------------------
-def review_answer_content(number: int, text: str, model_wer: float | None) -> dict[str, Any]:
-    """answerContent of a transcript review (a custom A2I task): the approved version, its text, and the word error
-    rate of the model's transcript against it (null when there is no model version to compare)."""
-    wer = None if model_wer is None else round(model_wer, 4)
-    return {"transcript": {"version": number, "text": text, "wordErrorRateOfModel": wer}}
-
-
 @dataclass(frozen=True)
 class ExportFormat:
     title: str

@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
-from core.domain import TASK_TYPES, Workflow, as_dict, from_dict, utc_now
+from core.domain import Workflow, as_dict, from_dict, utc_now
 from core.errors import LoupeError, NotFound
+from core.routing_policy import RoutingPolicy
 from core.stores.base import RecordStore
+from core.task_types import REGISTRY
 
 KIND = "workflow"
 
@@ -14,14 +17,25 @@ def validate_workflow(wf: Workflow) -> None:
     """Raise LoupeError naming the first problem with a workflow's settings."""
     if not wf.name or len(wf.name) > 63 or not all(c.isalnum() or c == "-" for c in wf.name):
         raise LoupeError("A workflow name is 1-63 letters, digits or hyphens (as A2I's flow definition names are).")
-    if wf.task_type not in TASK_TYPES:
-        raise LoupeError(f"Task type must be one of {', '.join(TASK_TYPES)}, not {wf.task_type!r}.")
+    if wf.task_type not in REGISTRY:
+        raise LoupeError(f"Task type must be one of {', '.join(REGISTRY)}, not {wf.task_type!r}.")
     if not 1 <= wf.task_count <= 3:
         raise LoupeError("Reviewers per item (TaskCount) must be 1, 2 or 3.")
     if wf.time_limit_s < 30:
         raise LoupeError("The task time limit must be at least 30 seconds.")
     if not 0 <= wf.audit_percent <= 100:
         raise LoupeError("The audit sample must be between 0 and 100 percent.")
+
+
+def workflow_body(wf: Workflow) -> dict[str, Any]:
+    """A workflow as stored: its fields, with the routing policy in its JSON form."""
+    return {**as_dict(wf), "routing": wf.routing.as_json()}
+
+
+def workflow_from_body(body: dict[str, Any]) -> Workflow:
+    """A stored workflow, in today's shape or the one before `routing` (see RoutingPolicy.from_workflow_body)."""
+    wf = from_dict(Workflow, {k: v for k, v in body.items() if k != "routing"})
+    return replace(wf, routing=RoutingPolicy.from_workflow_body(body))
 
 
 class Workflows:
@@ -32,18 +46,18 @@ class Workflows:
         rec = self.records.get(KIND, name)
         if rec is None:
             raise NotFound(KIND, name)
-        return from_dict(Workflow, rec.body)
+        return workflow_from_body(rec.body)
 
     def version(self, name: str) -> int | None:
         rec = self.records.get(KIND, name)
         return rec.version if rec else None
 
     def list(self) -> list[Workflow]:
-        return [from_dict(Workflow, r.body) for r in self.records.query(KIND)]
+        return [workflow_from_body(r.body) for r in self.records.query(KIND)]
 
     def save(self, wf: Workflow, *, expected_version: int | None = None) -> int:
         """Create (expected_version None) or update a workflow; returns the new version."""
         validate_workflow(wf)
         if expected_version is None:
-            return self.records.create(KIND, wf.name, as_dict(replace(wf, created_at=wf.created_at or utc_now()))).version
-        return self.records.put(KIND, wf.name, as_dict(wf), expected_version=expected_version).version
+            return self.records.create(KIND, wf.name, workflow_body(replace(wf, created_at=wf.created_at or utc_now()))).version
+        return self.records.put(KIND, wf.name, workflow_body(wf), expected_version=expected_version).version

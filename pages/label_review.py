@@ -5,7 +5,8 @@ from components.app import get_service
 from components.box_canvas import box_canvas
 from components.review import model_label_picks, plain
 from components.task_page import task_page
-from core.review import is_blind, iso_time, label_review_content
+from core.review import is_blind, iso_time
+from core.task_types.label_review import label_review_content
 
 service = get_service()
 with task_page(service, task_type="label_review", title="Label review",
@@ -17,12 +18,12 @@ with task_page(service, task_type="label_review", title="Label review",
                     key=lambda lb: -lb.confidence)
     blind = is_blind(task.loop.loop_id, task.workflow.blind_percent)
     st.caption(f"Item {plain(media.file_name)} · reviewer {task.slot + 1} of {task.loop.task_count} · pre-ticked at "
-               f"or above {task.workflow.threshold:.0%} · submit by {iso_time(task.expires_at_s)[11:19]} UTC")
+               f"or above {task.workflow.routing.accept_at:.0%} · submit by {iso_time(task.expires_at_s)[11:19]} UTC")
 
     left, right = st.columns([2.2, 1.3], gap="medium")
     with right:
         st.markdown("**Model labels**")
-        kept = model_label_picks([(lb.name, lb.confidence, lb.confidence >= task.workflow.threshold) for lb in labels],
+        kept = model_label_picks([(lb.name, lb.confidence, lb.confidence >= task.workflow.routing.accept_at) for lb in labels],
                                  prefix=prefix, is_blind=blind)
         added = st.multiselect("Add missing labels", service.review.label_suggestions(service.predictions),
                                key=f"{prefix}.added", accept_new_options=True,
@@ -30,7 +31,7 @@ with task_page(service, task_type="label_review", title="Label review",
         box_labels = [n for n, _ in kept] + [a for a in added if a not in {n for n, _ in kept}]
         box_label = st.selectbox("Label for new boxes", box_labels or ["object"], key=f"{prefix}.box_label")
     with left:
-        start = [] if blind else [(lb.name, inst.box) for lb in labels if lb.confidence >= task.workflow.threshold
+        start = [] if blind else [(lb.name, inst.box) for lb in labels if lb.confidence >= task.workflow.routing.accept_at
                                   for inst in lb.instances]
         boxes = box_canvas(service.catalog.media_bytes(media.media_id), (media.width or 1, media.height or 1), start,
                            label=box_label, key=f"{prefix}.canvas")

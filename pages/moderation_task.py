@@ -6,7 +6,8 @@ from components.image_viewer import image_viewer
 from components.review import apply_shortcut, category_checkboxes, instructions, plain
 from components.task_keys import task_keys
 from components.task_page import task_page
-from core.review import iso_time, moderation_content
+from core.review import iso_time
+from core.task_types.moderation import moderation_content
 from core.taxonomy import task_categories
 
 service = get_service()

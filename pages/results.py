@@ -27,8 +27,8 @@ fmt = cols[0].selectbox("Format", FORMATS, key="results.format")
 out = cols[1].text_input("Destination folder or s3://bucket/prefix", key="results.out",
                          value=str(service.config.data_dir / "exports"))
 if cols[2].button("Export", type="primary", key="results.export") and out.strip():
-    params = {"format": fmt, "out": out.strip(), "workflow": workflow}
-    st.session_state["results.job"] = service.jobs.submit("export", params, created_by=reviewer()).job_id
+    st.session_state["results.job"] = service.exports.submit(fmt, out.strip(), workflow=workflow,
+                                                             created_by=reviewer()).job_id
 if job_id := st.session_state.get("results.job"):
     watch_jobs(lambda: [service.jobs.get(job_id)], key="results.jobs",
                render=lambda job: st.caption(f"Wrote {job.result.get('items', 0)} items to "

@@ -11,9 +11,11 @@ from components.routing_views import (band_counts, flow_definition_download, ite
                                       worked_example, workflow_form)
 from components.threshold_chart import confidence_histogram
 from components.threshold_controls import seed_controls, seed_overrides, threshold_controls
-from core.agreement import is_transcript_answer
 from core.evidence import median_seconds_per_task
-from core.routing import CATEGORY_FOR_TASK, Thresholds, route, workflow_with_thresholds
+from core.routing import route, workflow_with_thresholds
+from core.routing_policy import RoutingPolicy
+from core.task_types import for_label_category
+from core.task_types.transcript_review import is_transcript_answer
 
 K = "thresholds"
 service = get_service()
@@ -28,7 +30,7 @@ frame = service.routing.frame(category)
 if applied := st.session_state.pop(f"{K}.apply", None):
     seed_overrides(applied, key=K)
 if loaded := st.session_state.pop(f"{K}.load", None):
-    seed_controls(Thresholds.from_json(loaded.thresholds), loaded.audit_percent, key=K)
+    seed_controls(loaded.routing.thresholds, loaded.audit_percent, key=K)
 thresholds, audit = threshold_controls(frame.label_names, category, key=K)
 routed = route(frame, thresholds, audit)
 band_counts(routed, key=f"{K}.counts")
@@ -37,7 +39,7 @@ band_counts(routed, key=f"{K}.counts")
 view = st.radio("View", ["Distribution", "Items", "Evidence", "Workflows and loops"], horizontal=True,
                 key=f"{K}.view", label_visibility="collapsed")
 if view == "Distribution":
-    lines = [thresholds.high * 100] + ([thresholds.low * 100] if thresholds.mode == "two" else [])
+    lines = [thresholds.high * 100] + ([thresholds.low * 100] if thresholds.has_drop_band else [])
     confidence_histogram(routed.histogram(), lines, key=f"{K}.hist")
     per_label_table(routed, key=f"{K}.per_label")
 elif view == "Items":
@@ -48,7 +50,7 @@ elif view == "Items":
         worked_example(routed.split(frame.index_of(pick)), thresholds.high * 100, title=names.get(pick) or pick,
                        key=f"{K}.worked")
 elif view == "Evidence":
-    truth = service.answers.ground_truth()
+    truth = service.consolidation.accepted_labels()
     seconds = median_seconds_per_task(a.time_spent_s for a in service.answers.all()
                                       if not is_transcript_answer(a.content))  # image tasks only
     task_count = st.number_input("Reviewers per item", 1, 3, 1, key=f"{K}.evidence_task_count")
@@ -63,12 +65,12 @@ else:
     imported = conditions_import(key=f"{K}.import")
 
     st.subheader("Save a workflow")
-    task_type = next(t for t, c in CATEGORY_FOR_TASK.items() if c == category)
+    task_type = for_label_category(category).name
     form = workflow_form(frame.label_names, task_type, key=f"{K}.wf", has_imported=imported is not None)
     if form:
         wf, source = form
         wf = (workflow_with_thresholds(replace(wf, audit_percent=audit), thresholds, frame.label_names)
-              if source == "thresholds" else replace(wf, activation_conditions=imported))
+              if source == "thresholds" else replace(wf, routing=RoutingPolicy(conditions=imported)))
         with shows_errors():
             service.workflows.save(wf)
             st.success(f"Saved workflow {wf.name}.")
@@ -79,11 +81,11 @@ else:
         name = st.selectbox("Workflow", saved, key=f"{K}.run_workflow")
         chosen_wf = service.workflows.get(name)
         flow_definition_download(chosen_wf, key=f"{K}.flow")
-        if chosen_wf.thresholds and st.button("Load its thresholds into the controls", key=f"{K}.load_button"):
+        if chosen_wf.routing.thresholds and st.button("Load its thresholds into the controls", key=f"{K}.load_button"):
             st.session_state[f"{K}.load"] = chosen_wf
             st.rerun()
         if st.button("Start human loops", type="primary", key=f"{K}.start"):
-            st.session_state[f"{K}.job"] = service.jobs.submit("route", {"workflow": name}).job_id
+            st.session_state[f"{K}.job"] = service.loop_starter.submit(name).job_id
         if job_id := st.session_state.get(f"{K}.job"):
             watch_jobs(lambda: [service.jobs.get(job_id)], key=f"{K}.jobs",
                        render=lambda job: loops_result(job.result) if job.status == "succeeded" else None)

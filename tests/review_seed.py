@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from core.domain import BoundingBox, HumanLoop, Instance, Label, Prediction, Workflow
+from core.routing_policy import RoutingPolicy
 from core.loops import loop_id_for
 from core.service import Service
 
@@ -56,7 +57,7 @@ def seed_label_review(service: Service, *, task_count: int = 1, names: tuple[str
                       labels: tuple[Label, ...] = GENERAL) -> list[HumanLoop]:
     if service.workflows.version(workflow) is None:
         service.workflows.save(Workflow(name=workflow, task_type="label_review", task_count=task_count,
-                                        threshold=0.5, blind_percent=blind_percent, time_limit_s=600))
+                                        routing=RoutingPolicy(accept_at=0.5), blind_percent=blind_percent, time_limit_s=600))
     loops = []
     for media_id in ingest_demo(service, names):
         service.predictions.save(Prediction(media_id, "test-model-1", labels))

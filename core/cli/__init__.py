@@ -32,10 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     except (LoupeError, ValueError) as exc:
         logging.getLogger("core.cli").error("%s", exc)
         return 2
-    try:
-        return args.func(service, args)
-    except LoupeError as exc:
-        logging.getLogger("core.cli").error("%s", exc)
-        return 2
-    finally:
-        service.close()
+    with service:
+        try:
+            return args.func(service, args)
+        except LoupeError as exc:
+            logging.getLogger("core.cli").error("%s", exc)
+            return 2

@@ -19,8 +19,7 @@ def register(sub) -> None:
 
 def ingest(service, args) -> int:
     rejected = 0
-    for path, name in _each(args.paths):
-        outcome = service.catalog.ingest_file(path, name=name, created_by=args.created_by)
+    for outcome in service.catalog.ingest_paths(args.paths, created_by=args.created_by):
         rejected += outcome.status in ("rejected", "failed")
         if args.json:
             sys.stdout.write(json.dumps(outcome.as_json()) + "\n")
@@ -29,16 +28,6 @@ def ingest(service, args) -> int:
             sys.stdout.write(f"{outcome.status:9} {outcome.file}  {detail}\n")
         sys.stdout.flush()
     return 1 if rejected else 0
-
-
-def _each(paths):
-    from core.catalog import expand_paths
-
-    for path in paths:
-        if not path.exists():
-            yield path, path.name  # reported as rejected by ingest_file
-        else:
-            yield from expand_paths([path])
 
 
 def status(service, args) -> int:

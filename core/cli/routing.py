@@ -71,7 +71,7 @@ def evaluate_file(service, args) -> int:
 
 
 def route(service, args) -> int:
-    outcome = service.routing.start_loops(args.workflow)
+    outcome = service.loop_starter.start_loops(args.workflow)
     if args.json:
         sys.stdout.write(json.dumps(outcome.as_json()) + "\n")
     else:

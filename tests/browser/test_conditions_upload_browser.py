@@ -56,6 +56,6 @@ def test_a_conditions_file_uploaded_in_the_browser_is_validated_in_plain_words(a
     page.screenshot(path=str(artifacts_dir / "thresholds-conditions-invalid.png"))
     service = Service(Config(data_dir=data), start_jobs=False)
     try:
-        assert service.workflows.get("imported-pass").activation_conditions == VALID  # it routes by the file
+        assert service.workflows.get("imported-pass").routing.conditions == VALID  # it routes by the file
     finally:
         service.close()

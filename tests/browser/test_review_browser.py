@@ -123,7 +123,7 @@ def test_two_reviewers_take_the_same_task_and_results_show_the_consolidated_outc
         answers = {a.worker_id: a for a in svc.answers.for_loop(loop.loop_id)}
         assert set(answers) == {"ana", "ben"}
         assert svc.loops.get(loop.loop_id).status == "Completed"
-        assert svc.answers.ground_truth()[loop.media_id] == {"Weapons"}  # both ticked it; only ben saw alcohol
+        assert svc.consolidation.accepted_labels()[loop.media_id] == {"Weapons"}  # both ticked it; only ben saw alcohol
     finally:
         svc.close()
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from core.config import Config
 from core.domain import Label, Prediction, Workflow
-from core.routing import Thresholds, workflow_with_thresholds
+from core.routing import workflow_with_thresholds
+from core.routing_policy import Thresholds
 from core.service import Service
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,7 +6,7 @@ import pytest
 from core.agreement import cohen_kappa, krippendorff_alpha, measure
 from core.consolidation import cluster_boxes, final_labels, iou, reviewer_weights, vote
 from core.domain import BoundingBox, Label, Prediction
-from core.review import moderation_content
+from core.task_types.moderation import moderation_content
 from tests.review_seed import seed_label_review, seed_moderation
 
 
@@ -53,7 +53,7 @@ def test_ground_truth_holds_consolidated_human_labels_per_reviewed_item(service)
     for worker, picks in (("ana", [("Weapons", "Violence")]), ("ben", [("Weapons", "Violence"), ("Pills", "Drugs")])):
         while (task := service.review.next_task(worker)) is not None:
             service.review.submit(task, moderation_content(picks))
-    truth = service.answers.ground_truth()
+    truth = service.consolidation.accepted_labels()
     assert truth == {lp.media_id: frozenset({"Weapons"}) for lp in loops}
     cons = service.consolidation.get(loops[0].media_id)
     assert cons.reviewers == ("ana", "ben") and 0 < cons.confidence <= 1
@@ -105,8 +105,6 @@ def test_final_labels_of_an_unreviewed_item_are_the_auto_accepted_ones():
 
 
 def test_blind_comparison_separates_tasks_that_saw_the_model_from_blind_ones(service):
-    from core.results import blind_comparison
-
     seed_label_review(service, names=("cat.jpg", "coffee.jpg"))
     contents = iter([
         {"labels": [{"name": "Cat"}, {"name": "Animal"}], "boxes": [], "isBlind": False},  # same as the model
@@ -114,7 +112,7 @@ def test_blind_comparison_separates_tasks_that_saw_the_model_from_blind_ones(ser
     ])
     while (task := service.review.next_task("ana", task_type="label_review")) is not None:
         service.review.submit(task, next(contents))
-    report = blind_comparison(service, workflow="label-flow")
+    report = service.results.blind(workflow="label-flow")
     assert (report.shown_tasks, report.shown_match) == (1, 1.0)
     assert (report.blind_tasks, report.blind_match) == (1, 0.5)
 

@@ -9,7 +9,8 @@ import pytest
 from core.domain import Answer
 from core.evidence import (ALL_LABELS, current_metrics, curve, label_curves, median_seconds_per_task, recommend,
                            review_load, reviewed_rows)
-from core.routing import Thresholds, build_frames, route, share_curve
+from core.routing import build_frames, route, share_curve
+from core.routing_policy import Thresholds
 
 
 def frame_of(items):

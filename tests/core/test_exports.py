@@ -13,7 +13,7 @@ from core.domain import BoundingBox
 from core.errors import LoupeError
 from core.formats.a2i import parse_output_json
 from core.formats.ground_truth import box_from_pixels, box_to_pixels, check_attribute, parse_manifest_line
-from core.review import moderation_content
+from core.task_types.moderation import moderation_content
 from core.service import Service
 from tests.review_seed import seed_label_review, seed_moderation
 
@@ -106,9 +106,9 @@ def test_a2i_output_round_trips_through_the_import(reviewed, tmp_path):
         ingest_demo(fresh, ("cat.jpg", "coffee.jpg"))
         report = fresh.exports.import_a2i([tmp_path / "a2i"])
         assert len(report.imported) == 2 and not report.rejected
-        original = {k: v for k, v in reviewed.answers.ground_truth().items()
+        original = {k: v for k, v in reviewed.consolidation.accepted_labels().items()
                     if k in {lp.media_id for lp in reviewed.loops.list("moderation-flow")}}
-        assert fresh.answers.ground_truth() == original
+        assert fresh.consolidation.accepted_labels() == original
         assert fresh.consolidation.get(next(iter(original))).source == "import"
         again = fresh.exports.import_a2i([tmp_path / "a2i"])  # importing twice records nothing twice
         assert len(again.imported) == 2 and len(list(fresh.answers.all())) == 4
@@ -136,8 +136,8 @@ def test_pascal_case_a2i_output_is_read_and_bad_files_are_named_and_skipped(serv
     reasons = dict(report.rejected)
     assert "not in the catalog" in reasons[str(tmp_path / "other.json")]
     assert "not valid" in reasons[str(tmp_path / "broken.json")]
-    (media_id,) = service.answers.ground_truth()
-    assert service.answers.ground_truth()[media_id] == {"Smoking"}
+    (media_id,) = service.consolidation.accepted_labels()
+    assert service.consolidation.accepted_labels()[media_id] == {"Smoking"}
     assert service.predictions.get(media_id).labels[0].confidence == pytest.approx(0.715)
     with pytest.raises(LoupeError, match="humanLoopName"):
         parse_output_json({"humanAnswers": []})
@@ -173,7 +173,7 @@ def test_exports_go_to_an_s3_prefix(reviewed, monkeypatch):
 
 
 def test_export_runs_as_a_background_job(reviewed, tmp_path):
-    job = reviewed.jobs.submit("export", {"format": "csv", "out": str(tmp_path / "job")})
+    job = reviewed.exports.submit("csv", str(tmp_path / "job"))
     current = reviewed.jobs.wait(job.job_id, timeout_s=30)
     assert current.status == "succeeded", current.error
     assert current.result["items"] == 3 and (tmp_path / "job" / "labels.csv").exists()

@@ -9,8 +9,10 @@ from botocore.validate import ParamValidator
 
 from core.domain import Workflow
 from core.errors import LoupeError
-from core.flow_definitions import REKOGNITION_SOURCE, flow_definition_name, to_create_flow_definition
-from core.routing import Thresholds, workflow_with_thresholds
+from core.flow_definitions import flow_definition_name, to_create_flow_definition
+from core.formats.a2i import MODERATION_SOURCE
+from core.routing import workflow_with_thresholds
+from core.routing_policy import Thresholds
 
 
 @pytest.fixture(scope="module")
@@ -32,10 +34,10 @@ def test_a_moderation_workflow_exports_a_valid_request_with_its_conditions(reque
     request = to_create_flow_definition(wf)
     assert_valid(request, request_shape)
     assert request["FlowDefinitionName"] == "moderation-pass"
-    assert request["HumanLoopRequestSource"] == {"AwsManagedHumanLoopRequestSource": REKOGNITION_SOURCE}
+    assert request["HumanLoopRequestSource"] == {"AwsManagedHumanLoopRequestSource": MODERATION_SOURCE}
     assert request["HumanLoopConfig"]["TaskCount"] == 3 and request["HumanLoopConfig"]["TaskKeywords"] == ["Violence", "Drugs"]  # "&" is not allowed
     conditions = request["HumanLoopActivationConfig"]["HumanLoopActivationConditionsConfig"]["HumanLoopActivationConditions"]
-    assert json.loads(conditions) == wf.activation_conditions and len(conditions) <= 10_240
+    assert json.loads(conditions) == wf.routing.conditions and len(conditions) <= 10_240
 
 
 def test_custom_task_types_export_without_activation_conditions(request_shape):

@@ -103,7 +103,7 @@ def test_bad_input_is_rejected_with_its_reason_and_the_batch_goes_on(catalog, tm
 
 def test_a_path_traversal_name_is_reduced_to_a_safe_base_name(catalog, tmp_path):
     data = make_image(tmp_path / "x.png", fmt="PNG").read_bytes()
-    outcome = catalog.ingest_bytes("../../x.png", data)
+    outcome = catalog.ingest_file(catalog.stage_bytes("../../x.png", data), name="../../x.png")
     assert outcome.status == "ingested"
     assert catalog.get(outcome.media_id).file_name == "x.png"
     assert not (tmp_path / "x.png").exists() or (tmp_path / "x.png").read_bytes() == data  # the source we made

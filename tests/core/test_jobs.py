@@ -6,8 +6,10 @@ import socket
 import threading
 from dataclasses import replace
 
+import pytest
+
 from core.domain import Job, as_dict
-from core.errors import LoupeError
+from core.errors import LoupeError, StoreUnavailable
 from core.jobs import KIND, JobRunner
 from core.stores.local import SQLiteRecordStore
 
@@ -65,8 +67,22 @@ def test_a_cancelled_job_stops_and_says_so(tmp_path):
     job = runner.submit("slow")
     started.wait(10)
     runner.cancel(job.job_id)
+    runner.cancel(job.job_id)  # a second press of Cancel changes nothing
     done = runner.wait(job.job_id, 30)
     assert done.status == "cancelled" and done.done < 1000
+    runner.shutdown()
+
+
+def test_a_cancel_the_store_cannot_record_says_so(tmp_path):
+    records = SQLiteRecordStore(tmp_path / "jobs.sqlite3")
+    runner = JobRunner(records, max_workers=1)
+
+    def unavailable(*args, **kwargs):
+        raise StoreUnavailable("The record store can't be reached.")
+
+    records.create = unavailable
+    with pytest.raises(StoreUnavailable):
+        runner.cancel("some-job")
     runner.shutdown()
 
 

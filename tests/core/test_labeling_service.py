@@ -22,9 +22,9 @@ def shared_labeler(tmp_path_factory) -> LocalLabeler:
 
 
 @pytest.fixture
-def labeling_service(service, shared_labeler):
-    service.labeling.set_labeler("local", shared_labeler)
-    return service
+def labeling_service(config, shared_labeler):
+    with Service(config, labelers={"local": shared_labeler}) as svc:
+        yield svc
 
 
 def ingest(service, *paths) -> list[str]:
@@ -73,9 +73,8 @@ def test_the_model_loads_once_per_process_even_when_threads_ask_together(service
 
 
 def test_auto_label_labels_uploaded_images_after_the_ingest_job(tmp_path, shared_labeler):
-    svc = Service(Config(data_dir=tmp_path / "data", auto_label=True))
+    svc = Service(Config(data_dir=tmp_path / "data", auto_label=True), labelers={"local": shared_labeler})
     try:
-        svc.labeling.set_labeler("local", shared_labeler)
         ingest_job = svc.jobs.wait(svc.submit_uploads([("cat.png", CAT.read_bytes())]).job_id, 60)
         label_job = svc.jobs.wait(ingest_job.result["label_job_id"], 120)
         assert label_job.status == "succeeded" and label_job.result["labeled"] == 1

@@ -117,16 +117,16 @@ def test_two_first_saves_conflict_too(service):
     assert service.settings.effective().caption_lines == 1
 
 
-def test_auto_label_switched_on_in_settings_labels_the_next_upload_without_a_restart(service, tmp_path):
-    service.labeling.set_labeler("local", LocalLabeler(tmp_path / "models"))
-    first = service.jobs.wait(service.submit_uploads([("cat.png", CAT.read_bytes())]).job_id, 60)
-    assert "label_job_id" not in first.result
-    service.settings.save({"auto_label": True}, expected_version=0, saved_by="admin")
-    second = service.jobs.wait(service.submit_uploads([("coffee.png", COFFEE.read_bytes())]).job_id, 60)
-    label_job = service.jobs.wait(second.result["label_job_id"], 120)
-    assert label_job.status == "succeeded" and label_job.result["labeled"] == 1
-    labeled = [o["media_id"] for o in label_job.result["outcomes"]]
-    assert service.predictions.get(labeled[0]).model_version.startswith("loupe-local-1/")
+def test_auto_label_switched_on_in_settings_labels_the_next_upload_without_a_restart(config, tmp_path):
+    with Service(config, labelers={"local": LocalLabeler(tmp_path / "models")}) as service:
+        first = service.jobs.wait(service.submit_uploads([("cat.png", CAT.read_bytes())]).job_id, 60)
+        assert "label_job_id" not in first.result
+        service.settings.save({"auto_label": True}, expected_version=0, saved_by="admin")
+        second = service.jobs.wait(service.submit_uploads([("coffee.png", COFFEE.read_bytes())]).job_id, 60)
+        label_job = service.jobs.wait(second.result["label_job_id"], 120)
+        assert label_job.status == "succeeded" and label_job.result["labeled"] == 1
+        labeled = [o["media_id"] for o in label_job.result["outcomes"]]
+        assert service.predictions.get(labeled[0]).model_version.startswith("loupe-local-1/")
 
 
 class RecordingLabeler:
@@ -141,14 +141,14 @@ class RecordingLabeler:
         return [Prediction(media_id=i.media_id, model_version=self.model_version, labels=()) for i in images]
 
 
-def test_the_labeler_chosen_in_settings_is_the_one_a_run_uses(service):
+def test_the_labeler_chosen_in_settings_is_the_one_a_run_uses(config):
     recording = RecordingLabeler()
-    service.labeling.set_labeler("rekognition", recording)
-    media_id = service.catalog.ingest_file(CAT).media_id
-    service.settings.save({"labeler": "rekognition"}, expected_version=0)
-    job = service.jobs.wait(service.labeling.submit([media_id]).job_id, 60)
-    assert job.params["backend"] == "rekognition" and job.status == "succeeded" and recording.calls == 1
-    assert service.predictions.get(media_id).model_version == "recording-1"
+    with Service(config, labelers={"rekognition": recording}) as service:
+        media_id = service.catalog.ingest_file(CAT).media_id
+        service.settings.save({"labeler": "rekognition"}, expected_version=0)
+        job = service.jobs.wait(service.labeling.submit([media_id]).job_id, 60)
+        assert job.params["backend"] == "rekognition" and job.status == "succeeded" and recording.calls == 1
+        assert service.predictions.get(media_id).model_version == "recording-1"
 
 
 class RecordingTranscriber:
@@ -164,18 +164,18 @@ class RecordingTranscriber:
                           duration_s=1.0, model_version=self.model_version)
 
 
-def test_language_beam_size_and_vad_from_settings_reach_the_transcriber(service):
+def test_language_beam_size_and_vad_from_settings_reach_the_transcriber(config):
     recording = RecordingTranscriber()
-    service.transcription.set_transcriber(service.config.transcriber, recording)
-    media_id = service.catalog.ingest_file(Path(__file__).resolve().parents[2] / "demo" / "welcome.wav").media_id
-    service.settings.save({"transcriber_language": "fr", "transcriber_beam_size": 2, "transcriber_vad": False},
-                          expected_version=0)
-    outcome = service.transcription.transcribe_media(media_id)
-    assert outcome.status == "transcribed"
-    assert {k: recording.calls[0][k] for k in ("language", "beam_size", "vad_filter")} == \
-        {"language": "fr", "beam_size": 2, "vad_filter": False}
-    service.transcription.transcribe_media(media_id, force=True, language="")  # a per-run choice wins
-    assert recording.calls[1]["language"] == ""
+    with Service(config, transcribers={config.transcriber: recording}) as service:
+        media_id = service.catalog.ingest_file(Path(__file__).resolve().parents[2] / "demo" / "welcome.wav").media_id
+        service.settings.save({"transcriber_language": "fr", "transcriber_beam_size": 2, "transcriber_vad": False},
+                              expected_version=0)
+        outcome = service.transcription.transcribe_media(media_id)
+        assert outcome.status == "transcribed"
+        assert {k: recording.calls[0][k] for k in ("language", "beam_size", "vad_filter")} == \
+            {"language": "fr", "beam_size": 2, "vad_filter": False}
+        service.transcription.transcribe_media(media_id, force=True, language="")  # a per-run choice wins
+        assert recording.calls[1]["language"] == ""
 
 
 @pytest.mark.slow

@@ -8,7 +8,8 @@ import pytest
 
 from core.config import Config
 from core.errors import LoupeError
-from core.review import Review, is_blind, moderation_content
+from core.review import Review, is_blind
+from core.task_types.moderation import moderation_content
 from core.service import Service
 from tests.review_seed import seed_label_review, seed_moderation
 
@@ -107,7 +108,7 @@ def test_two_reviewers_submitting_at_the_same_moment_are_both_kept_and_the_loop_
         assert all(r.is_recorded for r in results)
         assert {a.worker_id for a in first.answers.for_loop(loop.loop_id)} == {"ana", "ben"}
         assert first.loops.get(loop.loop_id).status == "Completed"
-        assert first.answers.ground_truth() == {loop.media_id: frozenset({"Weapons"})}
+        assert first.consolidation.accepted_labels() == {loop.media_id: frozenset({"Weapons"})}
     finally:
         first.close()
         second.close()

@@ -1,4 +1,4 @@
-"""Threshold routing: bands, item routing, audit sampling, conditions written from thresholds, and human loops."""
+"""Threshold routing: bands, item routing, audit sampling, and conditions written from thresholds."""
 from __future__ import annotations
 
 import numpy as np
@@ -9,8 +9,9 @@ from hypothesis import strategies as st
 from core.conditions import evaluate, validate_conditions
 from core.domain import Label, Prediction, Workflow
 from core.errors import LoupeError
-from core.routing import (ACCEPT, DROP, REVIEW, Thresholds, build_frames, conditions_for, route,
+from core.routing import (ACCEPT, DROP, REVIEW, build_frames, conditions_for, route,
                           workflow_with_thresholds)
+from core.routing_policy import Thresholds
 
 NAMES = ["Suggestive", "Weapons", "Drugs", "Smoking", "Gambling"]
 
@@ -33,7 +34,7 @@ items_strategy = st.dictionaries(
 
 @st.composite
 def policies(draw) -> Thresholds:
-    mode = draw(st.sampled_from(["review_below", "drop_below", "two"]))
+    mode = draw(st.sampled_from(["review_below", "drop_below", "drop_review_accept"]))
     a, b = draw(threshold), draw(threshold)
     overrides = []
     for name in draw(st.lists(st.sampled_from(NAMES), unique=True, max_size=3)):
@@ -89,7 +90,7 @@ def test_one_threshold_accepts_over_and_reviews_or_drops_under_as_in_the_seed():
 def test_two_thresholds_make_three_bands_and_per_label_overrides_win():
     frame = frame_of({"a": [("Weapons", 0.95)], "b": [("Weapons", 0.7)], "c": [("Weapons", 0.2)],
                       "d": [("Drugs", 0.7)]})
-    routed = route(frame, Thresholds(high=0.9, low=0.5, mode="two", overrides=(("Drugs", 0.1, 0.6),)))
+    routed = route(frame, Thresholds(high=0.9, low=0.5, mode="drop_review_accept", overrides=(("Drugs", 0.1, 0.6),)))
     assert [routed.label_band[frame.rows_of(i)][0] for i in range(4)] == [ACCEPT, REVIEW, DROP, ACCEPT]
     assert routed.counts() == {"labels": {"accept": 2, "review": 1, "drop": 1},
                                "items": {"accept": 2, "review": 1, "drop": 1, "audit": 0, "to_people": 1}}
@@ -99,7 +100,7 @@ def test_two_thresholds_make_three_bands_and_per_label_overrides_win():
 
 def test_an_item_goes_to_review_if_any_label_needs_review():
     frame = frame_of({"x": [("Weapons", 0.99), ("Drugs", 0.6)], "y": [], "z": [("Drugs", 0.1)]})
-    routed = route(frame, Thresholds(high=0.9, low=0.5, mode="two"))
+    routed = route(frame, Thresholds(high=0.9, low=0.5, mode="drop_review_accept"))
     assert list(routed.item_band) == [REVIEW, DROP, DROP]
     assert routed.reasons(0) == ("Drugs",)
 
@@ -135,13 +136,13 @@ def test_histogram_is_pre_binned_by_band():
 
 def test_thresholds_out_of_order_are_refused_in_plain_words():
     with pytest.raises(LoupeError, match="drop threshold .* is above the accept threshold"):
-        Thresholds(high=0.4, low=0.6, mode="two")
+        Thresholds(high=0.4, low=0.6, mode="drop_review_accept")
     with pytest.raises(LoupeError, match="between 0 and 1"):
         Thresholds(high=1.5)
 
 
 def test_thresholds_round_trip_through_json():
-    t = Thresholds(high=0.8, low=0.3, mode="two", overrides=(("Weapons", 0.2, 0.95),), category="general")
+    t = Thresholds(high=0.8, low=0.3, mode="drop_review_accept", overrides=(("Weapons", 0.2, 0.95),), category="general")
     assert Thresholds.from_json(t.as_json()) == t
 
 
@@ -158,7 +159,7 @@ def test_a_global_threshold_is_written_as_one_wildcard_check():
 def test_too_many_labels_for_a2i_keep_the_thresholds_without_conditions():
     names = [f"A rather long label name number {i}" for i in range(300)]
     wf = workflow_with_thresholds(Workflow(name="big"), Thresholds(high=0.5, overrides=((names[0], 0, 0.9),)), names)
-    assert wf.activation_conditions == {} and wf.thresholds["overrides"]
+    assert wf.routing.conditions == {} and wf.routing.thresholds.overrides
 
 
 # --- with the real service and store -------------------------------------------------------------------------
@@ -175,61 +176,3 @@ def test_the_routing_frame_is_cached_until_predictions_change(service):
     service.predictions.save_many(predictions({"a": [("Weapons", 0.2)]}))  # same count, new content
     second = service.routing.frame("moderation")
     assert second is not first and second.confidence_pct[0] == pytest.approx(20.0)
-
-
-def test_starting_human_loops_creates_each_loop_once_with_reasons_and_audit_marks(service):
-    items = {f"m{i:03d}": [("Weapons", 0.95)] for i in range(200)}
-    items["low"] = [("Weapons", 0.3), ("Drugs", 0.97)]
-    service.predictions.save_many(predictions(items))
-    thresholds = Thresholds(high=0.5)
-    wf = workflow_with_thresholds(Workflow(name="mod-a", audit_percent=10, task_count=2), thresholds,
-                                  service.routing.frame("moderation").label_names)
-    service.workflows.save(wf)
-    first = service.routing.start_loops("mod-a")
-    routed = service.routing.route(thresholds, 10)
-    assert first.created == int(routed.needs_people.sum()) == first.review + first.audit
-    assert first.review == 1 and 5 <= first.audit <= 40
-    again = service.routing.start_loops("mod-a")
-    assert again.created == 0 and again.existing == first.created
-    loops = {lp.media_id: lp for lp in service.loops.list(workflow="mod-a")}
-    assert len(loops) == first.created
-    assert loops["low"].reasons == ("Weapons",) and not loops["low"].is_audit and loops["low"].task_count == 2
-    assert loops["low"].activation_results["Conditions"][0]["EvaluationResult"] is True
-    audit = [lp for lp in loops.values() if lp.is_audit]
-    assert len(audit) == first.audit and all(lp.reasons == ("Weapons",) for lp in audit)
-
-
-def test_starting_loops_marks_ingested_media_in_review(service, tmp_path):
-    from PIL import Image
-
-    path = tmp_path / "photo.png"
-    Image.new("RGB", (32, 24), (200, 40, 40)).save(path)
-    media_id = service.catalog.ingest_file(path).media_id
-    service.predictions.save_many(predictions({media_id: [("Weapons", 0.4)]}))
-    service.workflows.save(Workflow(name="cond-only", activation_conditions={"Conditions": [
-        {"ConditionType": "ModerationLabelConfidenceCheck",
-         "ConditionParameters": {"ModerationLabelName": "*", "ConfidenceLessThan": 50}}]}))
-    outcome = service.routing.start_loops("cond-only")
-    assert outcome.created == 1
-    assert service.catalog.get(media_id).status == "in_review"
-
-
-def test_imported_conditions_route_items_and_mark_loops_started_only_by_sampling_as_audit(service):
-    service.predictions.save_many(predictions({f"m{i:03d}": [("Weapons", 0.2 if i < 10 else 0.9)] for i in range(100)}))
-    service.workflows.save(Workflow(name="imported", activation_conditions={"Conditions": [
-        {"ConditionType": "ModerationLabelConfidenceCheck",
-         "ConditionParameters": {"ModerationLabelName": "Weapons", "ConfidenceLessThan": 50}},
-        {"ConditionType": "Sampling", "ConditionParameters": {"RandomSamplingPercentage": 20}}]}))
-    outcome = service.routing.start_loops("imported")
-    loops = service.loops.list(workflow="imported")
-    low = [lp for lp in loops if lp.media_id < "m010"]
-    assert len(low) == 10 and not any(lp.is_audit for lp in low)
-    sampled = [lp for lp in loops if lp.media_id >= "m010"]
-    assert sampled and all(lp.is_audit for lp in sampled) and outcome.audit == len(sampled)
-    assert 5 <= len(sampled) <= 35
-
-
-def test_a_workflow_with_nothing_to_route_by_says_so(service):
-    service.workflows.save(Workflow(name="empty"))
-    with pytest.raises(LoupeError, match="neither thresholds nor activation conditions"):
-        service.routing.start_loops("empty")

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from core.domain import Segment, Transcript, Word, Workflow
+from core.routing_policy import RoutingPolicy
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -20,10 +21,10 @@ def test_only_transcripts_with_a_word_below_the_threshold_go_to_people_and_revie
     service.catalog.ingest_file(ROOT / "demo" / "cat.jpg")
     service.transcripts.save_model_transcript(unsure, _transcript(unsure, [0.95, 0.31, 0.9]))
     service.transcripts.save_model_transcript(sure, _transcript(sure, [0.95, 0.88]))
-    service.workflows.save(Workflow("speech-check", task_type="transcript_review", threshold=0.6))
+    service.workflows.save(Workflow("speech-check", task_type="transcript_review", routing=RoutingPolicy(accept_at=0.6)))
 
-    started = service.routing.start_loops("speech-check")
-    again = service.routing.start_loops("speech-check")
+    started = service.loop_starter.start_loops("speech-check")
+    again = service.loop_starter.start_loops("speech-check")
 
     assert (started.created, again.created, again.existing) == (1, 0, 1)
     (loop,) = service.loops.list(workflow="speech-check")

@@ -1,7 +1,7 @@
 """AppTest for the review pages: moderation task, label review and results, on seeded data."""
 from __future__ import annotations
 
-from core.review import moderation_content
+from core.task_types.moderation import moderation_content
 from tests.review_seed import seed_label_review, seed_moderation
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 import json
 
 from core.domain import Answer, Label, Prediction
-from core.routing import Thresholds, workflow_with_thresholds
+from core.routing import workflow_with_thresholds
+from core.routing_policy import Thresholds
 from core.domain import Workflow
 
 PAGE = "pages/thresholds.py"
@@ -63,7 +64,7 @@ def test_per_label_overrides_from_the_editor_route_that_label_by_its_own_thresho
 def test_two_threshold_mode_drops_labels_below_the_low_threshold(seeded, app_at):
     seed(seeded)
     at = app_at(PAGE)
-    at.radio(key="thresholds.mode").set_value("two").run()
+    at.radio(key="thresholds.mode").set_value("drop_review_accept").run()
     at.slider(key="thresholds.range").set_value((25.0, 80.0)).run()
     assert not at.exception
     counts = metrics(at)
@@ -97,7 +98,7 @@ def test_saving_a_workflow_and_starting_loops_creates_each_loop_once(seeded, app
     assert not at.exception
     assert any("Saved workflow weapons-pass" in s.value for s in at.success)
     wf = seeded.workflows.get("weapons-pass")
-    assert wf.task_count == 2 and wf.thresholds["high"] == 0.8 and wf.activation_conditions["Conditions"]
+    assert wf.task_count == 2 and wf.routing.thresholds.high == 0.8 and wf.routing.conditions["Conditions"]
 
     at.button(key="thresholds.start").click().run()
     job = seeded.jobs.wait(at.session_state["thresholds.job"], 60)
@@ -114,12 +115,12 @@ def test_saving_a_workflow_and_starting_loops_creates_each_loop_once(seeded, app
 def test_a_saved_workflows_thresholds_load_back_into_the_controls(seeded, app_at):
     seed(seeded)
     seeded.workflows.save(workflow_with_thresholds(
-        Workflow(name="strict", audit_percent=5), Thresholds(high=0.95, low=0.2, mode="two",
+        Workflow(name="strict", audit_percent=5), Thresholds(high=0.95, low=0.2, mode="drop_review_accept",
                                                               overrides=(("Drugs", 0.1, 0.5),)), ["Weapons", "Drugs"]))
     at = show(app_at(PAGE), "Workflows and loops")
     at.button(key="thresholds.load_button").click().run()
     assert not at.exception
-    assert at.radio(key="thresholds.mode").value == "two"
+    assert at.radio(key="thresholds.mode").value == "drop_review_accept"
     assert at.slider(key="thresholds.range").value == (20.0, 95.0)
     assert at.number_input(key="thresholds.audit").value == 5.0
     assert at.session_state["thresholds.seed"] == {"Drugs": (0.1, 0.5)}
@@ -130,7 +131,7 @@ def test_evidence_appears_once_people_have_answered(seeded, app_at):
     thresholds = Thresholds(high=0.5)
     seeded.workflows.save(workflow_with_thresholds(Workflow(name="audit", audit_percent=100), thresholds,
                                                    seeded.routing.frame("moderation").label_names))
-    seeded.routing.start_loops("audit")
+    seeded.loop_starter.start_loops("audit")
     for loop in seeded.loops.list(workflow="audit"):
         i = int(loop.media_id.split("-")[1]) if loop.media_id.startswith("item-") else -1
         kept = [{"name": "Weapons"}] if i >= 20 else []  # people confirm weapons only from 0.5 up

@@ -1,0 +1,47 @@
+"""Task types: one spec per type, found through the registry; answers of every type read the same way."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core.errors import LoupeError
+from core.task_types import REGISTRY, answer_labels, for_label_category, task_type_of
+from core.task_types.label_review import label_review_content
+from core.task_types.moderation import moderation_content
+from core.task_types.transcript_review import is_transcript_answer, review_answer_content
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_registry_names_each_type_once_with_a_page_that_exists():
+    assert list(REGISTRY) == ["moderation", "label_review", "transcript_review"]
+    for name, spec in REGISTRY.items():
+        assert spec.name == name and (ROOT / spec.page).is_file()
+
+
+def test_an_unknown_task_type_is_refused_in_words():
+    with pytest.raises(LoupeError, match="Task type must be one of moderation, label_review, transcript_review"):
+        task_type_of("captioning")
+
+
+def test_each_label_category_has_the_one_task_type_that_reviews_it():
+    assert for_label_category("moderation").name == "moderation"
+    assert for_label_category("general").name == "label_review"
+
+
+@pytest.mark.parametrize("content,labels", [
+    (moderation_content([("Weapons", "Violence")]), {"Weapons": "Violence"}),
+    ({"AWS/Rekognition/DetectModerationLabels/Image/V3": {"ModerationLabels": [{"Name": "Pills", "ParentName": "Drugs"}]}},
+     {"Pills": "Drugs"}),
+    (label_review_content([("Cat", 0.91)], ["Polo shirt"], [], (10, 10), is_blind=False),
+     {"Cat": "", "Polo shirt": ""}),
+    (review_answer_content(2, "hello", 0.1), {}),
+])
+def test_answer_labels_reads_the_answer_of_every_task_type(content, labels):
+    assert answer_labels(content) == labels
+
+
+def test_only_a_transcript_review_answer_is_a_transcript_answer():
+    assert is_transcript_answer(review_answer_content(1, "hi", None))
+    assert not is_transcript_answer(moderation_content([]))
