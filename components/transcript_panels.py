@@ -13,8 +13,8 @@ from components.transcript_versions import show_diff, version_table
 from core.domain import MediaItem, Transcript
 from core.project_settings import EffectiveSettings
 from core.transcribers import describe_engines
-from core.transcripts import (EXPORT_FORMATS, ReviewState, SaveOutcome, TranscriptVersion, Tweak, export_transcript,
-                              format_tweaks, word_diff)
+from core.transcript_text import EXPORT_FORMATS, Tweak, export_transcript, format_tweaks, word_diff
+from core.transcripts import ReviewState, SaveOutcome, TranscriptVersion
 
 
 

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 import pandas as pd
 import streamlit as st
 
-from core.transcripts import DiffPiece, TranscriptVersion
+from core.transcript_text import DiffPiece
+from core.transcripts import TranscriptVersion
 
 DIFF_STYLES = {"delete": "background:#ffd7d5;text-decoration:line-through", "insert": "background:#ccffd8"}
 

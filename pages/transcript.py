@@ -8,7 +8,7 @@ from components import transcript_panels as panels
 from components import transcript_session as session
 from components.app import get_service, reviewer, shows_errors
 from components.jobs import watch_jobs
-from core.transcripts import apply_edits, apply_tweaks, import_transcript, low_confidence_words, parse_tweaks
+from core.transcript_text import apply_edits, apply_tweaks, import_transcript, low_confidence_words, parse_tweaks
 
 service = get_service()
 transcripts = service.transcripts

@@ -112,7 +112,8 @@ def team_config(data_dir: Path):
     import uuid
 
     from core.config import Config
-    from core.stores.dynamodb import ensure_bucket, ensure_table, make_client
+    from core.aws import make_client
+    from core.stores.aws_setup import ensure_bucket, ensure_table
 
     endpoint = moto_endpoint()
     if not endpoint:

@@ -20,7 +20,9 @@ def register(sub) -> None:
 
 def setup_aws(service, args) -> int:
     """The only place Loupe creates AWS resources; the app itself never does."""
-    from core.stores.dynamodb import StoreUnavailable, ensure_bucket, ensure_table, explain_aws_error, make_client
+    from core.aws import explain_aws_error, make_client
+    from core.errors import StoreUnavailable
+    from core.stores.aws_setup import ensure_bucket, ensure_table
 
     config = service.config
     try:

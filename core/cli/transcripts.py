@@ -7,7 +7,8 @@ from pathlib import Path
 
 from core.domain import Transcript
 from core.errors import LoupeError
-from core.transcripts import EXPORT_FORMATS, TranscriptVersion, export_transcript
+from core.transcript_text import EXPORT_FORMATS, export_transcript
+from core.transcripts import TranscriptVersion
 
 
 def register(sub) -> None:

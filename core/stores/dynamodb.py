@@ -1,4 +1,5 @@
-"""The team store: records in one DynamoDB table and media in an S3 bucket, both through boto3.
+"""The team record store: records in one DynamoDB table, through boto3 (media: core/stores/s3.py; creating the
+table: core/stores/aws_setup.py).
 
 Key design (single table, see README "Team backend"):
 - main item: `pk = "<kind>#<key>"`, attributes `kind`, `key`, `sk` (= "." + key, the GSI sort key;
@@ -18,7 +19,6 @@ eventually (usually well under a second), so a record just written may show up i
 """
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import os
@@ -27,12 +27,13 @@ import threading
 import time
 import uuid
 import zlib
-from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
-from typing import Any, BinaryIO
+from collections.abc import Iterable, Iterator
+from typing import Any
 
-from core.aws import AwsConfig, explain_aws_error, make_client  # noqa: F401  (re-exported for callers)
+from core.aws import AwsConfig, explain_aws_error
 from core.errors import AlreadyExists, NotFound, StoreUnavailable, VersionConflict
+from core.stores.aws_clients import error_code as _code
+from core.stores.aws_clients import lazy_client as _lazy_client
 from core.stores.base import Record, StoreHealth
 
 log = logging.getLogger(__name__)
@@ -46,24 +47,6 @@ BATCH_GET_MAX = 100  # DynamoDB's BatchGetItem limit
 MAX_UNPROCESSED_ROUNDS = 12
 _BY_KIND = {"KeyConditionExpression": "#k = :h", "ExpressionAttributeNames": {"#k": "kind"}}
 _MAIN_ITEMS = {"FilterExpression": "attribute_exists(#k)", "ExpressionAttributeNames": {"#k": "kind"}}  # not chunks
-
-
-def _lazy_client(store, service_name: str):
-    """The store's boto3 client, built on first use so a misconfigured backend still lets the app start and
-    explain itself (NoRegionError and friends are raised when a client is made)."""
-    if store._client is None:
-        with store._lock:
-            if store._client is None:
-                try:
-                    store._client = make_client(service_name, store.aws)
-                except Exception as exc:
-                    raise StoreUnavailable(explain_aws_error(exc, what=store._what()) or str(exc)) from exc
-    return store._client
-
-
-def _code(exc: BaseException) -> str:
-    response = getattr(exc, "response", None) or {}
-    return response.get("Error", {}).get("Code", "")
 
 
 class DynamoDBRecordStore:
@@ -371,177 +354,3 @@ def _chunk_pk(kind: str, key: str, chunk_id: str, i: int) -> str:
 
 def _bytes(value: Any) -> bytes:
     return bytes(value) if not isinstance(value, bytes) else value
-
-
-# ---- table and bucket setup (only ever on request: `python -m core setup-aws`) ---------------------------
-def table_definition(table: str) -> dict[str, Any]:
-    """CreateTable arguments: on-demand billing, the key and the two indexes the queries need."""
-    def gsi(name: str, hash_attr: str) -> dict[str, Any]:
-        return {"IndexName": name, "KeySchema": [{"AttributeName": hash_attr, "KeyType": "HASH"},
-                                                 {"AttributeName": "sk", "KeyType": "RANGE"}],
-                "Projection": {"ProjectionType": "ALL"}}
-
-    return {
-        "TableName": table,
-        "BillingMode": "PAY_PER_REQUEST",
-        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
-        "AttributeDefinitions": [{"AttributeName": a, "AttributeType": "S"} for a in ("pk", "kind", "kp", "sk")],
-        "GlobalSecondaryIndexes": [gsi(KIND_INDEX, "kind"), gsi(PARENT_INDEX, "kp")],
-    }
-
-
-def ensure_table(client, table: str, *, timeout_s: float = 120.0) -> bool:
-    """Create the table if missing and wait until it and its indexes are active. True if it was created."""
-    created = False
-    try:
-        client.describe_table(TableName=table)
-    except Exception as exc:
-        if _code(exc) != "ResourceNotFoundException":
-            raise
-        try:
-            client.create_table(**table_definition(table))
-            created = True
-        except Exception as create_exc:
-            if _code(create_exc) != "ResourceInUseException":  # created by someone else meanwhile
-                raise
-    deadline = time.monotonic() + timeout_s
-    while True:
-        desc = client.describe_table(TableName=table)["Table"]
-        indexes = desc.get("GlobalSecondaryIndexes", [])
-        if desc["TableStatus"] == "ACTIVE" and all(i.get("IndexStatus", "ACTIVE") == "ACTIVE" for i in indexes):
-            return created
-        if time.monotonic() > deadline:
-            raise StoreUnavailable(f"DynamoDB table {table!r} is still {desc['TableStatus']} after {timeout_s:.0f} s.")
-        time.sleep(0.05 if time.monotonic() - deadline + timeout_s < 2 else 1.0)
-
-
-def ensure_bucket(client, bucket: str) -> bool:
-    """Create the bucket if missing (in the client's region). True if it was created."""
-    try:
-        client.head_bucket(Bucket=bucket)
-        return False
-    except Exception as exc:
-        if _code(exc) not in ("404", "NoSuchBucket", "NotFound"):
-            raise
-    region = client.meta.region_name
-    kwargs: dict[str, Any] = {"Bucket": bucket}
-    if region and region != "us-east-1":  # us-east-1 refuses an explicit LocationConstraint
-        kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
-    try:
-        client.create_bucket(**kwargs)
-    except Exception as exc:
-        if _code(exc) != "BucketAlreadyOwnedByYou":
-            raise
-        return False
-    return True
-
-
-# ---- media in S3 ---------------------------------------------------------------------------------------
-class S3BlobStore:
-    """Media under s3://bucket/media/<sha256>, stored once; a local cache folder serves decoders that need a path."""
-
-    def __init__(self, bucket: str, cache_dir: Path, *, aws: AwsConfig | None = None, client=None,
-                 prefix: str = "media/"):
-        self.bucket = bucket
-        self.cache_dir = Path(cache_dir)
-        self.aws = aws or AwsConfig()
-        self.prefix = prefix
-        self._client = client
-        self._lock = threading.Lock()
-
-    @property
-    def client(self):
-        return _lazy_client(self, "s3")
-
-    def _what(self) -> str:
-        return f"S3 bucket {self.bucket!r}"
-
-    def _key(self, sha256: str) -> str:
-        if len(sha256) != 64 or not all(c in "0123456789abcdef" for c in sha256):
-            raise ValueError(f"Not a sha256 hex digest: {sha256!r}")
-        return self.prefix + sha256
-
-    def _guard(self, fn: Callable[[], Any]) -> Any:
-        try:
-            return fn()
-        except StoreUnavailable:
-            raise
-        except Exception as exc:
-            message = explain_aws_error(exc, what=self._what())
-            if message and _code(exc) not in ("404", "NoSuchKey"):
-                raise StoreUnavailable(message) from exc
-            raise
-
-    def put_file(self, sha256: str, src: Path) -> bool:
-        key = self._key(sha256)
-        if self.exists(sha256):
-            return False
-        checksum = base64.b64encode(bytes.fromhex(sha256)).decode()
-        with open(src, "rb") as fh:
-            # S3 checks the content against its sha256, so a wrong hash can never land under a key.
-            self._guard(lambda: self.client.put_object(Bucket=self.bucket, Key=key, Body=fh, ChecksumSHA256=checksum))
-        return True
-
-    def exists(self, sha256: str) -> bool:
-        key = self._key(sha256)
-        try:
-            self._guard(lambda: self.client.head_object(Bucket=self.bucket, Key=key))
-            return True
-        except StoreUnavailable:
-            raise
-        except Exception as exc:
-            if _code(exc) in ("404", "NoSuchKey", "NotFound"):
-                return False
-            raise
-
-    def open(self, sha256: str) -> BinaryIO:
-        return self.local_path(sha256).open("rb")
-
-    def local_path(self, sha256: str) -> Path:
-        key = self._key(sha256)
-        path = self.cache_dir / sha256[:2] / sha256
-        if path.exists():
-            return path  # content-addressed: a cached copy is never stale
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{sha256}.{os.getpid()}.{threading.get_ident()}.tmp")
-        try:
-            self._guard(lambda: self.client.download_file(self.bucket, key, str(tmp)))
-        except StoreUnavailable:
-            raise
-        except Exception as exc:
-            tmp.unlink(missing_ok=True)
-            if _code(exc) in ("404", "NoSuchKey", "NotFound"):
-                raise NotFound("media file", sha256) from None
-            raise
-        os.replace(tmp, path)
-        return path
-
-    def check(self) -> StoreHealth:
-        try:
-            self.client.head_bucket(Bucket=self.bucket)
-        except StoreUnavailable as exc:
-            return StoreHealth(False, str(exc))
-        except Exception as exc:
-            if _code(exc) in ("404", "NoSuchBucket", "NotFound"):
-                return StoreHealth(False, f"{self._what()} does not exist. Create it with `python -m core setup-aws`.")
-            return StoreHealth(False, explain_aws_error(exc, what=self._what()) or f"{self._what()}: {exc}")
-        return StoreHealth(True, f"{self._what()} is reachable.")
-
-    def describe(self) -> str:
-        return f"S3 bucket {self.bucket} (cache {self.cache_dir})"
-
-
-def open_dynamodb_stores(config) -> tuple[DynamoDBRecordStore, Any]:
-    """Records in DynamoDB; media in S3, or, with no bucket configured, in the local media folder."""
-    records = DynamoDBRecordStore(config.dynamodb_table)
-    if config.s3_bucket:
-        return records, S3BlobStore(config.s3_bucket, config.data_dir / "s3-cache")
-    from core.stores.local import LocalBlobStore
-
-    log.warning("LOUPE_S3_BUCKET is not set: media stay in %s, visible only to app servers sharing that folder",
-                config.data_dir / "media")
-    return records, LocalBlobStore(config.data_dir / "media")
-
-
-__all__ = ["AwsConfig", "DynamoDBRecordStore", "S3BlobStore", "StoreUnavailable", "ensure_bucket", "ensure_table",
-           "explain_aws_error", "make_client", "open_dynamodb_stores", "table_definition"]

@@ -13,7 +13,7 @@ from components.labels import label_bars_html, label_text
 from components.transcript_editor import highlighted_html
 from components.transcript_versions import diff_html
 from core.domain import Label, Segment, Word
-from core.transcripts import word_diff
+from core.transcript_text import word_diff
 
 SCRIPT = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"

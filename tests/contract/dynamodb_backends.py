@@ -4,8 +4,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from core.stores.dynamodb import (AwsConfig, DynamoDBRecordStore, S3BlobStore, ensure_bucket, ensure_table,
-                                  make_client)
+from core.aws import AwsConfig, make_client
+from core.stores.aws_setup import ensure_bucket, ensure_table
+from core.stores.dynamodb import DynamoDBRecordStore
+from core.stores.s3 import S3BlobStore
 
 ENDPOINT_VARS = {"moto": "LOUPE_TEST_MOTO_ENDPOINT", "dynalite": "LOUPE_TEST_DYNALITE_ENDPOINT"}
 

@@ -5,7 +5,8 @@ import pytest
 
 from core.domain import Segment, Transcript, Word
 from core.errors import LoupeError
-from core.transcripts import Transcripts, Tweak
+from core.transcript_text import Tweak
+from core.transcripts import Transcripts
 
 
 def _transcript(text: str) -> Transcript:

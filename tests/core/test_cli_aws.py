@@ -14,7 +14,8 @@ from core.config import Config
 from core.migration import migrate
 from core.service import Service
 from core.stores.base import Record
-from core.stores.dynamodb import DynamoDBRecordStore, make_client
+from core.aws import make_client
+from core.stores.dynamodb import DynamoDBRecordStore
 from core.stores.local import LocalBlobStore, SQLiteRecordStore
 from tests.dynamodb_servers import aws_env, endpoint_for
 from tests.media_factory import make_image, make_wav

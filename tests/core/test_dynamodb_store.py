@@ -2,9 +2,7 @@
 and plain-words health checks, on real local servers (moto_server, dynalite)."""
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import threading
 import urllib.request
 import uuid
@@ -13,13 +11,11 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ReadTimeoutError
 
-from core.config import Config
-from core.errors import VersionConflict
+from core.aws import AwsConfig, make_client
+from core.errors import StoreUnavailable, VersionConflict
 from core.stores.base import Record
-from core.stores.dynamodb import (AwsConfig, DynamoDBRecordStore, S3BlobStore, StoreUnavailable, make_client,
-                                  open_dynamodb_stores)
-from core.stores.local import LocalBlobStore
-from tests.contract.dynamodb_backends import open_test_blobs, open_test_records, test_aws
+from core.stores.dynamodb import DynamoDBRecordStore
+from tests.contract.dynamodb_backends import open_test_records, test_aws
 from tests.contract.test_large_records import three_hour_transcript
 from tests.dynamodb_servers import endpoint_for
 
@@ -199,23 +195,3 @@ def test_check_says_when_the_endpoint_cannot_be_reached():
     store._client = make_client("dynamodb", store.aws, max_attempts=1)
     health = store.check()
     assert not health.ok and "Cannot reach" in health.message
-
-
-def test_s3_media_are_stored_once_and_served_from_a_local_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("LOUPE_TEST_MOTO_ENDPOINT", endpoint_for("moto"))
-    blobs = open_test_blobs("moto", f"unit-{uuid.uuid4().hex[:10]}", tmp_path / "cache")
-    src = tmp_path / "clip.bin"
-    src.write_bytes(os.urandom(2 * 1024 * 1024))
-    sha = hashlib.sha256(src.read_bytes()).hexdigest()
-    assert blobs.put_file(sha, src) is True and blobs.put_file(sha, src) is False
-    other = S3BlobStore(blobs.bucket, tmp_path / "cache2", aws=blobs.aws)  # a second app server
-    assert other.local_path(sha).read_bytes() == src.read_bytes()
-    assert other.local_path(sha).parent.parent == tmp_path / "cache2"
-    assert other.check().ok
-    assert not S3BlobStore("no-such-bucket", tmp_path / "c3", aws=blobs.aws).check().ok
-
-
-def test_without_a_bucket_media_stay_in_the_local_folder(tmp_path):
-    records, blobs = open_dynamodb_stores(Config(data_dir=tmp_path, store="dynamodb", dynamodb_table="t"))
-    assert isinstance(records, DynamoDBRecordStore) and isinstance(blobs, LocalBlobStore)
-    assert blobs.root == tmp_path / "media"

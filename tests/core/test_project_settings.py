@@ -14,7 +14,7 @@ from core.labelers.local import LocalLabeler
 from core.project_settings import KEY, KIND, EffectiveSettings, ProjectSettings, SettingsInvalid
 from core.service import Service
 from core.transcribers import resolve_model_folder
-from core.transcripts import word_error_rate
+from core.transcript_text import word_error_rate
 from tests.core.labeling_fixtures import CAT, COFFEE
 from tests.speech import SPEECH_TEXT, make_speech_wav
 

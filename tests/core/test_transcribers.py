@@ -8,7 +8,7 @@ import pytest
 from core.errors import LoupeError
 from core.transcribers import (BASE_MODEL_BYTES, TranscriberConfig, join_base_model, load_transcriber,
                                resolve_model_folder)
-from core.transcripts import word_error_rate
+from core.transcript_text import word_error_rate
 from tests.speech import SPEECH_TEXT, make_speech_wav
 
 

@@ -13,7 +13,7 @@ import pytest
 from core.config import Config
 from core.jobs import JobCancelled
 from core.service import Service
-from core.transcripts import word_error_rate
+from core.transcript_text import word_error_rate
 from tests.speech import SPEECH_TEXT, VIDEO_TEXT, make_speech_video, make_speech_wav
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,4 +1,4 @@
-"""Transcript versions, edits, tweaks, diffs, review and word error rate, on a real local store."""
+"""The transcript store: versions, conflicts, tweaks kept per project, and review, on a real local store."""
 from __future__ import annotations
 
 import threading
@@ -8,8 +8,7 @@ import pytest
 from core.domain import HumanLoop, Segment, Transcript, Word, Workflow
 from core.errors import LoupeError
 from core.loops import loop_id_for
-from core.transcripts import (Tweak, apply_edits, apply_tweaks, edit_segment_text, export_transcript, import_transcript,
-                              low_confidence_words, parse_tweaks, word_diff, word_error_rate)
+from core.transcript_text import Tweak, apply_edits
 
 ROOT_WAV = "demo/welcome.wav"
 
@@ -86,30 +85,6 @@ def test_saving_needs_a_reviewer_name(service, media_id):
         service.transcripts.save(media_id, _transcript(), base_number=1, saved_by=" ")
 
 
-def test_an_edit_keeps_the_timing_of_unchanged_words_and_marks_typed_words_certain():
-    seg = _transcript("the quick brown fox", (0.9, 0.2, 0.3, 0.8)).segments[0]
-    edited = edit_segment_text(seg, "the quick red fox jumps")
-    assert [w.text for w in edited.words] == ["the", "quick", "red", "fox", "jumps"]
-    assert edited.words[2].start_s == seg.words[2].start_s and edited.words[2].confidence == 1.0
-    assert edited.words[1] == seg.words[1] and edited.words[3] == seg.words[3]
-    starts = [w.start_s for w in edited.words]
-    assert starts == sorted(starts)
-
-
-def test_tweaks_replace_whole_words_across_the_transcript():
-    tweaks = parse_tweaks("A.W.S.=AWS\n# a comment\n\nloop = Loupe")
-    assert tweaks == [Tweak("A.W.S.", "AWS"), Tweak("loop", "Loupe")]
-    transcript = Transcript("m", (Segment(0, 1, "Welcome to loop on A.W.S.", ()), Segment(1, 2, "A loophole in A.W.S. docs", ())))
-    tweaked, count = apply_tweaks(transcript, tweaks)
-    assert [s.text for s in tweaked.segments] == ["Welcome to Loupe on AWS", "A loophole in AWS docs"]
-    assert count == 3
-
-
-def test_a_malformed_tweak_line_is_named():
-    with pytest.raises(LoupeError, match="line 2"):
-        parse_tweaks("A.W.S.=AWS\nno equals sign here")
-
-
 def test_tweaks_are_remembered_per_project_with_version_checks(service):
     t = service.transcripts
     assert t.tweaks() == ([], None)
@@ -118,18 +93,6 @@ def test_tweaks_are_remembered_per_project_with_version_checks(service):
     assert t.tweaks("other-project") == ([], None)
     with pytest.raises(LoupeError, match="Conflict"):
         t.save_tweaks([], expected_version=None)
-
-
-def test_word_diff_shows_removed_and_added_words():
-    pieces = word_diff("the quick brown fox", "the quick red fox jumps")
-    assert [(p.op, p.text) for p in pieces] == [("equal", "the quick"), ("delete", "brown"), ("insert", "red"),
-                                               ("equal", "fox"), ("insert", "jumps")]
-
-
-def test_word_error_rate_ignores_case_and_punctuation():
-    assert word_error_rate("The quick brown fox.", "the quick brown fox") == 0.0
-    assert word_error_rate("the quick brown fox", "the quick red fox") == 0.25
-    assert word_error_rate("", "anything") is None
 
 
 def test_marking_reviewed_records_it_sets_the_status_completes_the_loop_and_measures_wer(service, media_id):
@@ -149,31 +112,3 @@ def test_marking_reviewed_records_it_sets_the_status_completes_the_loop_and_meas
 def test_marking_reviewed_without_a_transcript_is_refused(service, media_id):
     with pytest.raises(LoupeError, match="no transcript yet"):
         service.transcripts.mark_reviewed(media_id, reviewer="ann")
-
-
-def test_low_confidence_words_are_listed_in_order():
-    transcript = _transcript("a b c d", (0.9, 0.2, 0.95, 0.5))
-    assert low_confidence_words(transcript, 0.6) == [(0, 1), (0, 3)]
-    assert low_confidence_words(transcript, 0.1) == []
-
-
-@pytest.mark.parametrize("fmt,name", [("srt", "t.srt"), ("vtt", "t.vtt"), ("transcribe-json", "t.json")])
-def test_an_exported_transcript_imports_back_with_the_same_words(fmt, name):
-    transcript = _transcript("the quick brown fox", (0.9, 0.2, 0.3, 0.8))
-    data = export_transcript(transcript, fmt).encode()
-    back = import_transcript(name, data, media_id="m")
-    assert back.text == transcript.text and back.media_id == "m"
-    assert back.model_version.startswith("import/")
-
-
-def test_plain_text_export_and_an_unknown_format():
-    assert export_transcript(_transcript("a b"), "txt") == "a b\n"
-    with pytest.raises(LoupeError, match="Unknown export format"):
-        export_transcript(_transcript("a b"), "docx")
-
-
-def test_an_unreadable_import_is_refused_plainly():
-    with pytest.raises(LoupeError, match="not valid JSON"):
-        import_transcript("t.json", b"{not json", media_id="m")
-    with pytest.raises(LoupeError, match="not a valid SRT"):
-        import_transcript("t.srt", b"just some words\n", media_id="m")

@@ -6,7 +6,8 @@ import uuid
 
 import pytest
 
-from core.stores.dynamodb import ensure_bucket, ensure_table, make_client
+from core.aws import make_client
+from core.stores.aws_setup import ensure_bucket, ensure_table
 from tests.dynamodb_servers import aws_env, endpoint_for
 from tests.pages.test_foundation_pages import (test_demo_button_runs_the_whole_loop_up_to_the_review_queue,  # noqa: F401
                                                test_home_counts_what_is_in_the_store,
