@@ -7,6 +7,7 @@ from dataclasses import replace
 from core.domain import Answer, as_dict, from_dict, utc_now
 from core.errors import AlreadyExists
 from core.stores.base import RecordStore
+from core.task_types.transcript_review import is_transcript_answer
 
 KIND = "answer"
 
@@ -35,6 +36,10 @@ class Answers:
     def all(self) -> Iterator[Answer]:
         for rec in self.records.query(KIND):
             yield from_dict(Answer, rec.body)
+
+    def label_task_seconds(self) -> list[float]:
+        """Time spent on each answer to a labeling task (transcript reviews left out: they cost differently)."""
+        return [a.time_spent_s for a in self.all() if not is_transcript_answer(a.content)]
 
     def count(self) -> int:
         return self.records.count(KIND)

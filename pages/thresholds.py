@@ -15,58 +15,56 @@ from core.evidence import median_seconds_per_task
 from core.routing import route, workflow_with_thresholds
 from core.routing_policy import RoutingPolicy
 from core.task_types import for_label_category
-from core.task_types.transcript_review import is_transcript_answer
 
-K = "thresholds"
+PAGE_KEY = "thresholds"
 service = get_service()
 st.title("Thresholds and routing")
 present = service.routing.categories_present()
 if not present:
     st.info("No predictions yet. Label images on the Images page (or import predictions), then tune routing here.")
     st.stop()
-category = st.radio("Route", present, horizontal=True, key=f"{K}.category",
+category = st.radio("Route", present, horizontal=True, key=f"{PAGE_KEY}.category",
                     format_func={"moderation": "Moderation labels", "general": "Image labels"}.get)
 frame = service.routing.frame(category)
-if applied := st.session_state.pop(f"{K}.apply", None):
-    seed_overrides(applied, key=K)
-if loaded := st.session_state.pop(f"{K}.load", None):
-    seed_controls(loaded.routing.thresholds, loaded.audit_percent, key=K)
-thresholds, audit = threshold_controls(frame.label_names, category, key=K)
+if applied := st.session_state.pop(f"{PAGE_KEY}.apply", None):
+    seed_overrides(applied, key=PAGE_KEY)
+if loaded := st.session_state.pop(f"{PAGE_KEY}.load", None):
+    seed_controls(loaded.routing.thresholds, loaded.audit_percent, key=PAGE_KEY)
+thresholds, audit = threshold_controls(frame.label_names, category, key=PAGE_KEY)
 routed = route(frame, thresholds, audit)
-band_counts(routed, key=f"{K}.counts")
+band_counts(routed, key=f"{PAGE_KEY}.counts")
 
 # One view at a time (not st.tabs, which would run every view on each slider move).
 view = st.radio("View", ["Distribution", "Items", "Evidence", "Workflows and loops"], horizontal=True,
-                key=f"{K}.view", label_visibility="collapsed")
+                key=f"{PAGE_KEY}.view", label_visibility="collapsed")
 if view == "Distribution":
     lines = [thresholds.high * 100] + ([thresholds.low * 100] if thresholds.has_drop_band else [])
-    confidence_histogram(routed.histogram(), lines, key=f"{K}.hist")
-    per_label_table(routed, key=f"{K}.per_label")
+    confidence_histogram(routed.histogram(), lines, key=f"{PAGE_KEY}.hist")
+    per_label_table(routed, key=f"{PAGE_KEY}.per_label")
 elif view == "Items":
-    shown, names = items_table(routed, service.routing.display_names, key=f"{K}.items")
+    shown, names = items_table(routed, service.routing.display_names, key=f"{PAGE_KEY}.items")
     if shown:
-        pick = st.selectbox("Worked example", shown[:50], key=f"{K}.example",
+        pick = st.selectbox("Worked example", shown[:50], key=f"{PAGE_KEY}.example",
                             format_func=lambda m: f"{names.get(m) or m[:16]}")
         worked_example(routed.split(frame.index_of(pick)), thresholds.high * 100, title=names.get(pick) or pick,
-                       key=f"{K}.worked")
+                       key=f"{PAGE_KEY}.worked")
 elif view == "Evidence":
     truth = service.consolidation.accepted_labels()
-    seconds = median_seconds_per_task(a.time_spent_s for a in service.answers.all()
-                                      if not is_transcript_answer(a.content))  # image tasks only
-    task_count = st.number_input("Reviewers per item", 1, 3, 1, key=f"{K}.evidence_task_count")
+    seconds = median_seconds_per_task(service.answers.label_task_seconds())
+    task_count = st.number_input("Reviewers per item", 1, 3, 1, key=f"{PAGE_KEY}.evidence_task_count")
     chosen = evidence_panel(routed, truth, seconds, service.routing.share_curve(frame, thresholds, audit),
-                            task_count=int(task_count), key=f"{K}.evidence")
+                            task_count=int(task_count), key=f"{PAGE_KEY}.evidence")
     if chosen:
-        st.session_state[f"{K}.apply"] = chosen
+        st.session_state[f"{PAGE_KEY}.apply"] = chosen
         st.rerun()
 else:
     st.subheader("Activation conditions")
-    conditions_export(thresholds, frame.label_names, audit, key=f"{K}.conditions")
-    imported = conditions_import(key=f"{K}.import")
+    conditions_export(thresholds, frame.label_names, audit, key=f"{PAGE_KEY}.conditions")
+    imported = conditions_import(key=f"{PAGE_KEY}.import")
 
     st.subheader("Save a workflow")
     task_type = for_label_category(category).name
-    form = workflow_form(frame.label_names, task_type, key=f"{K}.wf", has_imported=imported is not None)
+    form = workflow_form(frame.label_names, task_type, key=f"{PAGE_KEY}.wf", has_imported=imported is not None)
     if form:
         wf, source = form
         wf = (workflow_with_thresholds(replace(wf, audit_percent=audit), thresholds, frame.label_names)
@@ -78,14 +76,15 @@ else:
     saved = [w.name for w in service.workflows.list()]
     if saved:
         st.subheader("Start human loops")
-        name = st.selectbox("Workflow", saved, key=f"{K}.run_workflow")
+        name = st.selectbox("Workflow", saved, key=f"{PAGE_KEY}.run_workflow")
         chosen_wf = service.workflows.get(name)
-        flow_definition_download(chosen_wf, key=f"{K}.flow")
-        if chosen_wf.routing.thresholds and st.button("Load its thresholds into the controls", key=f"{K}.load_button"):
-            st.session_state[f"{K}.load"] = chosen_wf
+        flow_definition_download(chosen_wf, key=f"{PAGE_KEY}.flow")
+        if chosen_wf.routing.thresholds and st.button("Load its thresholds into the controls",
+                                                      key=f"{PAGE_KEY}.load_button"):
+            st.session_state[f"{PAGE_KEY}.load"] = chosen_wf
             st.rerun()
-        if st.button("Start human loops", type="primary", key=f"{K}.start"):
-            st.session_state[f"{K}.job"] = service.loop_starter.submit(name).job_id
-        if job_id := st.session_state.get(f"{K}.job"):
-            watch_jobs(lambda: [service.jobs.get(job_id)], key=f"{K}.jobs",
+        if st.button("Start human loops", type="primary", key=f"{PAGE_KEY}.start"):
+            st.session_state[f"{PAGE_KEY}.job"] = service.loop_starter.submit(name).job_id
+        if job_id := st.session_state.get(f"{PAGE_KEY}.job"):
+            watch_jobs(lambda: [service.jobs.get(job_id)], key=f"{PAGE_KEY}.jobs",
                        render=lambda job: loops_result(job.result) if job.status == "succeeded" else None)

@@ -77,6 +77,8 @@ def test_results_count_transcript_reviews_per_reviewer_and_the_models_transcript
     ann, ben = report.reviewers
     assert (ann.worker_id, ann.tasks_done, ann.transcripts_done, ann.median_time_s) == ("ann", 1, 1, 42.0)
     assert (ben.worker_id, ben.tasks_done, ben.transcripts_done) == ("ben", 1, 0)
+    ben_seconds = service.answers.for_loop(service.loops.list(workflow="moderation-flow")[0].loop_id)[0].time_spent_s
+    assert service.answers.label_task_seconds() == [ben_seconds]  # the transcript review costs differently
     assert report.pairs == () and report.multi_reviewed_items == 0  # a transcript review pairs with no label review
     assert report.model.decisions == 3  # the image-label figures count ben's label decisions only
     transcripts = service.results.transcripts()
