@@ -28,7 +28,7 @@ KIND = "media"
 STAGING_CHUNK_BYTES = 1 << 20  # an upload is copied to disk in chunks this big, never held whole
 NAME_KIND = "media_name"  # one record per display name (key: the name casefolded), claimed atomically
 
-INGEST_JOB_KIND = "ingest"  # handler: Catalog.run_ingest_job, wrapped by Labeling.label_after (core/service.py)
+JOB_KIND = "ingest"  # handler: Catalog.run_ingest_job, wrapped by Labeling.label_after (core/service.py)
 
 
 @dataclass(frozen=True)

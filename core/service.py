@@ -11,8 +11,7 @@ import logging
 from collections.abc import Mapping
 from types import TracebackType
 
-from core import catalog as catalog_module
-from core import demo, exports, labeling, loop_starter, transcription
+from core import catalog, demo, exports, labeling, loop_starter, transcription
 from core.answers import Answers
 from core.catalog import Catalog, Upload
 from core.config import Config
@@ -92,7 +91,7 @@ class Service:
     def _register_jobs(self) -> None:
         """Every job kind and its handler, in one place. Each part submits its own kind through a typed method."""
         register = self.jobs.register
-        register(catalog_module.INGEST_JOB_KIND, self.labeling.label_after(self.catalog.run_ingest_job))  # auto-label
+        register(catalog.JOB_KIND, self.labeling.label_after(self.catalog.run_ingest_job))  # auto-label
         register(labeling.JOB_KIND, self.labeling.run_label_job)
         register(transcription.JOB_KIND, self.transcription.run_job)
         register(loop_starter.JOB_KIND, self.loop_starter.run_route_job)
@@ -102,8 +101,8 @@ class Service:
     def submit_uploads(self, files: list[Upload], *, created_by: str = "") -> Job:
         """Stage uploads (bytes or streams, copied in chunks) on disk and ingest them in a background job."""
         staged = self.catalog.stage_uploads(files)
-        return self.jobs.submit(catalog_module.INGEST_JOB_KIND, {"files": staged, "staged": True,
-                                                                 "created_by": created_by}, created_by=created_by)
+        return self.jobs.submit(catalog.JOB_KIND, {"files": staged, "staged": True, "created_by": created_by},
+                                created_by=created_by)
 
     def load_demo(self, *, created_by: str = "") -> Job:
         """Ingest, label and transcribe the demo set, and queue it for review (core/demo.py), as one job."""
