@@ -170,7 +170,7 @@ def test_a_long_name_keeps_its_extension_when_shortened():
 def test_two_files_with_one_name_get_distinct_display_names(catalog, tmp_path):
     first = catalog.ingest_file(_image(tmp_path, "1/photo.jpg", "JPEG", 1))
     second = catalog.ingest_file(_image(tmp_path, "2/photo.jpg", "JPEG", 2))
-    third = catalog.ingest_bytes("PHOTO.JPG", _image(tmp_path, "3.png", "PNG", 3).read_bytes())
+    third = catalog.ingest_file(_image(tmp_path, "3.png", "PNG", 3), name="PHOTO.JPG")
     assert [o.status for o in (first, second, third)] == ["ingested"] * 3
     assert (first.file, second.file, third.file) == ("photo.jpg", "photo (2).jpg", "PHOTO (3).JPG")
     assert catalog.find("photo.jpg").media_id == first.media_id
@@ -180,8 +180,8 @@ def test_two_files_with_one_name_get_distinct_display_names(catalog, tmp_path):
 
 def test_a_long_name_numbered_for_a_clash_keeps_its_extension(catalog, tmp_path):
     name = "x" * 300 + ".png"
-    catalog.ingest_bytes(name, _image(tmp_path, "a.png", "PNG", 1).read_bytes())
-    outcome = catalog.ingest_bytes(name, _image(tmp_path, "b.png", "PNG", 2).read_bytes())
+    catalog.ingest_file(_image(tmp_path, "a.png", "PNG", 1), name=name)
+    outcome = catalog.ingest_file(_image(tmp_path, "b.png", "PNG", 2), name=name)
     assert outcome.file.endswith("x (2).png") and len(outcome.file) == 200
 
 
