@@ -16,7 +16,8 @@ from core.domain import HumanLoop, Job, Workflow
 from core.errors import LoupeError, NotFound
 from core.jobs import JobContext, JobRunner
 from core.loops import Loops, loop_id_for
-from core.routing import Router, Thresholds
+from core.routing import Router
+from core.routing_policy import Thresholds
 from core.task_types import task_type_of
 from core.transcripts import Transcripts
 from core.workflows import Workflows

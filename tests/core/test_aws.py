@@ -17,7 +17,8 @@ from core.errors import LoupeError, StoreUnavailable
 from core.labelers import ImageRef
 from core.labelers.rekognition import RekognitionLabeler
 from core.service import Service
-from core.stores.dynamodb import DynamoDBRecordStore, S3BlobStore
+from core.stores.dynamodb import DynamoDBRecordStore
+from core.stores.s3 import S3BlobStore
 from core.transcribers.aws import AmazonTranscriber
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,7 +89,7 @@ def test_an_s3_export_without_credentials_fails_in_words_not_as_an_unexpected_er
     try:
         with pytest.raises(LoupeError, match="No AWS credentials found for S3 bucket 'results'"):
             service.exports.export("csv", "s3://results/run1")
-        job = service.jobs.submit("export", {"format": "csv", "out": "s3://results/run1"})
+        job = service.exports.submit("csv", "s3://results/run1")
         done = service.jobs.wait(job.job_id, timeout_s=30)
     finally:
         service.close()
