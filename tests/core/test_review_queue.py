@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import multiprocessing
+import sys
 import threading
+import types
 
 import pytest
 
@@ -124,7 +126,10 @@ def _claim_in_process(config: Config, worker: str, start, queue) -> None:
         svc.close()
 
 
-def test_reviewers_in_separate_processes_never_get_the_same_slot(config):
+def test_reviewers_in_separate_processes_never_get_the_same_slot(config, monkeypatch):
+    # A spawned process re-runs the parent's __main__; after an in-process AppTest that is the Streamlit app
+    # script, so the children get a plain __main__ instead.
+    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
     svc = Service(config)
     seed_moderation(svc, task_count=2)
     svc.close()
