@@ -1,7 +1,18 @@
 """The one way pages show errors (components.app.shows_errors): in words, and the page goes on below the block."""
 from __future__ import annotations
 
+import sys
+
+import pytest
 from streamlit.testing.v1 import AppTest
+
+
+@pytest.fixture(autouse=True)
+def _main_module_kept():
+    """AppTest runs its script as __main__; put the real one back, or a later spawned process re-runs the script."""
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main
 
 
 def _script(kind: str) -> None:
