@@ -1,6 +1,6 @@
 # Two commands for a fresh machine (Python 3.11, pip, apt):
 #   make run   sets up the app's venv and starts Loupe on its embedded defaults (local store, bundled models)
-#   make test  sets up everything the tests need (venv, apt packages, local DynamoDB servers) and runs them all
+#   make test  sets up everything the tests need (venv, apt packages, local DynamoDB servers), runs ruff, then them all
 # Both are quick when already set up: each step re-runs only when its inputs changed.
 
 PYTHON ?= python3.11
@@ -8,13 +8,16 @@ VENV := .venv
 PY := $(VENV)/bin/python
 APT_PACKAGES := chromium espeak-ng sox fonts-noto-color-emoji
 
-.PHONY: run test setup setup-test bench
+.PHONY: run test lint setup setup-test bench
 
 run: $(VENV)/.runtime-installed
 	OMP_WAIT_POLICY=PASSIVE $(PY) -m streamlit run server.py
 
-test: setup-test
+test: setup-test lint
 	bash scripts/with-test-servers.sh $(PY) -m pytest
+
+lint: $(VENV)/.dev-installed
+	$(VENV)/bin/ruff check .
 
 setup: $(VENV)/.runtime-installed
 
