@@ -79,7 +79,8 @@ def seed_items(svc: Service, n: int) -> None:
     media, preds, loops, answers, cons = [], [], [], [], []
     for i in range(n):
         mid = f"{i:064x}"
-        media.append(Record("media", mid, as_dict(replace(real, media_id=mid, file_name=f"img-{i:06d}.jpg")), parent="image"))
+        media.append(Record("media", mid, as_dict(replace(real, media_id=mid, file_name=f"img-{i:06d}.jpg")),
+                            parent="image"))
         preds.append(Record("prediction", mid, as_dict(Prediction(mid, "bench", MODERATION + GENERAL, created_at=now)),
                             parent="local"))
         loop = HumanLoop(f"bench-{i:06d}", mid, "bench-flow", status="Completed", task_count=2, created_at=now)

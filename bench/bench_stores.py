@@ -107,12 +107,14 @@ def main() -> None:
         results[f"DynamoDB on {name}"] = run_reviewers(dynamodb_store(endpoint), reviewers, answers_each)
 
     baseline = results["local (SQLite, baseline)"]["answers_per_s"]
-    sys.stdout.write(f"{reviewers} reviewers x {answers_each} answers each ({reviewers * answers_each} create-only writes)\n")
+    sys.stdout.write(f"{reviewers} reviewers x {answers_each} answers each "
+                     f"({reviewers * answers_each} create-only writes)\n")
     sys.stdout.write(f"{'backend':28} {'answers/s':>10} {'vs local':>9} {'p50 ms':>8} {'p99 ms':>8} "
                      f"{'lost':>5} {'dup':>5} {'retries':>8}\n")
     for name, r in results.items():
         sys.stdout.write(f"{name:28} {r['answers_per_s']:10.0f} {r['answers_per_s'] / baseline:8.2f}x "
-                         f"{r['p50_ms']:8.2f} {r['p99_ms']:8.2f} {r['lost']:5d} {r['duplicated']:5d} {r['retries']:8d}\n")
+                         f"{r['p50_ms']:8.2f} {r['p99_ms']:8.2f} {r['lost']:5d} {r['duplicated']:5d} "
+                         f"{r['retries']:8d}\n")
     bad = [n for n, r in results.items() if r["lost"] or r["duplicated"] or not r["per_loop_ok"]]
     if bad:
         sys.stdout.write(f"LOST OR DUPLICATED ANSWERS on: {', '.join(bad)}\n")

@@ -36,7 +36,8 @@ def items_table(routed: Routed, names: Callable[[Sequence[str]], dict[str, str]]
     """Items filtered by band and label; returns the media ids shown and their file names (for the example)."""
     left, right = st.columns(2)
     band = left.selectbox("Band", ["all", *BANDS, "audit"], key=f"{key}.band",
-                          format_func=lambda b: {"all": "All items", "audit": "Audit sample"}.get(b, BAND_TITLES.get(b, b)))
+                          format_func=lambda b: {"all": "All items", "audit": "Audit sample"}.get(
+                              b, BAND_TITLES.get(b, b)))
     label = right.selectbox("Carrying label", ["(any)", *routed.frame.label_names], key=f"{key}.label")
     table, total = routed.items(band=None if band == "all" else band, label=None if label == "(any)" else label,
                                 limit=limit)
@@ -69,7 +70,8 @@ def _bars(labels: list[tuple[str, float]], *, key: str) -> None:
     st.markdown(label_bars_html([Label(name, pct / 100.0) for name, pct in labels]), unsafe_allow_html=True)
 
 
-def workflow_form(label_names: Sequence[str], task_type: str, *, key: str, has_imported: bool) -> tuple[Workflow, str] | None:
+def workflow_form(label_names: Sequence[str], task_type: str, *, key: str,
+                  has_imported: bool) -> tuple[Workflow, str] | None:
     """The A2I flow definition fields; returns (workflow, "thresholds" | "imported") when saved."""
     with st.form(f"{key}.form"):
         name = st.text_input("Workflow name", key=f"{key}.name", placeholder="e.g. moderation-pass",
@@ -83,7 +85,8 @@ def workflow_form(label_names: Sequence[str], task_type: str, *, key: str, has_i
         instructions = st.text_area("Instructions", key=f"{key}.instructions")
         categories = st.multiselect("Categories shown to reviewers (empty: the labels that triggered the loop)",
                                     list(label_names), key=f"{key}.categories")
-        time_limit = st.number_input("Time limit per task (seconds)", 30, 28_800, 3600, step=30, key=f"{key}.time_limit")
+        time_limit = st.number_input("Time limit per task (seconds)", 30, 28_800, 3600, step=30,
+                                     key=f"{key}.time_limit")
         source = st.radio("Route by", ["thresholds", "imported"], horizontal=True, key=f"{key}.source",
                           format_func={"thresholds": "These thresholds", "imported": "Imported conditions"}.get,
                           disabled=not has_imported)

@@ -103,8 +103,8 @@ def next_low_button(positions: Sequence[tuple[int, int]], segments: Sequence[Seg
               on_click=_next_low, args=(positions, segments, key, page_key, page_size))
     if current:
         word = segments[current[0]].words[current[1]]
-        st.caption(f"Word {cursor % len(positions) + 1} of {len(positions)}: “{word.text}” at {format_time(word.start_s)}, "
-                   f"confidence {word.confidence:.2f}")
+        st.caption(f"Word {cursor % len(positions) + 1} of {len(positions)}: “{word.text}” at "
+                   f"{format_time(word.start_s)}, confidence {word.confidence:.2f}")
     return current
 
 

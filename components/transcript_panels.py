@@ -1,4 +1,5 @@
-"""Panels around the transcript editor: the item picker, engine choice, review summary, conflicts, tweaks, history, import/export.
+"""Panels around the transcript editor: the item picker, engine choice, review summary, conflicts, tweaks, history,
+import/export.
 
 Each takes domain values and a key prefix and returns what the user asked for; the page calls the service.
 """
@@ -46,7 +47,8 @@ def transcribe_form(*, key: str, default_model: str, default_language: str = "")
 
 def review_summary(state: ReviewState, wer: float | None, version: TranscriptVersion) -> None:
     if state.is_reviewed:
-        st.success(f"Reviewed by {state.reviewed_by} (v{state.reviewed_number}, {state.reviewed_at[:16].replace('T', ' ')}).")
+        reviewed_at = state.reviewed_at[:16].replace("T", " ")
+        st.success(f"Reviewed by {state.reviewed_by} (v{state.reviewed_number}, {reviewed_at}).")
     label = "Model word error rate" + (" vs reviewed" if state.is_reviewed else " vs newest")
     st.metric(label, "–" if wer is None else f"{wer:.1%}",
               help="Word error rate of the model's transcript against the reviewed one: the model's measured "
@@ -56,7 +58,8 @@ def review_summary(state: ReviewState, wer: float | None, version: TranscriptVer
 def conflict_note(outcome: SaveOutcome) -> dict[str, Any] | None:
     if outcome.conflict_with is None:
         return None
-    return {"media_id": outcome.version.media_id, "theirs": outcome.conflict_with.number, "mine": outcome.version.number}
+    return {"media_id": outcome.version.media_id, "theirs": outcome.conflict_with.number,
+            "mine": outcome.version.number}
 
 
 def show_conflict(theirs: TranscriptVersion, mine: TranscriptVersion) -> None:
@@ -64,7 +67,8 @@ def show_conflict(theirs: TranscriptVersion, mine: TranscriptVersion) -> None:
     st.warning(f"{theirs.saved_by} saved v{theirs.number} while you were editing. Nothing was lost: your edit is "
                f"kept as v{mine.number}. Compare them below, then edit the one you want to keep.")
     show_diff(word_diff(theirs.transcript.text, mine.transcript.text),
-              caption=f"v{theirs.number} ({theirs.saved_by}) → v{mine.number} (you): struck words are theirs, green are yours")
+              caption=f"v{theirs.number} ({theirs.saved_by}) → v{mine.number} (you): struck words are theirs, "
+                      "green are yours")
 
 
 def tweaks_panel(tweaks: list[Tweak], *, key: str) -> tuple[str, str] | None:

@@ -125,7 +125,8 @@ def measure(answers: Iterable[Answer], loops: Iterable[HumanLoop], consolidated:
                     agree += d[w] == decision
         reviewers.append(ReviewerStats(w, len(times[w]), round(statistics.median(times[w]), 2),
                                        round(agree / total, 4) if total else None, transcripts.get(w, 0)))
-    return AgreementReport(alpha=krippendorff_alpha(units, label_workers), pairs=tuple(pairs), reviewers=tuple(reviewers),
+    return AgreementReport(alpha=krippendorff_alpha(units, label_workers), pairs=tuple(pairs),
+                           reviewers=tuple(reviewers),
                            model=model_accuracy(cons.values(), predictions, threshold),
                            multi_reviewed_items=sum(1 for p in by_item.values() if len(p) >= 2))
 
@@ -187,7 +188,8 @@ def compare_blind(answers: Iterable[Answer], loops: Iterable[HumanLoop], predict
         if "isBlind" not in a.content or a.loop_id not in loop_media:
             continue
         pred = predictions.get(loop_media[a.loop_id])
-        model = {lb.name for lb in (pred.labels if pred else ()) if lb.category == "general" and lb.confidence >= threshold}
+        model = {lb.name for lb in (pred.labels if pred else ())
+                 if lb.category == "general" and lb.confidence >= threshold}
         people = set(answer_labels(a.content))
         union = model | people
         scores[bool(a.content["isBlind"])].append(len(model & people) / len(union) if union else 1.0)

@@ -25,7 +25,8 @@ class Answers:
         if not answer.submission_time:
             answer = replace(answer, submission_time=utc_now())
         try:
-            self.records.create(KIND, answer_key(answer.loop_id, answer.worker_id), as_dict(answer), parent=answer.loop_id)
+            self.records.create(KIND, answer_key(answer.loop_id, answer.worker_id), as_dict(answer),
+                                parent=answer.loop_id)
             return True
         except AlreadyExists:
             return False

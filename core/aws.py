@@ -105,7 +105,8 @@ def aws_error_types() -> tuple[type[BaseException], ...]:
     return BotoCoreError, ClientError, Boto3Error
 
 
-_BAD_CREDENTIALS = ("UnrecognizedClientException", "InvalidClientTokenId", "InvalidAccessKeyId", "SignatureDoesNotMatch",
+_BAD_CREDENTIALS = ("UnrecognizedClientException", "InvalidClientTokenId", "InvalidAccessKeyId",
+                    "SignatureDoesNotMatch",
                     "InvalidSignatureException", "ExpiredToken", "ExpiredTokenException")
 _THROTTLED = ("ThrottlingException", "Throttling", "ProvisionedThroughputExceededException", "RequestLimitExceeded",
               "LimitExceededException", "SlowDown", "TooManyRequestsException")

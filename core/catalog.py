@@ -64,7 +64,8 @@ class Catalog:
                 raise MediaRejected("The file does not exist or is not a regular file.")
             media_id = sha256_file(path)
             if self.records.get(KIND, media_id) is not None:
-                return IngestOutcome(display, "duplicate", media_id, "Already present: the same content was uploaded before.")
+                return IngestOutcome(display, "duplicate", media_id,
+                                     "Already present: the same content was uploaded before.")
             info = probe(path, max_bytes=self.config.max_upload_bytes, max_pixels=self.config.max_image_pixels,
                          max_duration_s=self.config.max_media_duration_s)
             self.blobs.put_file(media_id, Path(path))
@@ -78,7 +79,8 @@ class Catalog:
                 self.records.create(KIND, media_id, as_dict(item), parent=info.kind)
             except AlreadyExists:  # the same content, ingested meanwhile under its own name
                 self._release_name(display, media_id)
-                return IngestOutcome(display, "duplicate", media_id, "Already present: the same content was uploaded before.")
+                return IngestOutcome(display, "duplicate", media_id,
+                                     "Already present: the same content was uploaded before.")
             except WriteFailed:
                 self._release_name(display, media_id)
                 raise
@@ -156,7 +158,8 @@ class Catalog:
                 outcomes.append(self.ingest_file(path, name=name, created_by=params.get("created_by", "")))
             else:
                 outcomes.append(IngestOutcome(safe_file_name(name), "rejected", None,
-                                              "The uploaded file was lost before it could be ingested; upload it again."))
+                                              "The uploaded file was lost before it could be ingested; "
+                                              "upload it again."))
             if params.get("staged"):
                 path.unlink(missing_ok=True)
             ctx.progress(i + 1, len(files), f"{name}")

@@ -146,7 +146,8 @@ def cluster_boxes(boxes: dict[str, list[tuple[str, BoundingBox]]], *, threshold:
         if n > 1 and len(members) * 2 <= n:
             continue
         k = len(members)
-        avg = BoundingBox(*(round(sum(getattr(b, f) for _, b in members) / k, 6) for f in ("left", "top", "width", "height")))
+        avg = BoundingBox(*(round(sum(getattr(b, f) for _, b in members) / k, 6)
+                            for f in ("left", "top", "width", "height")))
         out.append(ConsolidatedBox(label, avg, k, round(k / max(n, 1), 4)))
     return tuple(out)
 
@@ -171,10 +172,12 @@ def consolidate_answers(media_id: str, answers: list[Answer], *, loops: list[Hum
         confidence=min((d.confidence for d in decisions), default=1.0), source=source, updated_at=utc_now())
 
 
-def final_labels(prediction: Prediction | None, consolidated: Consolidated | None, threshold: float) -> list[FinalLabel]:
+def final_labels(prediction: Prediction | None, consolidated: Consolidated | None,
+                 threshold: float) -> list[FinalLabel]:
     """The item's labels: human decisions where people reviewed, else the model's labels at or above the threshold."""
     reviewed = {d.name for d in consolidated.labels} if consolidated else set()
-    out = [FinalLabel(d.name, d.confidence, "human", d.parent_name) for d in (consolidated.labels if consolidated else ())
+    out = [FinalLabel(d.name, d.confidence, "human", d.parent_name)
+           for d in (consolidated.labels if consolidated else ())
            if d.is_accepted]
     for label in (prediction.labels if prediction else ()):
         if label.name not in reviewed and label.confidence >= threshold:
@@ -221,7 +224,8 @@ class Consolidation:
             return IMPORTED
 
     def on_completed(self, loop: HumanLoop) -> None:
-        """Right after a loop's last answer: consolidate that loop (reconsolidate_all folds in an item's other loops)."""
+        """Right after a loop's last answer: consolidate that loop (reconsolidate_all folds in an item's other
+        loops)."""
         self.consolidate(loop.media_id, loops=[loop], weights=self.cached_weights())
         if self.catalog is not None:
             try:

@@ -81,7 +81,8 @@ def label_curves(reviewed: ReviewedRows, grid_pct: np.ndarray = GRID_PCT) -> pd.
     names = sorted(set(rows["label"]) | set(reviewed.positives))
     for name in names:
         part = rows[rows["label"] == name]
-        c = curve(part["confidence_pct"].to_numpy(), part["correct"].to_numpy(), reviewed.positives.get(name, 0), grid_pct)
+        c = curve(part["confidence_pct"].to_numpy(), part["correct"].to_numpy(), reviewed.positives.get(name, 0),
+                  grid_pct)
         frames.append(c.assign(label=name))
     pooled = curve(rows["confidence_pct"].to_numpy(), rows["correct"].to_numpy(), sum(reviewed.positives.values()),
                    grid_pct)

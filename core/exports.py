@@ -140,7 +140,8 @@ class Exports:
                 progress(i + 1, len(ids))
         if fmt == "csv":
             return ExportResult(dest.write_text("labels.csv", _csv(rows)), 1, len(rows))
-        names = sorted({f.name for _, finals, _, _ in rows for f in finals} | {b[0] for _, _, bx, _ in rows for b in bx})
+        names = sorted({f.name for _, finals, _, _ in rows for f in finals}
+                       | {b[0] for _, _, bx, _ in rows for b in bx})
         class_ids = {n: i for i, n in enumerate(names)}
         lines = []
         for item, finals, boxes, cons in rows:
@@ -228,7 +229,8 @@ class Exports:
                              "ingest it first, then import again.")
         flow = parsed.flow_name if _valid_name(parsed.flow_name) else "imported"
         if self.workflows.version(flow) is None:
-            self.workflows.save(Workflow(name=flow, task_type="moderation", task_count=max(1, min(3, len(parsed.answers))),
+            self.workflows.save(Workflow(name=flow, task_type="moderation",
+                                         task_count=max(1, min(3, len(parsed.answers))),
                                         title="Imported from A2I"))
         if parsed.labels and self.predictions.get(item.media_id) is None:
             self.predictions.save(Prediction(item.media_id, parsed.model_version or "a2i-import", parsed.labels,

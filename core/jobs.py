@@ -64,7 +64,8 @@ class StoredJobContext:
     def progress(self, done: int, total: int | None = None, message: str = "") -> None:
         now = time.monotonic()
         total = self.job.total if total is None else total
-        self.job = replace(self.job, done=done, total=total, message=message or self.job.message, heartbeat_at=time.time())
+        self.job = replace(self.job, done=done, total=total, message=message or self.job.message,
+                           heartbeat_at=time.time())
         if now - self._last_write >= 0.25 or done == total:
             self._write()
             self._last_write = now
@@ -201,7 +202,8 @@ class JobRunner:
             return  # another runner claimed it
         ctx = StoredJobContext(self, job, rec.version)
         stop_beating = threading.Event()
-        threading.Thread(target=_beat_until, args=(ctx, stop_beating, self.heartbeat_s), daemon=True, name=f"beat-{job_id}").start()
+        threading.Thread(target=_beat_until, args=(ctx, stop_beating, self.heartbeat_s), daemon=True,
+                         name=f"beat-{job_id}").start()
         try:
             if self.is_cancel_requested(job_id):
                 raise JobCancelled()

@@ -111,7 +111,8 @@ class Labeling:
                     refs.append(self._ref(item, backend))
                     items[media_id] = item
                 except (LoupeError, OSError) as exc:
-                    outcomes.append(LabelOutcome(media_id, item.file_name, "failed", f"The media file is missing: {exc}"))
+                    outcomes.append(LabelOutcome(media_id, item.file_name, "failed",
+                                                 f"The media file is missing: {exc}"))
             if refs:
                 labeler = labeler or self.labeler(backend)
                 results = labeler.predict(refs)
@@ -134,7 +135,8 @@ class Labeling:
     def _ref(self, item: MediaItem, backend: str) -> ImageRef:
         bucket = getattr(self.catalog.blobs, "bucket", "")
         if backend == "rekognition" and bucket:
-            return ImageRef(item.media_id, s3_bucket=bucket, s3_key=getattr(self.catalog.blobs, "prefix", "") + item.media_id)
+            return ImageRef(item.media_id, s3_bucket=bucket,
+                            s3_key=getattr(self.catalog.blobs, "prefix", "") + item.media_id)
         return ImageRef(item.media_id, path=self.catalog.media_path(item.media_id))
 
     def submit(self, media_ids: Iterable[str] | None = None, *, backend: str | None = None,
@@ -240,7 +242,8 @@ class Labeling:
             predictions[item.media_id] = rekognition_format.parse_response(obj, item.media_id, source="import",
                                                                            model_version=f"import:{file_name}")
         self._store_imported(list(predictions.values()))
-        return PredictionImport(file_name, "rekognition", len(predictions), sum(len(p.labels) for p in predictions.values()),
+        return PredictionImport(file_name, "rekognition", len(predictions),
+                                sum(len(p.labels) for p in predictions.values()),
                             tuple(errors), "0-100", tuple(predictions))
 
     def _import_table(self, file_name: str, text: str) -> PredictionImport:

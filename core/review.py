@@ -239,7 +239,8 @@ class Review:
         self._generation += 1
         if not is_recorded:
             return SubmitOutcome(False, is_completed, "You had already submitted this task; your first answer stands.")
-        return SubmitOutcome(True, is_completed, "Answer recorded." + (" This item is now complete." if is_completed else ""))
+        return SubmitOutcome(True, is_completed,
+                             "Answer recorded." + (" This item is now complete." if is_completed else ""))
 
     def _complete_if_done(self, loop: HumanLoop) -> bool:
         answers = self.answers.for_loop(loop.loop_id)

@@ -294,7 +294,8 @@ class Router:
 
     def share_curve(self, frame: LabelFrame, thresholds: Thresholds, audit_percent: float = 0.0) -> pd.DataFrame:
         """Share of items to people as the global threshold moves; cached, since moving it doesn't change it."""
-        cache_key = (thresholds.category, thresholds.mode, thresholds.low if thresholds.mode == DROP_REVIEW_ACCEPT else None,
+        cache_key = (thresholds.category, thresholds.mode,
+                     thresholds.low if thresholds.mode == DROP_REVIEW_ACCEPT else None,
                      thresholds.overrides, audit_percent)
         with self._lock:
             cached_frame, cached = self._share_cache.get(cache_key, (None, None))

@@ -65,7 +65,8 @@ class Transcription:
             return TranscribeOutcome(media_id, "", "failed", reason=str(exc))
         if item.kind not in ("audio", "video"):
             return TranscribeOutcome(media_id, item.file_name, "failed",
-                                     reason=f"{item.file_name} is an {item.kind}; only audio and video can be transcribed.")
+                                     reason=f"{item.file_name} is an {item.kind}; "
+                                            "only audio and video can be transcribed.")
         if not force:
             existing = self.transcripts.latest(media_id)
             if existing:

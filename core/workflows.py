@@ -59,5 +59,6 @@ class Workflows:
         """Create (expected_version None) or update a workflow; returns the new version."""
         validate_workflow(wf)
         if expected_version is None:
-            return self.records.create(KIND, wf.name, workflow_body(replace(wf, created_at=wf.created_at or utc_now()))).version
+            return self.records.create(KIND, wf.name,
+                                       workflow_body(replace(wf, created_at=wf.created_at or utc_now()))).version
         return self.records.put(KIND, wf.name, workflow_body(wf), expected_version=expected_version).version

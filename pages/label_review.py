@@ -23,7 +23,8 @@ with task_page(service, task_type="label_review", title="Label review",
     left, right = st.columns([2.2, 1.3], gap="medium")
     with right:
         st.markdown("**Model labels**")
-        kept = model_label_picks([(lb.name, lb.confidence, lb.confidence >= task.workflow.routing.accept_at) for lb in labels],
+        accept_at = task.workflow.routing.accept_at
+        kept = model_label_picks([(lb.name, lb.confidence, lb.confidence >= accept_at) for lb in labels],
                                  prefix=prefix, is_blind=blind)
         added = st.multiselect("Add missing labels", service.review.label_suggestions(service.predictions),
                                key=f"{prefix}.added", accept_new_options=True,
@@ -31,7 +32,7 @@ with task_page(service, task_type="label_review", title="Label review",
         box_labels = [n for n, _ in kept] + [a for a in added if a not in {n for n, _ in kept}]
         box_label = st.selectbox("Label for new boxes", box_labels or ["object"], key=f"{prefix}.box_label")
     with left:
-        start = [] if blind else [(lb.name, inst.box) for lb in labels if lb.confidence >= task.workflow.routing.accept_at
+        start = [] if blind else [(lb.name, inst.box) for lb in labels if lb.confidence >= accept_at
                                   for inst in lb.instances]
         boxes = box_canvas(service.catalog.media_bytes(media.media_id), (media.width or 1, media.height or 1), start,
                            label=box_label, key=f"{prefix}.canvas")

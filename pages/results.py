@@ -32,4 +32,5 @@ if cols[2].button("Export", type="primary", key="results.export") and out.strip(
 if job_id := st.session_state.get("results.job"):
     watch_jobs(lambda: [service.jobs.get(job_id)], key="results.jobs",
                render=lambda job: st.caption(f"Wrote {job.result.get('items', 0)} items to "
-                                             + plain(job.result.get("destination", ""))) if job.status == "succeeded" else None)
+                                             + plain(job.result.get("destination", "")))
+               if job.status == "succeeded" else None)

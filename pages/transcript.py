@@ -26,12 +26,12 @@ if not latest:
     if choice := panels.transcribe_form(key="transcript.run", default_model=chosen.transcriber,
                                         default_language=chosen.transcriber_language):
         service.transcription.submit([media_id], created_by=reviewer(), **choice)
-    watch_jobs(lambda: service.transcription.jobs_for(media_id)[:3], key="transcript.jobs", on_cancel=service.jobs.cancel)
+    watch_jobs(lambda: service.transcription.jobs_for(media_id)[:3], key="transcript.jobs",
+               on_cancel=service.jobs.cancel)
     st.stop()
 
 
-def save(transcript, note: str) -> None:
-    """Save as a new version on top of the one edited, then open it; a refusal is shown in words."""
+def save(transcript, note: str) -> None:  # a new version on top of the one edited, then open it
     with shows_errors():
         session.after_save(transcripts.save(media_id, transcript, base_number=base, saved_by=reviewer(), note=note),
                            base=base)
@@ -47,7 +47,7 @@ if latest > base and st.button(f"Newer version v{latest} exists: open it (your u
     session.open_version(media_id, latest)
     st.rerun()
 if clash := session.conflict(media_id):
-    panels.show_conflict(transcripts.get_version(media_id, clash["theirs"]), transcripts.get_version(media_id, clash["mine"]))
+    panels.show_conflict(*(transcripts.get_version(media_id, clash[side]) for side in ("theirs", "mine")))
 
 left, right = st.columns([2, 3])
 with left:
@@ -77,12 +77,14 @@ with left:
                     tweaked, count = apply_tweaks(apply_edits(transcript, edits), new_rules)
                     save(tweaked, f"tweaks: {count} replacement(s)")
     elif tool == "History":
-        if (number := panels.history_panel(transcripts.versions(media_id), reviewed_number=state.reviewed_number, key=key)):
+        if (number := panels.history_panel(transcripts.versions(media_id), reviewed_number=state.reviewed_number,
+                                           key=key)):
             with shows_errors():
                 session.after_save(transcripts.restore(media_id, number, base_number=base, saved_by=reviewer()),
                                    base=base)
     elif tool == "Import / export":
-        panels.export_panel(apply_edits(transcript, edits), service.settings.effective(), file_stem=Path(item.file_name).stem, key=key)
+        panels.export_panel(apply_edits(transcript, edits), service.settings.effective(),
+                            file_stem=Path(item.file_name).stem, key=key)
         if upload := panels.import_panel(key=key):
             with shows_errors():
                 save(import_transcript(upload[0], upload[1], media_id=media_id), f"imported {upload[0]}")

@@ -57,7 +57,8 @@ def seed_label_review(service: Service, *, task_count: int = 1, names: tuple[str
                       labels: tuple[Label, ...] = GENERAL) -> list[HumanLoop]:
     if service.workflows.version(workflow) is None:
         service.workflows.save(Workflow(name=workflow, task_type="label_review", task_count=task_count,
-                                        routing=RoutingPolicy(accept_at=0.5), blind_percent=blind_percent, time_limit_s=600))
+                                        routing=RoutingPolicy(accept_at=0.5), blind_percent=blind_percent,
+                                        time_limit_s=600))
     loops = []
     for media_id in ingest_demo(service, names):
         service.predictions.save(Prediction(media_id, "test-model-1", labels))

@@ -13,7 +13,8 @@ import sys
 from core.config import Config
 from core.errors import LoupeError
 
-COMMAND_MODULES = ["core.cli.media", "core.cli.transcripts", "core.cli.review", "core.cli.aws", "core.cli.labeling", "core.cli.routing"]
+COMMAND_MODULES = ["core.cli.media", "core.cli.transcripts", "core.cli.review", "core.cli.aws", "core.cli.labeling",
+                   "core.cli.routing"]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,7 +13,8 @@ from core.transcripts import TranscriptVersion
 
 def register(sub) -> None:
     p = sub.add_parser("transcribe", help="transcribe audio and video items (all not yet transcribed by default)")
-    p.add_argument("media_ids", nargs="*", metavar="MEDIA_ID", help="media ids, 12+ character id prefixes, or file names")
+    p.add_argument("media_ids", nargs="*", metavar="MEDIA_ID",
+                   help="media ids, 12+ character id prefixes, or file names")
     p.add_argument("--json", action="store_true", help="one JSON object per item")
     p.add_argument("--force", action="store_true", help="transcribe again even if a transcript exists")
     p.add_argument("--model", default="", help="engine for this run: tiny.en, base, a model folder, amazon-transcribe")
@@ -67,10 +68,12 @@ def transcript_json(version: TranscriptVersion, file_name: str) -> dict:
 def export_command(service, args) -> int:
     item = service.catalog.find(args.media_id)
     if item is None:
-        raise LoupeError(f"No media item matches {args.media_id!r} (give its id, a 12+ character prefix, or its file name).")
+        raise LoupeError(f"No media item matches {args.media_id!r} "
+                         "(give its id, a 12+ character prefix, or its file name).")
     version = service.transcripts.latest(item.media_id)
     if version is None:
-        raise LoupeError(f"{item.file_name} has no transcript yet; run `python -m core transcribe {item.media_id[:12]}`.")
+        raise LoupeError(f"{item.file_name} has no transcript yet; "
+                         f"run `python -m core transcribe {item.media_id[:12]}`.")
     c = service.settings.effective()  # caption layout from Settings, else LOUPE_CAPTION_*
     text = export_transcript(version.transcript, args.format, gap_s=c.caption_gap_ms / 1000,
                              line_chars=c.caption_line_chars, lines=c.caption_lines)

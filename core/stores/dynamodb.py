@@ -128,7 +128,8 @@ class DynamoDBRecordStore:
     def _get_chunks(self, pks: list[str], *, consistent: bool) -> list[bytes] | None:
         found: dict[str, bytes] = {}
         for start in range(0, len(pks), BATCH_GET_MAX):
-            pending: dict[str, Any] = {self.table: {"Keys": [{"pk": {"S": pk}} for pk in pks[start:start + BATCH_GET_MAX]],
+            keys = [{"pk": {"S": pk}} for pk in pks[start:start + BATCH_GET_MAX]]
+            pending: dict[str, Any] = {self.table: {"Keys": keys,
                                                     "ConsistentRead": consistent}}
             for attempt in range(MAX_UNPROCESSED_ROUNDS):
                 resp = self._call("batch_get_item", RequestItems=pending)
@@ -266,7 +267,8 @@ class DynamoDBRecordStore:
 
     def query(self, kind: str, *, parent: str | None = None) -> Iterator[Record]:
         if parent is None:
-            args: dict[str, Any] = {"IndexName": KIND_INDEX, **_BY_KIND, "ExpressionAttributeValues": {":h": {"S": kind}}}
+            args: dict[str, Any] = {"IndexName": KIND_INDEX, **_BY_KIND,
+                                    "ExpressionAttributeValues": {":h": {"S": kind}}}
         else:
             args = {"IndexName": PARENT_INDEX, "KeyConditionExpression": "kp = :h",
                     "ExpressionAttributeValues": {":h": {"S": f"{kind}#{parent}"}}}
@@ -278,7 +280,8 @@ class DynamoDBRecordStore:
                 yield record
 
     def count(self, kind: str) -> int:
-        args = {"IndexName": KIND_INDEX, **_BY_KIND, "ExpressionAttributeValues": {":h": {"S": kind}}, "Select": "COUNT"}
+        args = {"IndexName": KIND_INDEX, **_BY_KIND, "ExpressionAttributeValues": {":h": {"S": kind}},
+                "Select": "COUNT"}
         total = 0
         start: dict[str, Any] | None = None
         while True:

@@ -38,7 +38,8 @@ def read_labels(content: dict[str, Any]) -> dict[str, str]:
 
 def read_boxes(content: dict[str, Any]) -> list[tuple[str, BoundingBox]]:
     """(label, box in fractions of the image) of every box an answer drew."""
-    return [(str(b.get("label", "")), BoundingBox(float(b["left"]), float(b["top"]), float(b["width"]), float(b["height"])))
+    return [(str(b.get("label", "")),
+             BoundingBox(float(b["left"]), float(b["top"]), float(b["width"]), float(b["height"])))
             for b in content.get("boxes", []) or []]
 
 

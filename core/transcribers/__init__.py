@@ -106,8 +106,8 @@ def resolve_model_folder(spec: str, cache_dir: Path) -> tuple[Path, str]:
     if spec in _HUB_NAMES or ("/" in spec and not folder.exists() and not spec.startswith(("/", ".", "~"))):
         raise LoupeError(
             f"{spec!r} is a model name that would be downloaded from the Hugging Face hub, and Loupe never downloads "
-            "weights. Use the bundled 'tiny.en' or 'base', or a folder holding a CTranslate2 Whisper model (in Settings "
-            "or LOUPE_TRANSCRIBER).")
+            "weights. Use the bundled 'tiny.en' or 'base', or a folder holding a CTranslate2 Whisper model "
+            "(in Settings or LOUPE_TRANSCRIBER).")
     raise LoupeError(f"The model folder {spec!r} does not exist. Choose 'tiny.en', 'base', "
                      f"'{AMAZON}', or an existing CTranslate2 Whisper model folder.")
 

@@ -50,7 +50,8 @@ class WhisperTranscriber:
             segments, info = model.transcribe(str(path), language=language, beam_size=beam_size,
                                               vad_filter=vad_filter, word_timestamps=True)
         except Exception as exc:  # PyAV's decode errors come in several types; all mean the same to a user
-            raise LoupeError(f"The media could not be decoded for transcription ({type(exc).__name__}: {exc}).") from None
+            raise LoupeError(f"The media could not be decoded for transcription "
+                             f"({type(exc).__name__}: {exc}).") from None
         duration_s = round(float(info.duration), 3)
         out: list[Segment] = []
         for seg in segments:  # a generator: the decoding happens as it is consumed, so progress is real

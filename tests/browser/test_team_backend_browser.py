@@ -26,7 +26,8 @@ def _metric(page, label: str) -> str:
 def test_reviewer_b_sees_in_app_two_what_reviewer_a_uploaded_in_app_one(app_factory, browser, tmp_path, monkeypatch,
                                                                          artifacts_dir):
     env = {**aws_env(endpoint_for("moto")), "LOUPE_STORE": "dynamodb",
-           "LOUPE_DYNAMODB_TABLE": f"two-apps-{uuid.uuid4().hex[:8]}", "LOUPE_S3_BUCKET": f"two-apps-{uuid.uuid4().hex[:8]}"}
+           "LOUPE_DYNAMODB_TABLE": f"two-apps-{uuid.uuid4().hex[:8]}",
+           "LOUPE_S3_BUCKET": f"two-apps-{uuid.uuid4().hex[:8]}"}
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     ensure_table(make_client("dynamodb"), env["LOUPE_DYNAMODB_TABLE"])

@@ -135,7 +135,8 @@ def test_amazon_transcribe_denied_access_names_its_permissions(monkeypatch):
         transcribe = boto3.client("transcribe", region_name="us-east-1")
         with Stubber(transcribe) as stub:
             stub.add_client_error("start_transcription_job", "AccessDeniedException", "no", http_status_code=400)
-            with pytest.raises(LoupeError, match="Access denied to Amazon Transcribe.*transcribe:StartTranscriptionJob"):
+            with pytest.raises(LoupeError,
+                               match="Access denied to Amazon Transcribe.*transcribe:StartTranscriptionJob"):
                 AmazonTranscriber("media", s3=s3, transcribe=transcribe).transcribe(ROOT / "demo" / "welcome.wav")
         with pytest.raises(LoupeError, match="S3 bucket 'gone' does not exist"):
             AmazonTranscriber("gone", s3=s3, transcribe=transcribe).transcribe(ROOT / "demo" / "welcome.wav")

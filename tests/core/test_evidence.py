@@ -35,7 +35,8 @@ def test_precision_and_recall_of_auto_accept_follow_the_threshold():
     assert reviewed.reviewed_items == 4 and reviewed.positives == {"Weapons": 3, "Drugs": 1}
     curves = label_curves(reviewed).set_index(["label", "threshold"])
     at_50 = curves.loc[("Weapons", 0.5)]  # accepts a (right), b (wrong), c (right)
-    assert at_50["accepted"] == 3 and at_50["precision"] == pytest.approx(2 / 3) and at_50["recall"] == pytest.approx(2 / 3)
+    assert at_50["accepted"] == 3
+    assert at_50["precision"] == pytest.approx(2 / 3) and at_50["recall"] == pytest.approx(2 / 3)
     assert at_50["f1"] == pytest.approx(2 / 3)
     at_90 = curves.loc[("Weapons", 0.9)]  # only a
     assert at_90["precision"] == 1.0 and at_90["recall"] == pytest.approx(1 / 3)
@@ -74,7 +75,8 @@ def test_recommend_finds_the_lowest_threshold_reaching_the_target_and_its_review
 
 
 def test_review_minutes_use_the_measured_median_time_when_there_is_one():
-    answers = [Answer("l1", "w1", time_spent_s=10), Answer("l2", "w2", time_spent_s=50), Answer("l3", "w3", time_spent_s=0),
+    answers = [Answer("l1", "w1", time_spent_s=10), Answer("l2", "w2", time_spent_s=50),
+               Answer("l3", "w3", time_spent_s=0),
                Answer("l4", "w4", time_spent_s=20)]
     median = median_seconds_per_task(a.time_spent_s for a in answers)
     assert median == 20

@@ -31,7 +31,8 @@ def reviewed(service):
                           ("ben", moderation_content([("Weapons", "Violence"), ("Pills", "Drugs")]))])
     seed_label_review(service, names=("astronaut.jpg",))
     _review_all(service, [("cy", {"labels": [{"name": "Cat", "confidence": 0.93, "source": "model"}],
-                                  "boxes": [{"label": "Cat", "left": 0.25, "top": 0.5, "width": 0.5, "height": 0.25}]})],
+                                  "boxes": [{"label": "Cat", "left": 0.25, "top": 0.5, "width": 0.5,
+                                             "height": 0.25}]})],
                 task_type="label_review")
     return service
 
@@ -42,7 +43,8 @@ def test_boxes_convert_between_rekognition_fractions_and_ground_truth_pixels():
     assert px == {"left": 111, "top": 134, "width": 61, "height": 128}
     back = box_from_pixels(px, 500, 400)
     assert back.left == pytest.approx(0.222) and back.height == pytest.approx(0.32)
-    assert box_to_pixels(BoundingBox(0.9, 0.9, 0.5, 0.5), 100, 100) == {"left": 90, "top": 90, "width": 10, "height": 10}
+    assert box_to_pixels(BoundingBox(0.9, 0.9, 0.5, 0.5), 100, 100) == {"left": 90, "top": 90, "width": 10,
+                                                                        "height": 10}
 
 
 def test_attribute_names_follow_ground_truth_rules():
@@ -72,7 +74,8 @@ def test_every_manifest_line_parses_with_the_documented_keys_and_types(reviewed,
             size = line["labels-bbox"]["image_size"][0]
             assert set(size) == {"width", "height", "depth"}
             ann = line["labels-bbox"]["annotations"][0]
-            assert set(ann) == {"class_id", "left", "top", "width", "height"} and all(isinstance(v, int) for v in ann.values())
+            assert set(ann) == {"class_id", "left", "top", "width", "height"}
+            assert all(isinstance(v, int) for v in ann.values())
             bmeta = line["labels-bbox-metadata"]
             assert bmeta["type"] == "groundtruth/object-detection" and len(bmeta["objects"]) == 1
             ref, names, boxes = parse_manifest_line(line, "labels")
@@ -93,7 +96,8 @@ def test_a2i_output_is_written_in_a2is_folder_layout_with_the_input_content(revi
     assert {"acceptanceTime", "submissionTime", "timeSpentInSeconds", "answerContent"} <= set(doc["humanAnswers"][0])
     inp = doc["inputContent"]
     assert inp["humanTaskActivationConditionResults"]["Conditions"][0]["EvaluationResult"] is True
-    assert {m["name"] for m in inp["aiServiceResponse"]["moderationLabels"]} == {"Weapons", "Violence", "Alcoholic Beverages"}
+    assert {m["name"] for m in inp["aiServiceResponse"]["moderationLabels"]} == {"Weapons", "Violence",
+                                                                                 "Alcoholic Beverages"}
     assert inp["aiServiceResponse"]["moderationLabels"][0]["confidence"] > 1  # 0..100 at the edge
 
 

@@ -35,8 +35,10 @@ def test_a_moderation_workflow_exports_a_valid_request_with_its_conditions(reque
     assert_valid(request, request_shape)
     assert request["FlowDefinitionName"] == "moderation-pass"
     assert request["HumanLoopRequestSource"] == {"AwsManagedHumanLoopRequestSource": MODERATION_SOURCE}
-    assert request["HumanLoopConfig"]["TaskCount"] == 3 and request["HumanLoopConfig"]["TaskKeywords"] == ["Violence", "Drugs"]  # "&" is not allowed
-    conditions = request["HumanLoopActivationConfig"]["HumanLoopActivationConditionsConfig"]["HumanLoopActivationConditions"]
+    assert request["HumanLoopConfig"]["TaskCount"] == 3
+    assert request["HumanLoopConfig"]["TaskKeywords"] == ["Violence", "Drugs"]  # "&" is not allowed
+    activation = request["HumanLoopActivationConfig"]["HumanLoopActivationConditionsConfig"]
+    conditions = activation["HumanLoopActivationConditions"]
     assert json.loads(conditions) == wf.routing.conditions and len(conditions) <= 10_240
 
 

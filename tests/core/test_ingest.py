@@ -81,7 +81,8 @@ BAD_INPUTS = [
     ("truncated.jpg", _truncated_jpeg, "damaged or truncated"),
     ("empty.png", lambda p: (p.write_bytes(b""), p)[1], "empty (0 bytes)"),
     ("bomb.png", _bomb, "decompression bomb"),
-    ("notes.mp4", lambda p: (p.write_text("just some text, not a video\n" * 10), p)[1], "not a readable image, audio or video"),
+    ("notes.mp4", lambda p: (p.write_text("just some text, not a video\n" * 10), p)[1],
+     "not a readable image, audio or video"),
     ("noise.wav", lambda p: (p.write_bytes(os.urandom(4096)), p)[1], "not a readable image, audio or video"),
     ("big.png", _oversized, "over the 2 MB limit"),
 ]

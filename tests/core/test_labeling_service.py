@@ -179,8 +179,8 @@ def test_the_label_commands_json_lines_import_back_as_predictions(tmp_path, monk
     try:
         prediction = svc.predictions.get(line["media_id"])
         names = {lb.name: lb for lb in prediction.labels}
-        assert names["Cat"].confidence == pytest.approx(line["labels"][[lb["Name"] for lb in line["labels"]].index("Cat")]
-                                                        ["Confidence"] / 100)
+        cat = next(lb for lb in line["labels"] if lb["Name"] == "Cat")
+        assert names["Cat"].confidence == pytest.approx(cat["Confidence"] / 100)
         assert names["Weapons"].category == "moderation" and prediction.model_version == line["model_version"]
     finally:
         svc.close()

@@ -35,7 +35,8 @@ def test_a_saved_value_overrides_the_configuration_and_reset_brings_the_default_
                                    "transcriber_vad": False}, expected_version=0, saved_by="ann")
     assert saved.version == 1 and saved.saved_by == "ann"
     now = service.settings.effective()
-    assert (now.transcriber_beam_size, now.transcriber_language, now.caption_lines, now.transcriber_vad) == (2, "de", 1, False)
+    assert (now.transcriber_beam_size, now.transcriber_language, now.caption_lines,
+            now.transcriber_vad) == (2, "de", 1, False)
     assert now.transcriber == service.config.transcriber  # not saved: follows the configuration
     record = service.records.get(KIND, KEY)
     assert record.body["overrides"] == {"transcriber_beam_size": 2, "transcriber_language": "de", "caption_lines": 1,

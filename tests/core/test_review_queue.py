@@ -214,7 +214,8 @@ def test_task_categories_follow_the_labels_that_triggered_the_loop():
     from core.taxonomy import task_categories
 
     pred = Prediction("m", "v", (Label("Weapons", 0.6, category="moderation", parent_name="Violence"),
-                                 Label("Smoking", 0.4, category="moderation", parent_name="Tobacco"), Label("Cat", 0.7)))
+                                 Label("Smoking", 0.4, category="moderation", parent_name="Tobacco"),
+                                 Label("Cat", 0.7)))
     wf = Workflow("wf")
     names = lambda loop, p=pred: [c.name for c in task_categories(wf, loop, p)]  # noqa: E731
     assert names(HumanLoop("l", "m", "wf", reasons=("Smoking",))) == ["Smoking"]

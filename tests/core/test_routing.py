@@ -17,7 +17,8 @@ NAMES = ["Suggestive", "Weapons", "Drugs", "Smoking", "Gambling"]
 
 
 def raw(items: dict[str, list[tuple[str, float]]], category: str = "moderation") -> list[tuple[str, list[dict]]]:
-    return [(mid, [{"name": n, "confidence": c, "category": category} for n, c in labels]) for mid, labels in items.items()]
+    return [(mid, [{"name": n, "confidence": c, "category": category} for n, c in labels])
+            for mid, labels in items.items()]
 
 
 def frame_of(items: dict[str, list[tuple[str, float]]]):
@@ -80,7 +81,8 @@ def test_conditions_written_from_thresholds_route_exactly_like_the_thresholds(it
 def test_one_threshold_accepts_over_and_reviews_or_drops_under_as_in_the_seed():
     frame = frame_of({"img": [("Person", 0.997), ("School", 0.4786)]})
     review = route(frame, Thresholds(high=0.5, mode="review_below"))
-    assert review.split(0) == {"accept": [("Person", pytest.approx(99.7))], "review": [("School", pytest.approx(47.86))],
+    assert review.split(0) == {"accept": [("Person", pytest.approx(99.7))],
+                               "review": [("School", pytest.approx(47.86))],
                                "drop": []}
     dropped = route(frame, Thresholds(high=0.5, mode="drop_below"))
     assert dropped.split(0)["drop"] == [("School", pytest.approx(47.86))]
@@ -142,7 +144,8 @@ def test_thresholds_out_of_order_are_refused_in_plain_words():
 
 
 def test_thresholds_round_trip_through_json():
-    t = Thresholds(high=0.8, low=0.3, mode="drop_review_accept", overrides=(("Weapons", 0.2, 0.95),), category="general")
+    t = Thresholds(high=0.8, low=0.3, mode="drop_review_accept", overrides=(("Weapons", 0.2, 0.95),),
+                   category="general")
     assert Thresholds.from_json(t.as_json()) == t
 
 

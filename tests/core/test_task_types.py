@@ -32,7 +32,8 @@ def test_each_label_category_has_the_one_task_type_that_reviews_it():
 
 @pytest.mark.parametrize("content,labels", [
     (moderation_content([("Weapons", "Violence")]), {"Weapons": "Violence"}),
-    ({"AWS/Rekognition/DetectModerationLabels/Image/V3": {"ModerationLabels": [{"Name": "Pills", "ParentName": "Drugs"}]}},
+    ({"AWS/Rekognition/DetectModerationLabels/Image/V3": {
+        "ModerationLabels": [{"Name": "Pills", "ParentName": "Drugs"}]}},
      {"Pills": "Drugs"}),
     (label_review_content([("Cat", 0.91)], ["Polo shirt"], [], (10, 10), is_blind=False),
      {"Cat": "", "Polo shirt": ""}),

@@ -25,7 +25,8 @@ def _routed(service, *, task_count: int = 1) -> tuple[str, str]:
     """welcome.wav with a model transcript (one unsure word) and an open transcript_review loop; (media_id, loop_id)."""
     media_id = service.catalog.ingest_file(ROOT / "demo" / "welcome.wav").media_id
     service.transcripts.save_model_transcript(media_id, _transcript("welcome to loop on aws"))
-    service.workflows.save(Workflow("speech-check", task_type="transcript_review", routing=RoutingPolicy(accept_at=0.6), task_count=task_count))
+    service.workflows.save(Workflow("speech-check", task_type="transcript_review",
+                                    routing=RoutingPolicy(accept_at=0.6), task_count=task_count))
     service.loop_starter.start_loops("speech-check")
     (loop,) = service.loops.list(workflow="speech-check")
     service.review.clock = lambda: OPENED_AT_S + 42.0

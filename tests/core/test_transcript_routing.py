@@ -21,7 +21,8 @@ def test_only_transcripts_with_a_word_below_the_threshold_go_to_people_and_revie
     service.catalog.ingest_file(ROOT / "demo" / "cat.jpg")
     service.transcripts.save_model_transcript(unsure, _transcript(unsure, [0.95, 0.31, 0.9]))
     service.transcripts.save_model_transcript(sure, _transcript(sure, [0.95, 0.88]))
-    service.workflows.save(Workflow("speech-check", task_type="transcript_review", routing=RoutingPolicy(accept_at=0.6)))
+    service.workflows.save(Workflow("speech-check", task_type="transcript_review",
+                                    routing=RoutingPolicy(accept_at=0.6)))
 
     started = service.loop_starter.start_loops("speech-check")
     again = service.loop_starter.start_loops("speech-check")

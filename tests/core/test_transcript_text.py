@@ -28,7 +28,9 @@ def test_an_edit_keeps_the_timing_of_unchanged_words_and_marks_typed_words_certa
 def test_tweaks_replace_whole_words_across_the_transcript():
     tweaks = parse_tweaks("A.W.S.=AWS\n# a comment\n\nloop = Loupe")
     assert tweaks == [Tweak("A.W.S.", "AWS"), Tweak("loop", "Loupe")]
-    transcript = Transcript("m", (Segment(0, 1, "Welcome to loop on A.W.S.", ()), Segment(1, 2, "A loophole in A.W.S. docs", ())))
+    transcript = Transcript("m",
+                            (Segment(0, 1, "Welcome to loop on A.W.S.", ()),
+                             Segment(1, 2, "A loophole in A.W.S. docs", ())))
     tweaked, count = apply_tweaks(transcript, tweaks)
     assert [s.text for s in tweaked.segments] == ["Welcome to Loupe on AWS", "A loophole in AWS docs"]
     assert count == 3
