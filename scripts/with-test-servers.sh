@@ -30,10 +30,10 @@ except OSError: sys.exit(1)" 2>/dev/null; then return 0; fi
   echo "$name did not start within 30 s:"; cat "$workdir/$name.log"; exit 1
 }
 
-MOTO="$ROOT/.venv/bin/moto_server"
+MOTO="$ROOT/.venv/bin/moto_server"  # installed with moto[server]; run through scripts/moto_server_serial.py
 if [ -x "$MOTO" ]; then
   port=$(free_port)
-  (cd "$workdir"; exec "$MOTO" -H 127.0.0.1 -p "$port") >"$workdir/moto.log" 2>&1 &
+  (cd "$workdir"; exec "$ROOT/.venv/bin/python" "$ROOT/scripts/moto_server_serial.py" -H 127.0.0.1 -p "$port") >"$workdir/moto.log" 2>&1 &
   pids+=($!)
   wait_ready moto "http://127.0.0.1:$port/moto-api/" "$!"
   export LOUPE_TEST_MOTO_ENDPOINT="http://127.0.0.1:$port"

@@ -10,6 +10,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -75,7 +76,9 @@ def moto_endpoint() -> str | None:
         exe = ROOT / ".venv" / "bin" / "moto_server"
         if not exe.exists():
             return None
-        _started["moto"] = _start("moto", lambda port, _: [str(exe), "-H", "127.0.0.1", "-p", str(port)], "/moto-api/")
+        serial = ROOT / "scripts" / "moto_server_serial.py"  # one request at a time: see its docstring
+        _started["moto"] = _start(
+            "moto", lambda port, _: [sys.executable, str(serial), "-H", "127.0.0.1", "-p", str(port)], "/moto-api/")
         return _started["moto"]
 
 
