@@ -9,6 +9,7 @@ from contextlib import contextmanager
 
 import streamlit as st
 
+from components.markup import plain
 from core.config import APP_ROOT, Config
 from core.errors import ConfigError, LoupeError, VersionConflict, describe_error
 from core.service import Service, build_service
@@ -65,7 +66,7 @@ def routed() -> Iterator[None]:
         yield
     except ConfigError as exc:
         logging.getLogger("loupe.app").error("configuration refused: %s", exc)
-        st.error(f"{exc}", icon="⚠️")
+        st.error(plain(exc), icon="⚠️")
         st.caption("Loupe reads `LOUPE_*` values from the environment first, then from `.streamlit/secrets.toml`. "
                    "The README lists every key and its default.")
     finally:
@@ -115,12 +116,12 @@ def shows_errors(*, conflict: str = "", hint: str = "", where: str = "") -> Iter
     except LoupeError as exc:
         _log.warning("%s stopped: %s", where or "page action", exc)
         prefix = f"{conflict} " if conflict and isinstance(exc, VersionConflict) else ""
-        st.error(f"{prefix}{exc}", icon="⚠️")
+        st.error(prefix + plain(exc), icon="⚠️")
         if hint:
             st.caption(hint)
     except OSError as exc:  # e.g. a full disk while writing a file: in words, with no server path or traceback
         _log.exception("%s stopped", where or "page action")
-        st.error(describe_error(exc), icon="⚠️")
+        st.error(plain(describe_error(exc)), icon="⚠️")
 
 
 def reviewer() -> str:
@@ -132,7 +133,7 @@ def sidebar(service: Service) -> None:
     with st.sidebar:
         st.text_input("Who is reviewing?", key=REVIEWER_KEY, placeholder="your name",
                       help="Recorded with every answer and upload you make.")
-        st.caption(f"Store: **{service.config.store}** · {service.config.data_dir.name}")
+        st.caption(f"Store: **{plain(service.config.store)}** · {plain(service.config.data_dir.name)}")
 
 
 def require_reviewer() -> str:

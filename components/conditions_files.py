@@ -7,6 +7,7 @@ from typing import Any
 
 import streamlit as st
 
+from components.markup import plain
 from core.conditions import MAX_CHARS, ConditionsError, dump_conditions, parse_conditions
 from core.routing import conditions_for
 from core.routing_policy import Thresholds
@@ -17,7 +18,7 @@ def conditions_export(thresholds: Thresholds, label_names: Sequence[str], audit_
     try:
         conditions = conditions_for(thresholds, label_names, audit_percent)
     except ConditionsError as exc:
-        st.warning(f"These thresholds can't be written as A2I conditions: {exc} Workflows keep the thresholds.")
+        st.warning(f"These thresholds can't be written as A2I conditions: {plain(exc)} Workflows keep the thresholds.")
         return
     text = json.dumps(conditions, indent=2)
     st.download_button("Download activation conditions JSON", text, "activation-conditions.json", "application/json",
@@ -34,7 +35,7 @@ def conditions_import(*, key: str) -> dict[str, Any] | None:
     try:
         imported = parse_conditions(upload.getvalue().decode("utf-8", errors="replace"))
     except ConditionsError as exc:
-        st.error(f"{upload.name}: {exc}")
+        st.error(f"{plain(upload.name)}: {plain(exc)}")
         return None
     st.success(f"Valid: {len(imported['Conditions'])} top-level conditions. Save a workflow to route by them.")
     return imported

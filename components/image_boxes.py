@@ -5,6 +5,7 @@ import io
 from collections.abc import Iterable
 
 import streamlit as st
+from components.markup import plain
 from PIL import Image, ImageDraw, ImageOps
 
 from core.domain import Label
@@ -37,7 +38,7 @@ def image_with_boxes(data: bytes, labels: Iterable[Label], *, caption: str = "",
     try:
         image = ImageOps.exif_transpose(Image.open(io.BytesIO(data)))
     except Exception as exc:  # a broken file must not break the page
-        st.error(f"The image could not be shown: {exc}")
+        st.error(f"The image could not be shown: {plain(exc)}")
         return
     image.thumbnail((MAX_SIDE_PX, MAX_SIDE_PX))
     st.image(draw_boxes(image, labels), caption=caption or None, width="stretch")

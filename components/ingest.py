@@ -4,6 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from components.markup import plain
 OUTCOME_ICONS = {"ingested": "✅ ingested", "duplicate": "♻️ already present", "rejected": "❌ rejected",
                  "failed": "⚠️ not stored"}
 
@@ -13,7 +14,7 @@ def outcome_table(outcomes: list[dict]) -> None:
     if not outcomes:
         return
     counts = pd.Series([o["status"] for o in outcomes]).value_counts().to_dict()
-    st.caption(" · ".join(f"{OUTCOME_ICONS[s]}: {n}" for s, n in counts.items()))
+    st.caption(" · ".join(f"{plain(OUTCOME_ICONS[s])}: {n:d}" for s, n in counts.items()))
     frame = pd.DataFrame(
         {
             "file": [o["file"] for o in outcomes],

@@ -5,6 +5,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from components.markup import plain
 from core.domain import Job
 
 STATUS_ICONS = {"queued": "⏳", "running": "🔄", "succeeded": "✅", "failed": "❌", "cancelled": "⏹️"}
@@ -13,9 +14,9 @@ POLL_S = 1.0
 
 def job_line(job: Job, *, on_cancel: Callable[[str], None] | None = None, key: str = "job") -> None:
     """One job: status, a progress bar while it runs, its stored error if it failed."""
-    label = f"{STATUS_ICONS.get(job.status, '')} {job.kind} · {job.status} · {job.done}/{job.total or '?'}"
+    label = f"{STATUS_ICONS.get(job.status, '')} {plain(job.kind)} · {job.status} · {job.done:d}/{job.total or '?'}"
     if job.message and not job.is_finished:
-        label += f" · {job.message}"
+        label += f" · {plain(job.message)}"
     cols = st.columns([6, 1]) if on_cancel and not job.is_finished else [st.container()]
     with cols[0]:
         if job.is_finished:
@@ -23,7 +24,7 @@ def job_line(job: Job, *, on_cancel: Callable[[str], None] | None = None, key: s
         else:
             st.progress(job.fraction, text=label)
         if job.error:
-            st.error(f"Job {job.job_id} failed: {job.error}", icon="❌")
+            st.error(f"Job {plain(job.job_id)} failed: {plain(job.error)}", icon="❌")
     if len(cols) > 1 and cols[1].button("Cancel", key=f"{key}.cancel.{job.job_id}"):
         on_cancel(job.job_id)
 

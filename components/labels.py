@@ -9,6 +9,7 @@ from collections.abc import Iterable
 
 import streamlit as st
 
+from components.markup import plain
 from core.domain import Label, Prediction
 
 CSS = """<style>
@@ -60,15 +61,17 @@ def label_panel(prediction: Prediction | None, *, key: str) -> None:
         st.markdown(label_bars_html(moderation, moderation=True), unsafe_allow_html=True)
     else:
         st.caption("None found.")
-    st.caption(f"Model: {prediction.model_version} · source: {prediction.source} · {prediction.created_at}")
+    st.caption(f"Model: {plain(prediction.model_version)} · source: {plain(prediction.source)} · "
+               f"{plain(prediction.created_at)}")
 
 
 def import_report(report: dict) -> None:
     """What an import kept and which rows it skipped (shown as table text, never HTML)."""
-    st.success(f"{report['file']}: {_count(report['imported'], 'image')}, {_count(report['labels'], 'label')} "
-               f"imported ({report['format']}, confidence read as {report['confidence_scale'] or 'n/a'}).")
+    st.success(f"{plain(report['file'])}: {plain(_count(report['imported'], 'image'))}, "
+               f"{plain(_count(report['labels'], 'label'))} imported ({plain(report['format'])}, confidence read as "
+               f"{plain(report['confidence_scale'] or 'n/a')}).")
     if report["errors"]:
-        st.warning(f"{_count(len(report['errors']), 'row')} skipped; the rest were kept.")
+        st.warning(f"{plain(_count(len(report['errors']), 'row'))} skipped; the rest were kept.")
         st.dataframe({"skipped": report["errors"]}, hide_index=True, width="stretch")
 
 
@@ -80,6 +83,6 @@ def label_job_failures(result: dict) -> None:
     """The images a finished label job could not label, each with its reason (table text, never HTML)."""
     failed = [o for o in result.get("outcomes", []) if o.get("status") == "failed"]
     if failed:
-        st.warning(f"{_count(len(failed), 'image')} could not be labeled; the others were.")
+        st.warning(f"{plain(_count(len(failed), 'image'))} could not be labeled; the others were.")
         st.dataframe({"file": [o.get("file") or o["media_id"][:12] for o in failed],
                       "reason": [o.get("reason", "") for o in failed]}, hide_index=True, width="stretch")

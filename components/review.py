@@ -5,11 +5,11 @@ dataframe, never into unsafe HTML.
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 import streamlit as st
 
+from components.markup import plain  # noqa: F401  (pages import it from here too)
 from core.review import QueueSummary, Task
 from core.taxonomy import Category
 
@@ -32,12 +32,6 @@ TOOL_GUIDE = """
 **Keyboard:** `1`–`9` toggle the categories in order · `0` or `N` None of the above · `Enter` submit.
 """
 KEYS_HELP = "Keys: **1–9** toggle a category · **0**/**N** None of the above · **Enter** submit"
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
-
-
-def plain(text: str) -> str:
-    """Text shown literally in a markdown-rendering widget (labels, captions): every markdown character escaped."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
 
 
 def queue_status(summaries: Iterable[QueueSummary]) -> None:
@@ -45,9 +39,9 @@ def queue_status(summaries: Iterable[QueueSummary]) -> None:
     if not items:
         st.caption("No workflows of this kind yet.")
         return
-    parts = [f"{plain(s.workflow)}: **{s.available_to_worker}** for you · {s.answers_needed} answers needed on "
-             f"{s.open_loops} open items · {s.in_progress} in progress" for s in items]
-    st.caption("Queue — " + " | ".join(parts))
+    st.caption("Queue — " + " | ".join(
+        f"{plain(s.workflow)}: **{s.available_to_worker:d}** for you · {s.answers_needed:d} answers needed on "
+        f"{s.open_loops:d} open items · {s.in_progress:d} in progress" for s in items))
 
 
 def instructions(task: Task) -> None:

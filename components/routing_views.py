@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from components.labels import label_bars_html
+from components.markup import plain
 from core.domain import Label, Workflow
 from core.errors import LoupeError
 from core.flow_definitions import to_create_flow_definition
@@ -52,14 +53,14 @@ def items_table(routed: Routed, names: Callable[[Sequence[str]], dict[str, str]]
 
 def worked_example(split: dict[str, list[tuple[str, float]]], high_pct: float, *, title: str, key: str) -> None:
     """One item's labels split at the threshold, as the seed's slide shows them ("Person - 99.70%")."""
-    st.markdown(f"**{BAND_TITLES['accept']}** (at or above the threshold, {high_pct:.1f}% globally)")
-    st.caption(title)
+    st.markdown(f"**{plain(BAND_TITLES['accept'])}** (at or above the threshold, {high_pct:.1f}% globally)")
+    st.caption(plain(title))
     _bars(split["accept"], key=f"{key}.accept")
     st.divider()
-    st.markdown(f"**{BAND_TITLES['review']}**")
+    st.markdown(f"**{plain(BAND_TITLES['review'])}**")
     _bars(split["review"], key=f"{key}.review")
     if split["drop"]:
-        st.markdown(f"**{BAND_TITLES['drop']}**")
+        st.markdown(f"**{plain(BAND_TITLES['drop'])}**")
         _bars(split["drop"], key=f"{key}.drop")
 
 
@@ -102,7 +103,7 @@ def flow_definition_download(workflow: Workflow, *, key: str) -> None:
     try:
         body = json.dumps(to_create_flow_definition(workflow), indent=2)
     except LoupeError as exc:
-        st.caption(f"No CreateFlowDefinition export: {exc}")
+        st.caption(f"No CreateFlowDefinition export: {plain(exc)}")
         return
     st.download_button("Download CreateFlowDefinition request", body, f"{workflow.name}-flow-definition.json",
                        "application/json", key=key)
@@ -110,7 +111,7 @@ def flow_definition_download(workflow: Workflow, *, key: str) -> None:
 
 def loops_result(result: dict) -> None:
     """What "Start human loops" did."""
-    st.success(f"Created {result.get('created', 0):,} human loops for workflow {result.get('workflow', '')} "
+    st.success(f"Created {result.get('created', 0):,} human loops for workflow {plain(result.get('workflow', ''))} "
                f"({result.get('already_existed', 0):,} already existed; {result.get('review', 0):,} to review, "
                f"{result.get('audit', 0):,} audit).")
 

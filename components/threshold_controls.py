@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 import streamlit as st
 
+from components.markup import plain
 from core.errors import LoupeError
 from core.routing_policy import DROP_REVIEW_ACCEPT, MODE_NAMES, MODES, Thresholds
 
@@ -46,7 +47,7 @@ def threshold_controls(label_names: Sequence[str], category: str, *, key: str) -
         return Thresholds(high=high_pct / 100, low=low_pct / 100, mode=mode, overrides=overrides,
                           category=category), float(audit or 0.0)
     except LoupeError as exc:
-        st.error(f"{exc} The overrides are ignored until this is fixed.")
+        st.error(f"{plain(exc)} The overrides are ignored until this is fixed.")
         return Thresholds(high=high_pct / 100, low=low_pct / 100, mode=mode, category=category), float(audit or 0.0)
 
 

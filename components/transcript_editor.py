@@ -10,6 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from components.markup import plain
 from core.domain import MediaItem, Segment
 
 PAGE_SIZE = 25
@@ -103,8 +104,8 @@ def next_low_button(positions: Sequence[tuple[int, int]], segments: Sequence[Seg
               on_click=_next_low, args=(positions, segments, key, page_key, page_size))
     if current:
         word = segments[current[0]].words[current[1]]
-        st.caption(f"Word {cursor % len(positions) + 1} of {len(positions)}: “{word.text}” at "
-                   f"{format_time(word.start_s)}, confidence {word.confidence:.2f}")
+        st.caption(f"Word {cursor % len(positions) + 1:d} of {len(positions)}: “{plain(word.text)}” at "
+                   f"{plain(format_time(word.start_s))}, confidence {word.confidence:.2f}")
     return current
 
 

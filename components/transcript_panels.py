@@ -10,6 +10,7 @@ from typing import Any
 
 import streamlit as st
 
+from components.markup import plain
 from components.transcript_versions import show_diff, version_table
 from core.domain import MediaItem, Transcript
 from core.project_settings import EffectiveSettings
@@ -45,10 +46,16 @@ def transcribe_form(*, key: str, default_model: str, default_language: str = "")
     return None
 
 
+def version_caption(version: TranscriptVersion, *, unsaved: int = 0) -> None:
+    """Which version is shown: number, note, who saved it and when, and the edits not saved yet."""
+    st.caption(f"v{version.number:d} · {plain(version.note)} · saved by {plain(version.saved_by)} · "
+               f"{plain(version.saved_at[:19])}" + (f" · {unsaved:d} unsaved edit(s)" if unsaved else ""))
+
+
 def review_summary(state: ReviewState, wer: float | None, version: TranscriptVersion) -> None:
     if state.is_reviewed:
-        reviewed_at = state.reviewed_at[:16].replace("T", " ")
-        st.success(f"Reviewed by {state.reviewed_by} (v{state.reviewed_number}, {reviewed_at}).")
+        st.success(f"Reviewed by {plain(state.reviewed_by)} (v{state.reviewed_number:d}, "
+                   f"{plain(state.reviewed_at[:16].replace('T', ' '))}).")
     label = "Model word error rate" + (" vs reviewed" if state.is_reviewed else " vs newest")
     st.metric(label, "–" if wer is None else f"{wer:.1%}",
               help="Word error rate of the model's transcript against the reviewed one: the model's measured "
@@ -64,11 +71,11 @@ def conflict_note(outcome: SaveOutcome) -> dict[str, Any] | None:
 
 def show_conflict(theirs: TranscriptVersion, mine: TranscriptVersion) -> None:
     """Both versions of a save race, neither lost: who saved first, and how my copy differs from theirs."""
-    st.warning(f"{theirs.saved_by} saved v{theirs.number} while you were editing. Nothing was lost: your edit is "
-               f"kept as v{mine.number}. Compare them below, then edit the one you want to keep.")
+    st.warning(f"{plain(theirs.saved_by)} saved v{theirs.number:d} while you were editing. Nothing was lost: your "
+               f"edit is kept as v{mine.number:d}. Compare them below, then edit the one you want to keep.")
     show_diff(word_diff(theirs.transcript.text, mine.transcript.text),
-              caption=f"v{theirs.number} ({theirs.saved_by}) → v{mine.number} (you): struck words are theirs, "
-                      "green are yours")
+              caption=f"v{theirs.number:d} ({plain(theirs.saved_by)}) → v{mine.number:d} (you): struck words are "
+                      "theirs, green are yours")
 
 
 def tweaks_panel(tweaks: list[Tweak], *, key: str) -> tuple[str, str] | None:

@@ -6,6 +6,7 @@ from components.app import get_service, reviewer, shows_errors
 from components.image_boxes import image_with_boxes
 from components.jobs import watch_jobs
 from components.labels import import_report, label_job_failures, label_panel, label_text
+from components.markup import plain
 from core.labelers import available
 
 service = get_service()
@@ -65,7 +66,7 @@ if job_ids:
 
 current = selected[0] if selected else images[0].media_id
 item = next(i for i in images if i.media_id == current)
-st.subheader(item.file_name)
+st.subheader(plain(item.file_name))
 left, right = st.columns([3, 2])
 prediction = predictions.get(current)
 with left:

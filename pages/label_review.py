@@ -17,8 +17,9 @@ with task_page(service, task_type="label_review", title="Label review",
     labels = sorted((lb for lb in (prediction.labels if prediction else ()) if lb.category == "general"),
                     key=lambda lb: -lb.confidence)
     blind = is_blind(task.loop.loop_id, task.workflow.blind_percent)
-    st.caption(f"Item {plain(media.file_name)} · reviewer {task.slot + 1} of {task.loop.task_count} · pre-ticked at "
-               f"or above {task.workflow.routing.accept_at:.0%} · submit by {iso_time(task.expires_at_s)[11:19]} UTC")
+    st.caption(f"Item {plain(media.file_name)} · reviewer {task.slot + 1:d} of {task.loop.task_count:d} · "
+               f"pre-ticked at or above {task.workflow.routing.accept_at:.0%} · submit by "
+               f"{plain(iso_time(task.expires_at_s)[11:19])} UTC")
 
     left, right = st.columns([2.2, 1.3], gap="medium")
     with right:

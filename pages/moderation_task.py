@@ -20,7 +20,8 @@ with task_page(service, task_type="moderation", title="Moderation review",
     apply_shortcut(pressed, len(categories), prefix)
 
     st.caption(f"Task {plain(task.workflow.title or task.workflow.name)} · item {plain(media.file_name)} · reviewer "
-               f"{task.slot + 1} of {task.loop.task_count} · submit by {iso_time(task.expires_at_s)[11:19]} UTC")
+               f"{task.slot + 1:d} of {task.loop.task_count:d} · submit by "
+               f"{plain(iso_time(task.expires_at_s)[11:19])} UTC")
     left, centre, right = st.columns([1.1, 2.4, 1.3], gap="medium")
     with left:
         instructions(task)

@@ -2,6 +2,7 @@
 import streamlit as st
 
 from components.app import get_service, reviewer, shows_errors
+from components.markup import plain
 from components.settings_form import labeling_transcription_form
 from core.labelers import available
 from core.transcribers import describe_engines
@@ -36,10 +37,11 @@ if "settings.base" not in st.session_state:  # the version this form edits, and 
 seen, shown = st.session_state["settings.base"]
 if note := st.session_state.pop("settings.flash", None):
     st.success(note, icon="✅")
-saved_note = (f"Saved with the project (version {stored.version}, by {stored.saved_by or 'someone'} at "
-              f"{stored.saved_at[:16].replace('T', ' ')} UTC); unset values follow the LOUPE_* configuration."
+saved_note = (f"Saved with the project (version {stored.version:d}, by {plain(stored.saved_by or 'someone')} at "
+              f"{plain(stored.saved_at[:16].replace('T', ' '))} UTC); unset values follow the LOUPE_* "
+              "configuration."
               if stored.version else "Nothing saved yet: the LOUPE_* configuration applies.")
-st.caption(f"{saved_note} A change applies to the next labeling or transcription run; the Images and Transcripts "
+st.caption(saved_note + " A change applies to the next labeling or transcription run; the Images and Transcripts "
            "pages can still pick an engine for one run.")
 choice = labeling_transcription_form(shown, service.settings.defaults(), labelers=available(),
                                      engines=describe_engines(), key=f"settings.form.v{seen}")

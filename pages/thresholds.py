@@ -9,6 +9,7 @@ from components.jobs import watch_jobs
 from components.conditions_files import conditions_export, conditions_import
 from components.routing_views import (band_counts, flow_definition_download, items_table, loops_result, per_label_table,
                                       worked_example, workflow_form)
+from components.markup import plain
 from components.threshold_chart import confidence_histogram
 from components.threshold_controls import seed_controls, seed_overrides, threshold_controls
 from core.evidence import median_seconds_per_task
@@ -71,7 +72,7 @@ else:
               if source == "thresholds" else replace(wf, routing=RoutingPolicy(conditions=imported)))
         with shows_errors():
             service.workflows.save(wf)
-            st.success(f"Saved workflow {wf.name}.")
+            st.success(f"Saved workflow {plain(wf.name)}.")
 
     saved = [w.name for w in service.workflows.list()]
     if saved:

@@ -8,6 +8,7 @@ from components import transcript_panels as panels
 from components import transcript_session as session
 from components.app import get_service, reviewer, shows_errors
 from components.jobs import watch_jobs
+from components.markup import plain
 from core.transcript_text import apply_edits, apply_tweaks, import_transcript, low_confidence_words, parse_tweaks
 
 service = get_service()
@@ -21,7 +22,7 @@ item = panels.media_picker(items, key="transcript.media")
 media_id = item.media_id
 latest = transcripts.latest_number(media_id)
 if not latest:
-    st.info(f"{item.file_name} has not been transcribed yet.")
+    st.info(f"{plain(item.file_name)} has not been transcribed yet.")
     chosen = service.settings.effective()
     if choice := panels.transcribe_form(key="transcript.run", default_model=chosen.transcriber,
                                         default_language=chosen.transcriber_language):
@@ -93,8 +94,7 @@ with right:
     first = page * te.PAGE_SIZE
     shown = transcript.segments[first:first + te.PAGE_SIZE]
     te.show_highlighted(shown, threshold=threshold, first_index=first, current=current)
-    st.caption(f"v{version.number} · {version.note} · saved by {version.saved_by} · {version.saved_at[:19]}"
-               + (f" · {len(edits)} unsaved edit(s)" if edits else ""))
+    panels.version_caption(version, unsaved=len(edits))
     te.segment_rows(shown, first_index=first, key=key, edits=edits)
     if st.button("Save as new version", type="primary", key="transcript.save", disabled=not edits):
         save(apply_edits(transcript, edits), "edit")

@@ -10,7 +10,7 @@ JOB_KEY = "upload.job_ids"
 st.title("Upload media")
 st.caption(
     "Images (JPEG, PNG, WebP, GIF), audio (WAV, MP3, FLAC, M4A, OGG) and video (MP4, MOV, WebM, MKV). "
-    f"Up to {service.config.max_upload_mb:.0f} MB a file and {service.config.max_files_per_batch} files at once. "
+    f"Up to {service.config.max_upload_mb:.0f} MB a file and {service.config.max_files_per_batch:d} files at once. "
     "Files are checked by their content and stored once."
 )
 

@@ -167,3 +167,50 @@ def test_every_browser_test_module_is_marked_browser():
         if not any("pytest.mark.browser" in m for m in marks):
             unmarked.append(path.name)
     assert unmarked == []
+
+
+MARKDOWN_WIDGETS = {"markdown", "caption", "success", "info", "warning", "error", "subheader", "header", "title",
+                    "toast", "write"}
+
+
+def _is_escaped(node: ast.expr) -> bool:
+    """A value that is safe to show as Markdown: passed through plain(), a number (a format spec such as {n:,} or
+    {n:d} says so), a literal, len(), or a `*_html` builder's output (escaped HTML, for unsafe_allow_html)."""
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, ast.Call):
+        name = getattr(node.func, "id", None) or getattr(node.func, "attr", "")
+        return name in ("plain", "len") or name.endswith("_html")
+    return False
+
+
+def _unescaped(arg: ast.expr) -> list[ast.expr]:
+    if isinstance(arg, ast.JoinedStr):
+        return [v.value for v in arg.values
+                if isinstance(v, ast.FormattedValue) and v.format_spec is None and not _is_escaped(v.value)]
+    if isinstance(arg, ast.BinOp):
+        return _unescaped(arg.left) + _unescaped(arg.right)
+    if isinstance(arg, ast.Call) and getattr(arg.func, "attr", "") == "join" and arg.args:
+        joined = arg.args[0]  # " · ".join(f"..." for ...): check the pieces
+        return _unescaped(joined.elt) if isinstance(joined, (ast.GeneratorExp, ast.ListComp)) else []
+    if isinstance(arg, (ast.Attribute, ast.Subscript, ast.Call)) and not _is_escaped(arg):
+        return [arg]  # a field or a call result shown as it is (a local variable is the caller's to build right)
+    return []
+
+
+def test_markdown_widgets_never_show_unescaped_text():
+    """Streamlit renders these widgets' text as Markdown, so a file or reviewer name like `[Re-login](https://…)`
+    would become a live link: every value they show goes through components.markup.plain(), or is a number."""
+    offenders = []
+    for folder in ("pages", "components"):
+        for path, tree in _modules(folder):
+            for node in ast.walk(tree):
+                if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                    continue
+                shown = []
+                if node.func.attr in MARKDOWN_WIDGETS and node.args:
+                    shown.append(node.args[0])
+                shown += [k.value for k in node.keywords if k.arg in ("text", "label", "body")]
+                offenders += [f"{path.relative_to(ROOT)}:{value.lineno}: {ast.unparse(value)}"
+                              for arg in shown for value in _unescaped(arg)]
+    assert offenders == [], "pass these through plain() (or give a number a format spec):\n" + "\n".join(offenders)

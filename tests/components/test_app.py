@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit import config as streamlit_options
 from streamlit.testing.v1 import AppTest
+from components.markup import as_shown
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 
@@ -43,7 +44,7 @@ def test_a_bad_configuration_value_is_shown_in_words_not_as_a_traceback(env, whe
         at.secrets[key] = value
     at.run()
     assert not at.exception, at.exception
-    assert len(at.error) == 1 and words in at.error[0].value
+    assert len(at.error) == 1 and words in as_shown(at.error[0].value)
     assert "secrets.toml" in at.caption[0].value
 
 

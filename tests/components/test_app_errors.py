@@ -6,6 +6,8 @@ import sys
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from components.markup import as_shown
+
 
 @pytest.fixture(autouse=True)
 def _main_module_kept():
@@ -41,13 +43,13 @@ def _run(kind: str) -> AppTest:
 
 def test_a_loupe_error_is_shown_in_words_and_the_page_goes_on():
     at = _run("loupe")
-    assert [e.value for e in at.error] == ["The store cannot be reached."]
+    assert [as_shown(e.value) for e in at.error] == ["The store cannot be reached."]
     assert [m.value for m in at.markdown] == ["before", "after the block"]
 
 
 def test_a_version_conflict_is_introduced_by_the_page_s_own_words():
     (error,) = _run("conflict").error
-    assert error.value.startswith("Someone else saved first. Conflict saving settings 'project'"), error.value
+    assert as_shown(error.value).startswith("Someone else saved first. Conflict saving settings 'project'"), error.value
 
 
 def test_a_full_disk_is_shown_without_the_server_path():

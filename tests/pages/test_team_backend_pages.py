@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 
+from components.markup import as_shown
 from core.aws import make_client
 from core.stores.aws_setup import ensure_bucket, ensure_table
 from tests.dynamodb_servers import aws_env, endpoint_for
@@ -72,4 +73,5 @@ def test_home_explains_a_missing_table_in_words_instead_of_a_traceback(unprovisi
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
     assert not at.exception
-    assert any(team_names["LOUPE_DYNAMODB_TABLE"] in e.value and "setup-aws" in e.value for e in at.error)
+    assert any(team_names["LOUPE_DYNAMODB_TABLE"] in as_shown(e.value) and "setup-aws" in as_shown(e.value)
+               for e in at.error)
