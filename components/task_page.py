@@ -23,6 +23,7 @@ from typing import Any
 import streamlit as st
 
 from components.app import require_reviewer
+from components.markup import plain
 from components.review import queue_status
 from core.errors import LoupeError
 from core.review import Task
@@ -46,9 +47,11 @@ class TaskFrame:
         """Record the answer (its outcome is flashed on the next run) and rerun to open the next task."""
         try:
             outcome = self.service.review.submit(self.task, content)
-            st.session_state[_flash_key(self.task_type)] = (True, outcome.message)
+            # a different answer under the same name was in first: this one was kept aside, and the reviewer is told
+            st.session_state[_flash_key(self.task_type)] = ("warning" if outcome.is_set_aside else "success",
+                                                            outcome.message)
         except LoupeError as exc:
-            st.session_state[_flash_key(self.task_type)] = (False, str(exc))
+            st.session_state[_flash_key(self.task_type)] = ("error", str(exc))
         st.session_state.pop(_loop_key(self.task_type), None)
         st.rerun()
 
@@ -66,7 +69,7 @@ def task_page(service: Service, *, task_type: str, title: str, empty: str) -> It
     worker = require_reviewer()
     st.title(title)
     if flash := st.session_state.pop(_flash_key(task_type), None):
-        (st.success if flash[0] else st.error)(flash[1])
+        {"success": st.success, "warning": st.warning}.get(flash[0], st.error)(plain(flash[1]))
     task = service.review.resume_or_next(worker, st.session_state.get(_loop_key(task_type)), task_type=task_type,
                                          skip=frozenset(st.session_state.get(_skipped_key(task_type), ())))
     queue_slot = st.empty()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+import uuid
 from dataclasses import replace
 
 from core.domain import Answer, as_dict, from_dict, utc_now
@@ -10,6 +11,7 @@ from core.stores.base import RecordStore
 from core.task_types.transcript_review import is_transcript_answer
 
 KIND = "answer"
+SET_ASIDE_KIND = "answer_set_aside"  # a second, different answer under a name that had already answered
 
 
 def answer_key(loop_id: str, worker_id: str) -> str:
@@ -30,6 +32,15 @@ class Answers:
             return True
         except AlreadyExists:
             return False
+
+    def set_aside(self, answer: Answer) -> None:
+        """Keep an answer that did not count (its reviewer's name had already answered this loop), so nothing a
+        person submitted is ever lost; it is not consolidated or exported."""
+        key = f"{answer.loop_id}|{answer.worker_id}|{uuid.uuid4().hex[:12]}"
+        self.records.create(SET_ASIDE_KIND, key, as_dict(answer), parent=answer.loop_id)
+
+    def set_aside_for(self, loop_id: str) -> list[Answer]:
+        return [from_dict(Answer, r.body) for r in self.records.query(SET_ASIDE_KIND, parent=loop_id)]
 
     def for_loop(self, loop_id: str) -> list[Answer]:
         return [from_dict(Answer, r.body) for r in self.records.query(KIND, parent=loop_id)]

@@ -5,12 +5,21 @@ creating the claim record `<loop_id>#<slot>` (create-only, so two reviewers at t
 it). A claim not submitted within the workflow's time limit is expired when read and can be taken over with a
 versioned put, so a lost tab gives its task back to the queue. Nobody gets two slots of one loop, and nobody
 gets a loop they already answered. When `task_count` answers are in, the loop is Completed and consolidated.
+
+Reviewers are named by `reviewer_id` (Unicode NFKC, spaces collapsed, case folded), so "Alice" and "alice " are
+one reviewer and can't fill two slots of one item.
+
+A submit is crash-safe: the answer record is written first and is the truth; the claim's "submitted" mark and
+the loop's Completed status are derived from the answers, and repaired on the next read if a crash came between
+the writes (`_try_take`, `repair_loops`). A second answer for the same loop and reviewer (another browser using
+the same name) is never dropped silently: it is kept aside (`Answers.set_aside`) and the outcome says so.
 """
 from __future__ import annotations
 
 import logging
 import threading
 import time
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -73,6 +82,7 @@ class SubmitOutcome:
     is_recorded: bool  # False: this reviewer's answer was already in (double submit)
     is_completed: bool  # the loop now has all its answers
     message: str
+    is_set_aside: bool = False  # a different answer under the same name was in first: this one was kept aside
 
 
 def claim_key(loop_id: str, slot: int) -> str:
@@ -103,7 +113,7 @@ class Review:
                   skip: frozenset[str] = frozenset()) -> Task | None:
         """The reviewer's next task: a slot they already hold, else a free or expired slot of the first open loop
         (loops in `skip`, which they passed over, come last)."""
-        worker_id = _checked_worker(worker_id)
+        worker_id = reviewer_id(worker_id)
         later = []
         for wf, loop in self._open_loops(task_type, workflows):
             if loop.loop_id in skip:
@@ -127,7 +137,7 @@ class Review:
             return None
         if loop.status != "InProgress":
             return None
-        return self._try_take(_checked_worker(worker_id), wf, loop)
+        return self._try_take(reviewer_id(worker_id), wf, loop)
 
     def resume_or_next(self, worker_id: str, loop_id: str | None, *, task_type: str | None = None,
                        skip: frozenset[str] = frozenset()) -> Task | None:
@@ -143,7 +153,7 @@ class Review:
         if rec is None:
             return
         claim = from_dict(Claim, rec.body)
-        if claim.worker_id == task.worker_id and not claim.is_submitted:
+        if reviewer_id(claim.worker_id) == reviewer_id(task.worker_id) and not claim.is_submitted:
             try:
                 self.records.put(CLAIM_KIND, rec.key, as_dict(replace(claim, expires_at_s=0.0)),
                                  expected_version=rec.version, parent=claim.loop_id)
@@ -162,17 +172,22 @@ class Review:
 
     def _try_take(self, worker_id: str, wf: Workflow, loop: HumanLoop) -> Task | None:
         answers = self.answers.for_loop(loop.loop_id)
+        answered = {reviewer_id(a.worker_id) for a in answers}
         needed = max(1, loop.task_count)
-        if len(answers) >= needed or any(a.worker_id == worker_id for a in answers):
+        if len(answered) >= needed:
+            self._complete_if_done(loop)  # all answers in, but a crash came before the loop was completed
+            return None
+        if worker_id in answered:
             return None
         now = self.clock()
         claims = {r.key: r for r in self.records.query(CLAIM_KIND, parent=loop.loop_id)}
         for rec in claims.values():
             claim = from_dict(Claim, rec.body)
-            if claim.worker_id == worker_id and not claim.is_submitted:
-                if claim.expires_at_s > now:
+            if reviewer_id(claim.worker_id) == worker_id:
+                if claim.expires_at_s > now and not claim.is_submitted:
                     return self._task(wf, loop, claim)
-                renewed = self._take_over(rec, worker_id, wf, now)  # their own lapsed claim, if nobody took it
+                # their own lapsed claim (or one marked submitted whose answer a crash lost), if nobody took it
+                renewed = self._take_over(rec, worker_id, wf, now)
                 return self._task(wf, loop, renewed) if renewed else None
         for slot in range(needed):
             key = claim_key(loop.loop_id, slot)
@@ -185,9 +200,11 @@ class Review:
                 except AlreadyExists:
                     continue
             current = from_dict(Claim, rec.body)
-            if current.is_submitted or current.expires_at_s > now:
-                continue
-            taken = self._take_over(rec, worker_id, wf, now)
+            if reviewer_id(current.worker_id) in answered:
+                continue  # the slot's answer is in (its claim may not be marked yet)
+            if current.expires_at_s > now and not current.is_submitted:
+                continue  # held by someone right now
+            taken = self._take_over(rec, worker_id, wf, now)  # lapsed, or marked submitted with no answer behind it
             if taken:
                 log.info("slot %s of %s returned to the queue and taken by %s", slot, loop.loop_id, worker_id)
                 return self._task(wf, loop, taken)
@@ -209,42 +226,61 @@ class Review:
 
     # ---- submitting --------------------------------------------------------------------------------
     def submit(self, task: Task, content: dict[str, Any]) -> SubmitOutcome:
-        """Record the reviewer's answer in A2I's shape; a second submit of the same task is recorded once."""
+        """Record the reviewer's answer in A2I's shape; a second submit of the same task is recorded once.
+
+        Order matters for crashes: the answer first (the truth), then completion, then the claim's mark. Each later
+        step is derived from the answers, so a crash between any two leaves nothing lost and nothing stuck."""
         key = claim_key(task.loop.loop_id, task.slot)
         rec = self.records.get(CLAIM_KIND, key)
         claim = from_dict(Claim, rec.body) if rec else None
-        if claim is None or claim.worker_id != task.worker_id:
+        worker_id = reviewer_id(task.worker_id)
+        if claim is None or reviewer_id(claim.worker_id) != worker_id:
             raise LoupeError("Your time on this task ran out and it went to another reviewer, so this answer was "
                              "not recorded. Open the next task.")
-        if not claim.is_submitted:
+        outcome = self.record_answer(task.loop, worker_id, content, accepted_at_s=task.accepted_at_s)
+        if rec is not None and not claim.is_submitted:
             try:
                 self.records.put(CLAIM_KIND, key, as_dict(replace(claim, is_submitted=True)),
                                  expected_version=rec.version, parent=claim.loop_id)
             except VersionConflict:
                 pass  # a parallel submit of the same answer marked it; the answer record is the truth
-        return self.record_answer(task.loop, task.worker_id, content, accepted_at_s=task.accepted_at_s)
+        return outcome
 
     def record_answer(self, loop: HumanLoop, worker_id: str, content: dict[str, Any], *,
                       accepted_at_s: float | None = None) -> SubmitOutcome:
         """Record an answer given outside the queue's claims (e.g. marking a transcript reviewed), or a claimed
-        task's: create-only per loop and worker, and the loop completes (and consolidates) at `task_count` answers."""
-        worker_id = _checked_worker(worker_id)
+        task's: create-only per loop and reviewer, and the loop completes (and consolidates) at `task_count`
+        answers. A different answer from the same reviewer is kept aside, and the outcome says so."""
+        worker_id = reviewer_id(worker_id)
         now = self.clock()
         accepted = now if accepted_at_s is None else min(accepted_at_s, now)
         answer = Answer(loop_id=loop.loop_id, worker_id=worker_id, content=content,
                         acceptance_time=iso_time(accepted), submission_time=iso_time(now),
                         time_spent_s=round(max(0.0, now - accepted), 3))
-        is_recorded = self.answers.submit(answer)
+        first = next((a for a in self.answers.for_loop(loop.loop_id) if reviewer_id(a.worker_id) == worker_id), None)
+        is_recorded = first is None and self.answers.submit(answer)
+        if not is_recorded and first is None:
+            first = next((a for a in self.answers.for_loop(loop.loop_id) if reviewer_id(a.worker_id) == worker_id),
+                         None)
         is_completed = self._complete_if_done(loop)
         self._generation += 1
-        if not is_recorded:
-            return SubmitOutcome(False, is_completed, "You had already submitted this task; your first answer stands.")
-        return SubmitOutcome(True, is_completed,
-                             "Answer recorded." + (" This item is now complete." if is_completed else ""))
+        if is_recorded:
+            return SubmitOutcome(True, is_completed,
+                                 "Answer recorded." + (" This item is now complete." if is_completed else ""))
+        if first is not None and first.content != content:
+            self.answers.set_aside(answer)
+            log.warning("loop %s: a second, different answer under the name %r was kept aside (first at %s)",
+                        loop.loop_id, worker_id, first.submission_time)
+            return SubmitOutcome(False, is_completed, (
+                f"An answer under the name {worker_id!r} was already submitted for this task at "
+                f"{first.submission_time[11:19]} UTC, from another browser or tab, and it differs from yours. "
+                "That first answer counts; yours was kept aside, not lost. If that was not you, someone else is "
+                "using your name: tell your admin (sign-in prevents this)."), is_set_aside=True)
+        return SubmitOutcome(False, is_completed, "You had already submitted this task; your first answer stands.")
 
     def _complete_if_done(self, loop: HumanLoop) -> bool:
         answers = self.answers.for_loop(loop.loop_id)
-        if len(answers) < max(1, loop.task_count):
+        if len({reviewer_id(a.worker_id) for a in answers}) < max(1, loop.task_count):
             return False
         current = self.loops.get(loop.loop_id)
         if current.status != "Completed":
@@ -252,6 +288,19 @@ class Review:
         if self.on_completed:
             self.on_completed(current)
         return True
+
+    def repair_loops(self) -> int:
+        """Complete (and consolidate) every loop still InProgress although all its answers are in, e.g. after a
+        crash between an answer and its loop's completion. Returns how many were repaired."""
+        repaired = 0
+        for loop in self.loops.list(status="InProgress"):
+            answered = {reviewer_id(a.worker_id) for a in self.answers.for_loop(loop.loop_id)}
+            if len(answered) >= max(1, loop.task_count) and self._complete_if_done(loop):
+                log.warning("loop %s had all its answers but was still in progress; completed now", loop.loop_id)
+                repaired += 1
+        if repaired:
+            self._generation += 1
+        return repaired
 
     def label_suggestions(self, predictions) -> list[str]:
         """Known label names (from stored predictions and answers) for the "add a label" box, refreshed each minute."""
@@ -266,6 +315,7 @@ class Review:
     def summary(self, worker_id: str = "", *, task_type: str | None = None) -> list[QueueSummary]:
         """Counts per workflow for the queue caption. The records behind it are re-read only when a loop, answer
         or claim is added (or after SUMMARY_TTL_S), since this runs on every task page render over every loop."""
+        worker_id = reviewer_id(worker_id) if worker_id.strip() else ""
         now = self.clock()
         snap = self._snapshot(now)
         held: Counter[str] = Counter()
@@ -273,7 +323,7 @@ class Review:
         for c in snap.claims:
             if not c.get("is_submitted") and c.get("expires_at_s", 0) > now:
                 held[c["loop_id"]] += 1
-                if c.get("worker_id") == worker_id:
+                if reviewer_id(c.get("worker_id") or "-") == worker_id:
                     held_by_worker.add(c["loop_id"])
         out = []
         for wf in snap.workflows:
@@ -302,7 +352,7 @@ class Review:
                 return cached
         answered: dict[str, set[str]] = {}
         for rec in self.records.query(ANSWER_KIND):
-            answered.setdefault(rec.body["loop_id"], set()).add(rec.body["worker_id"])
+            answered.setdefault(rec.body["loop_id"], set()).add(reviewer_id(rec.body["worker_id"]))
         claims = [rec.body for rec in self.records.query(CLAIM_KIND)]
         workflows = self.workflows.list()
         open_loops = {wf.name: [(rec.key, max(1, int(rec.body.get("task_count", 1))))
@@ -325,8 +375,11 @@ class _QueueSnapshot:
     claims: list[dict[str, Any]]
 
 
-def _checked_worker(worker_id: str) -> str:
-    name = (worker_id or "").strip()
-    if not name:
+def reviewer_id(name: str) -> str:
+    """One reviewer, however their name was typed: Unicode NFKC (full-width and ligature forms folded), runs of
+    spaces collapsed, case folded. LoupeError for a name that is empty once normalised."""
+    text = "".join(c for c in unicodedata.normalize("NFKC", name or "") if unicodedata.category(c) != "Cf")
+    text = " ".join("".join(" " if unicodedata.category(c) == "Cc" else c for c in text).split()).casefold()
+    if not text:
         raise LoupeError("Enter your name as reviewer before taking a task.")
-    return name
+    return text
