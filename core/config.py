@@ -59,6 +59,12 @@ class Config:
     caption_line_chars: Count = 42
     caption_lines: Count = 2
     auto_label: bool = False
+    export_dir: Folder = Path()  # the only folder the app writes exports under; unset: <data_dir>/exports
+    export_s3_prefix: str = ""  # the only s3://bucket/prefix the app exports to; unset: no S3 export from the app
+
+    def __post_init__(self) -> None:
+        if self.export_dir == Path():
+            object.__setattr__(self, "export_dir", self.data_dir / "exports")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, secrets: Mapping[str, object] | None = None) -> "Config":
@@ -78,6 +84,11 @@ class Config:
             return cls(**values)
         except ValidationError as exc:
             raise ConfigError(_in_words(exc, origin)) from None
+
+    @property
+    def exports_root(self) -> Path:
+        """The one folder the app (pages and jobs) writes exports under (LOUPE_EXPORT_DIR)."""
+        return self.export_dir
 
     @property
     def max_upload_mb(self) -> float:

@@ -1,14 +1,17 @@
 """Exports of reviewed results (Ground Truth manifest, A2I output.json per loop, CSV) to a folder or an S3 prefix,
 and the import of A2I output.json files as ground truth.
 
+Every file is written through core/destinations.py, which keeps it inside its destination and never replaces a file
+without the `overwrite` choice. The app exports under the configured exports root or S3 prefix only; the command
+line writes where its operator says. An import names loops and flow definitions by A2I's own pattern, and never
+writes into a loop that exists here already (a live one, or one with other answers): it is refused in words.
+
 An item's labels are its final labels: consolidated human answers where people reviewed it, the model's labels
 at or above the workflow's threshold elsewhere. Exports run synchronously from the CLI and as a background job
 ("export") from the app.
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
 from collections.abc import Callable, Iterable
@@ -17,13 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from core.answers import Answers
-from core.aws import aws_error_message, aws_error_types, make_client
 from core.catalog import Catalog
 from core.config import Config
 from core.consolidation import Consolidation, final_labels
 from core.domain import HumanLoop, Job, Prediction, Workflow
 from core.errors import LoupeError
-from core.formats.a2i import output_path, parse_output_json, to_output_json
+from core.destinations import Destination, app_destination, operator_destination
+from core.formats.a2i import check_a2i_name, check_object_name, output_path, parse_output_json, to_output_json
+from core.formats.spreadsheet import to_csv
 from core.formats.ground_truth import manifest_line
 from core.jobs import JobContext, JobRunner
 from core.loops import Loops
@@ -55,42 +59,6 @@ class A2iImport:
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
 
 
-class Destination:
-    """A folder or an `s3://bucket/prefix`; files are written by relative path."""
-
-    def __init__(self, target: str):
-        self.target = target
-        self.is_s3 = target.startswith("s3://")
-        if self.is_s3:
-            bucket, _, prefix = target[5:].partition("/")
-            if not bucket:
-                raise LoupeError(f"{target!r} names no S3 bucket; use s3://bucket/prefix.")
-            self.bucket, self.prefix = bucket, prefix.strip("/")
-            try:
-                self.s3 = make_client("s3")
-            except aws_error_types() as exc:  # NoRegionError and friends are raised when a client is made
-                raise self._failed(exc) from exc
-        else:
-            self.root = Path(target).expanduser()
-            self.root.mkdir(parents=True, exist_ok=True)
-
-    def write_text(self, rel: str, text: str) -> str:
-        if self.is_s3:
-            key = f"{self.prefix}/{rel}" if self.prefix else rel
-            try:
-                self.s3.put_object(Bucket=self.bucket, Key=key, Body=text.encode(), ContentType="application/json")
-            except aws_error_types() as exc:
-                raise self._failed(exc) from exc
-            return f"s3://{self.bucket}/{key}"
-        path = self.root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        return str(path)
-
-    def _failed(self, exc: Exception) -> LoupeError:
-        return LoupeError(aws_error_message(exc, what=f"S3 bucket {self.bucket!r}", permissions=("s3:PutObject",)))
-
-
 class Exports:
     def __init__(self, workflows: Workflows, loops: Loops, answers: Answers, predictions: Predictions,
                  consolidation: Consolidation, catalog: Catalog, jobs: JobRunner, config: Config):
@@ -103,22 +71,31 @@ class Exports:
         self.jobs = jobs
         self.config = config  # which store (local media paths as source-refs) and the S3 bucket of A2I output
 
-    def submit(self, fmt: str, out: str, *, workflow: str | None = None, created_by: str = "") -> Job:
-        """Export in the background (the "export" job); the job's result names the destination and counts."""
-        return self.jobs.submit(JOB_KIND, {"format": fmt, "out": out, "workflow": workflow}, created_by=created_by)
+    def submit(self, fmt: str, folder: str = "", *, to_s3: bool = False, overwrite: bool = False,
+               workflow: str | None = None, created_by: str = "") -> Job:
+        """Export in the background (the "export" job) to `folder` under the exports root (or under the configured
+        S3 prefix with `to_s3`); the job's result names the destination and counts. The folder is checked now, so a
+        bad name is refused before anything is queued."""
+        app_destination(self.config, folder, to_s3=to_s3)
+        if fmt not in FORMATS:
+            raise LoupeError(f"Export format must be one of {', '.join(FORMATS)}, not {fmt!r}.")
+        return self.jobs.submit(JOB_KIND, {"format": fmt, "folder": folder, "to_s3": to_s3, "overwrite": overwrite,
+                                           "workflow": workflow}, created_by=created_by)
 
     # ---- export ------------------------------------------------------------------------------------
-    def export(self, fmt: str, out: str, *, workflow: str | None = None, attribute: str = "labels",
-               source_prefix: str = "", progress: ProgressFn | None = None) -> ExportResult:
+    def export(self, fmt: str, out: str | Destination, *, workflow: str | None = None, attribute: str = "labels",
+               source_prefix: str = "", overwrite: bool = False, progress: ProgressFn | None = None) -> ExportResult:
+        """Export to `out`: a Destination, or a folder or s3://bucket/prefix named by the operator (the CLI's
+        --out). A file already there is replaced only with `overwrite`."""
         if fmt not in FORMATS:
             raise LoupeError(f"Export format must be one of {', '.join(FORMATS)}, not {fmt!r}.")
         workflows = {wf.name: wf for wf in self.workflows.list()}
         if workflow is not None and workflow not in workflows:
             raise LoupeError(f"There is no workflow named {workflow!r}.")
-        dest = Destination(out)
+        dest = out if isinstance(out, Destination) else operator_destination(out)
         loops = [lp for lp in self.loops.list(workflow)]
         if fmt == "a2i":
-            return self._export_a2i(dest, loops, workflows, progress)
+            return self._export_a2i(dest, loops, workflows, progress, overwrite=overwrite)
         media = {m.media_id: m for m in self.catalog.list(kind="image")}
         predictions = {p.media_id: p for p in self.predictions.all()}
         consolidated = {c.media_id: c for c in self.consolidation.all()}
@@ -139,7 +116,8 @@ class Exports:
             if progress and (i % 500 == 0 or i + 1 == len(ids)):
                 progress(i + 1, len(ids))
         if fmt == "csv":
-            return ExportResult(dest.write_text("labels.csv", _csv(rows)), 1, len(rows))
+            (where,) = dest.write_files({"labels.csv": _csv(rows)}, overwrite=overwrite)
+            return ExportResult(where, 1, len(rows))
         names = sorted({f.name for _, finals, _, _ in rows for f in finals}
                        | {b[0] for _, _, bx, _ in rows for b in bx})
         class_ids = {n: i for i, n in enumerate(names)}
@@ -152,7 +130,8 @@ class Exports:
                 is_human=any(f.source == "human" for f in finals) or cons is not None,
                 created_at=cons.updated_at if cons else "", boxes=boxes, image_size=size)))
         text = "\n".join(lines) + ("\n" if lines else "")
-        return ExportResult(dest.write_text("output.manifest", text), 1, len(rows))
+        (where,) = dest.write_files({"output.manifest": text}, overwrite=overwrite)
+        return ExportResult(where, 1, len(rows))
 
     def _local_ref(self, item) -> str:
         """Where the media lies, without fetching it: the stored file for the local store, else its file name."""
@@ -174,7 +153,7 @@ class Exports:
                 if lb.confidence >= threshold for inst in lb.instances]
 
     def _export_a2i(self, dest: Destination, loops: list[HumanLoop], workflows: dict[str, Workflow],
-                    progress: ProgressFn | None) -> ExportResult:
+                    progress: ProgressFn | None, *, overwrite: bool) -> ExportResult:
         by_loop: dict[str, list] = {}
         for a in self.answers.all():
             by_loop.setdefault(a.loop_id, []).append(a)
@@ -182,7 +161,7 @@ class Exports:
         predictions = {p.media_id: p for p in self.predictions.all()}
         media = {m.media_id: m for m in self.catalog.list()}
         bucket = self.config.s3_bucket or "local"
-        written = 0
+        files: dict[str, str] = {}
         for i, lp in enumerate(done):
             wf = workflows.get(lp.workflow) or Workflow(name=lp.workflow)
             item = media.get(lp.media_id)
@@ -191,15 +170,21 @@ class Exports:
                 continue
             doc = to_output_json(lp, wf, sorted(by_loop[lp.loop_id], key=lambda a: a.submission_time), item,
                                  predictions.get(lp.media_id), bucket=bucket)
-            dest.write_text(output_path(wf.name, lp.loop_id, lp.created_at), json.dumps(doc, indent=1))
-            written += 1
+            files[output_path(wf.name, lp.loop_id, lp.created_at)] = json.dumps(doc, indent=1)
             if progress and (i % 200 == 0 or i + 1 == len(done)):
                 progress(i + 1, len(done))
-        return ExportResult(dest.target, written, written)
+        dest.write_files(files, overwrite=overwrite)  # each path is checked to stay inside the destination
+        return ExportResult(dest.label, len(files), len(files))
 
     def run_export_job(self, ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
-        """Job handler: `{format, out, workflow?}`."""
-        result = self.export(params["format"], params["out"], workflow=params.get("workflow"),
+        """Job handler: `{format, folder, to_s3, overwrite, workflow?}`; it writes only under the configured exports
+        root or S3 prefix, whatever the params say."""
+        if "out" in params and "folder" not in params:
+            raise LoupeError("This export was queued with a free destination path, which is no longer allowed. "
+                             "Export again from the Results page: exports go under the exports folder.")
+        dest = app_destination(self.config, params.get("folder", ""), to_s3=bool(params.get("to_s3")))
+        result = self.export(params["format"], dest, workflow=params.get("workflow"),
+                             overwrite=bool(params.get("overwrite")),
                              progress=lambda d, t: ctx.progress(d, t, "exporting"))
         return {"destination": result.destination, "files": result.files, "items": result.items}
 
@@ -223,11 +208,15 @@ class Exports:
 
     def _import_one(self, doc: dict[str, Any]) -> None:
         parsed = parse_output_json(doc)
+        check_a2i_name(parsed.loop_name, "The humanLoopName")
+        flow = check_a2i_name(parsed.flow_name, "The flow definition name") if parsed.flow_name else "imported"
+        check_object_name(parsed.image_name or "-")
         item = self.catalog.find(parsed.image_name) if parsed.image_name else None
         if item is None:
             raise LoupeError(f"The image {parsed.image_name!r} of loop {parsed.loop_name} is not in the catalog; "
                              "ingest it first, then import again.")
-        flow = parsed.flow_name if _valid_name(parsed.flow_name) else "imported"
+        if self._is_already_imported(parsed, item.media_id):
+            return
         if self.workflows.version(flow) is None:
             self.workflows.save(Workflow(name=flow, task_type="moderation",
                                          task_count=max(1, min(3, len(parsed.answers))),
@@ -235,33 +224,46 @@ class Exports:
         if parsed.labels and self.predictions.get(item.media_id) is None:
             self.predictions.save(Prediction(item.media_id, parsed.model_version or "a2i-import", parsed.labels,
                                             source="import"))
-        self.loops.create(HumanLoop(parsed.loop_name, item.media_id, flow, status="Completed",
-                                   activation_results=parsed.activation_results,
-                                   task_count=max(1, len(parsed.answers))))
+        if not self.loops.create(HumanLoop(parsed.loop_name, item.media_id, flow, status="Completed",
+                                           activation_results=parsed.activation_results,
+                                           task_count=max(1, len(parsed.answers)))):
+            self._refuse_existing(parsed.loop_name)  # created meanwhile
         for answer in parsed.answers:
             self.answers.submit(answer)
         self.consolidation.consolidate(item.media_id, source="import")
 
+    def _is_already_imported(self, parsed, media_id: str) -> bool:
+        """True if this very output was imported before (same loop, item and answers): importing it again changes
+        nothing. Any other loop of that name is refused: an import never writes into a loop that exists here."""
+        try:
+            existing = self.loops.get(parsed.loop_name)
+        except LoupeError:
+            return False
+        stored = {(a.worker_id, json.dumps(a.content, sort_keys=True)) for a in self.answers.for_loop(existing.loop_id)}
+        given = {(a.worker_id, json.dumps(a.content, sort_keys=True)) for a in parsed.answers}
+        if existing.status == "Completed" and existing.media_id == media_id and stored == given:
+            return True
+        self._refuse_existing(parsed.loop_name, existing)
+        return False
 
-def _valid_name(name: str) -> bool:
-    return bool(name) and len(name) <= 63 and all(c.isalnum() or c == "-" for c in name)
+    def _refuse_existing(self, loop_name: str, existing: HumanLoop | None = None) -> None:
+        state = f" ({existing.status}, workflow {existing.workflow})" if existing else ""
+        raise LoupeError(f"A human loop named {loop_name} already exists here{state}. An import never writes into an "
+                         "existing loop, so its answers were not recorded; import it under another humanLoopName.")
 
 
 def _csv(rows) -> str:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS)
-    writer.writeheader()
+    out = []
     for item, finals, boxes, cons in rows:
         reviewers = ";".join(cons.reviewers) if cons else ""
         base = {"media_id": item.media_id, "file_name": item.file_name, "reviewers": reviewers}
         if not finals and not boxes:
-            writer.writerow({**base, "kind": "none"})
+            out.append({**base, "kind": "none"})
         for f in finals:
-            writer.writerow({**base, "kind": "label", "label": f.name, "parent_name": f.parent_name,
-                             "confidence": round(f.confidence, 4), "source": f.source})
+            out.append({**base, "kind": "label", "label": f.name, "parent_name": f.parent_name,
+                        "confidence": round(f.confidence, 4), "source": f.source})
         for name, box, conf in boxes:
-            writer.writerow({**base, "kind": "box", "label": name, "confidence": round(conf, 4),
-                             "source": "human" if cons and cons.boxes else "auto", "left": round(box.left, 6),
-                             "top": round(box.top, 6), "width": round(box.width, 6), "height": round(box.height, 6)})
-    return buf.getvalue()
-
+            out.append({**base, "kind": "box", "label": name, "confidence": round(conf, 4),
+                        "source": "human" if cons and cons.boxes else "auto", "left": round(box.left, 6),
+                        "top": round(box.top, 6), "width": round(box.width, 6), "height": round(box.height, 6)})
+    return to_csv(CSV_COLUMNS, out)

@@ -8,9 +8,9 @@ from typing import Any
 from core.conditions import dump_conditions, validate_conditions
 from core.domain import Workflow
 from core.errors import LoupeError
+from core.formats.a2i import is_a2i_name
 from core.task_types import task_type_of
 
-_NAME = re.compile(r"[a-z0-9](-*[a-z0-9]){0,62}")
 _KEYWORD = re.compile(r"[A-Za-z0-9]+( [A-Za-z0-9]+)*")  # SageMaker's TaskKeywords pattern, 1-30 characters
 
 
@@ -26,7 +26,7 @@ class AwsTargets:
 def flow_definition_name(name: str) -> str:
     """A2I flow definition names are lower-case letters, digits and hyphens."""
     candidate = name.lower()
-    if not _NAME.fullmatch(candidate):
+    if not is_a2i_name(candidate):
         raise LoupeError(f"{name!r} can't be an A2I flow definition name: use 1-63 letters, digits and single "
                          "hyphens, starting and ending with a letter or digit.")
     return candidate

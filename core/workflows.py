@@ -6,6 +6,7 @@ from typing import Any
 
 from core.domain import Workflow, as_dict, from_dict, utc_now
 from core.errors import LoupeError, NotFound
+from core.formats.a2i import is_a2i_name
 from core.routing_policy import RoutingPolicy
 from core.stores.base import RecordStore
 from core.task_types import REGISTRY
@@ -13,9 +14,13 @@ from core.task_types import REGISTRY
 KIND = "workflow"
 
 
-def validate_workflow(wf: Workflow) -> None:
-    """Raise LoupeError naming the first problem with a workflow's settings."""
-    if not wf.name or len(wf.name) > 63 or not all(c.isalnum() or c == "-" for c in wf.name):
+def validate_workflow(wf: Workflow, *, is_new: bool = True) -> None:
+    """Raise LoupeError naming the first problem with a workflow's settings. A new workflow's name follows A2I's
+    flow definition pattern, since it names folders of A2I exports; one saved before that rule keeps its name."""
+    if is_new and not is_a2i_name(wf.name):
+        raise LoupeError("A workflow name is 1-63 lower-case letters, digits and single hyphens, starting and ending "
+                         "with a letter or digit (A2I's flow definition names), e.g. moderation-pass.")
+    if not wf.name or len(wf.name) > 63 or not all(c.isascii() and (c.isalnum() or c == "-") for c in wf.name):
         raise LoupeError("A workflow name is 1-63 letters, digits or hyphens (as A2I's flow definition names are).")
     if wf.task_type not in REGISTRY:
         raise LoupeError(f"Task type must be one of {', '.join(REGISTRY)}, not {wf.task_type!r}.")
@@ -57,7 +62,7 @@ class Workflows:
 
     def save(self, wf: Workflow, *, expected_version: int | None = None) -> int:
         """Create (expected_version None) or update a workflow; returns the new version."""
-        validate_workflow(wf)
+        validate_workflow(wf, is_new=expected_version is None)
         if expected_version is None:
             return self.records.create(KIND, wf.name,
                                        workflow_body(replace(wf, created_at=wf.created_at or utc_now()))).version

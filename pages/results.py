@@ -1,7 +1,7 @@
 """Results: final labels per item, agreement between reviewers, per-reviewer figures, model accuracy, exports."""
 import streamlit as st
 
-from components.app import get_service, reviewer
+from components.app import get_service, reviewer, shows_errors
 from components.jobs import watch_jobs
 from components.results_tables import blind_metrics, results_tables, transcript_metrics
 from components.review import plain
@@ -14,7 +14,9 @@ names = [wf.name for wf in service.workflows.list()]
 choice = st.selectbox("Workflow", ["All workflows", *names], key="results.workflow")
 workflow = None if choice == "All workflows" else choice
 if st.button("Re-consolidate with current reviewer weights", key="results.reconsolidate"):
-    st.toast(f"Re-consolidated {service.consolidation.reconsolidate_all()} items.")
+    repaired = service.review.repair_loops()  # loops a crash left in progress with all their answers in
+    st.toast(f"Re-consolidated {service.consolidation.reconsolidate_all():,} items"
+             + (f"; completed {repaired:,} stuck human loops." if repaired else "."))
 
 with st.spinner("Measuring agreement…"):
     results_tables(service.results.items(workflow=workflow), service.results.agreement(workflow=workflow))
@@ -22,15 +24,19 @@ with st.spinner("Measuring agreement…"):
     transcript_metrics(service.results.transcripts(workflow=workflow))
 
 st.subheader("Export")
-cols = st.columns([1, 3, 1])
+cols = st.columns([1, 2, 1, 1])
 fmt = cols[0].selectbox("Format", FORMATS, key="results.format")
-out = cols[1].text_input("Destination folder or s3://bucket/prefix", key="results.out",
-                         value=str(service.config.data_dir / "exports"))
-if cols[2].button("Export", type="primary", key="results.export") and out.strip():
-    st.session_state["results.job"] = service.exports.submit(fmt, out.strip(), workflow=workflow,
-                                                             created_by=reviewer()).job_id
+folder = cols[1].text_input("Folder", key="results.folder", placeholder="e.g. run-1 (empty: the exports folder)",
+                            help="Exports go under the exports folder (LOUPE_EXPORT_DIR) or, if one is configured, "
+                                 "the S3 export prefix (LOUPE_EXPORT_S3_PREFIX); nowhere else.")
+to_s3 = cols[2].toggle("To S3", key="results.to_s3", disabled=not service.config.export_s3_prefix)
+overwrite = st.checkbox("Replace files already there", key="results.overwrite")
+if cols[3].button("Export", type="primary", key="results.export"):
+    with shows_errors():
+        st.session_state["results.job"] = service.exports.submit(fmt, folder, to_s3=to_s3, overwrite=overwrite,
+                                                                 workflow=workflow, created_by=reviewer()).job_id
 if job_id := st.session_state.get("results.job"):
     watch_jobs(lambda: [service.jobs.get(job_id)], key="results.jobs",
-               render=lambda job: st.caption(f"Wrote {job.result.get('items', 0)} items to "
+               render=lambda job: st.caption(f"Wrote {job.result.get('items', 0):,} items to "
                                              + plain(job.result.get("destination", "")))
                if job.status == "succeeded" else None)

@@ -10,7 +10,8 @@ from core.exports import FORMATS
 def register(sub) -> None:
     p = sub.add_parser("export", help="export final labels to a folder or an s3://bucket/prefix")
     p.add_argument("--format", required=True, choices=FORMATS)
-    p.add_argument("--out", required=True, help="a folder, or s3://bucket/prefix")
+    p.add_argument("--out", required=True, help="a folder (created if missing), or s3://bucket/prefix")
+    p.add_argument("--overwrite", action="store_true", help="replace export files already there (never without it)")
     p.add_argument("--workflow", default=None, help="only the items of this workflow's human loops")
     p.add_argument("--attribute", default="labels", help="Ground Truth label attribute name (gt-manifest)")
     p.add_argument("--source-prefix", default="", help="source-ref prefix, e.g. s3://bucket/images (gt-manifest)")
@@ -22,7 +23,7 @@ def register(sub) -> None:
 
 def export(service, args) -> int:
     result = service.exports.export(args.format, args.out, workflow=args.workflow, attribute=args.attribute,
-                                    source_prefix=args.source_prefix)
+                                    source_prefix=args.source_prefix, overwrite=args.overwrite)
     sys.stdout.write(f"exported {result.items} items in {result.files} file(s) to {result.destination}\n")
     return 0
 

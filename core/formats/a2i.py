@@ -5,6 +5,7 @@ each level it reads. Confidence is 0..100 in the file and 0..1 inside Loupe.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -14,6 +15,30 @@ from core.errors import LoupeError
 
 MODERATION_SOURCE = "AWS/Rekognition/DetectModerationLabels/Image/V3"
 ARN_PREFIX = "arn:aws:sagemaker:local:000000000000:flow-definition/"
+A2I_NAME = re.compile(r"[a-z0-9](-*[a-z0-9])*")  # AWS's pattern for human loop and flow definition names
+A2I_NAME_MAX = 63
+
+
+def is_a2i_name(name: str) -> bool:
+    return isinstance(name, str) and len(name) <= A2I_NAME_MAX and A2I_NAME.fullmatch(name) is not None
+
+
+def check_a2i_name(name: str, what: str) -> str:
+    """`name` if it is a valid A2I name (AWS's own pattern), else LoupeError in words naming `what` it is."""
+    if not is_a2i_name(name):
+        shown = name if len(str(name)) <= 80 else str(name)[:80] + "…"
+        raise LoupeError(f"{what} {shown!r} is not a valid A2I name: use 1-63 lower-case letters, digits and single "
+                         "hyphens, starting and ending with a letter or digit.")
+    return name
+
+
+def check_object_name(name: str) -> str:
+    """An S3 object name as A2I output gives it (the reviewed image): no control characters, no `..` segment."""
+    text = str(name)
+    if (not text or len(text) > 1024 or any(ord(c) < 32 or ord(c) == 127 for c in text)
+            or ".." in text.replace("\\", "/").split("/")):
+        raise LoupeError(f"The image name {text[:80]!r} is not a usable file name.")
+    return text
 
 
 @dataclass(frozen=True)
@@ -82,6 +107,13 @@ def _get(d: dict[str, Any], camel: str, default: Any = None) -> Any:
     return d.get(camel[:1].upper() + camel[1:], default)
 
 
+def _flow_name(arn: str) -> str:
+    """The flow definition name of an ARN: all after `flow-definition/` (checked by the caller), or "imported"."""
+    if ":flow-definition/" in arn:
+        return arn.split(":flow-definition/", 1)[1]
+    return arn.rsplit("/", 1)[-1] if "/" in arn else (arn or "imported")
+
+
 def parse_output_json(doc: dict[str, Any]) -> A2IOutput:
     """Read an A2I output.json (camelCase or PascalCase); LoupeError names what is missing."""
     if not isinstance(doc, dict):
@@ -110,7 +142,7 @@ def parse_output_json(doc: dict[str, Any]) -> A2IOutput:
         Label(name=str(_get(m, "name")), confidence=float(_get(m, "confidence", 0.0)) / 100.0, category="moderation",
               parent_name=str(_get(m, "parentName", "") or ""), taxonomy_level=2 if _get(m, "parentName") else 1)
         for m in _get(response, "moderationLabels", []) or [])
-    return A2IOutput(flow_name=arn.rsplit("/", 1)[-1] if "/" in arn else (arn or "imported"), loop_name=str(loop_name),
+    return A2IOutput(flow_name=_flow_name(str(arn)), loop_name=str(loop_name),
                      image_name=str(_get(s3, "name", "") or ""), answers=tuple(answers), labels=labels,
                      model_version=str(_get(response, "moderationModelVersion", "") or ""),
                      activation_results=_get(inp, "humanTaskActivationConditionResults", {}) or {})

@@ -85,11 +85,11 @@ def no_credentials(monkeypatch, tmp_path):
 
 
 def test_an_s3_export_without_credentials_fails_in_words_not_as_an_unexpected_error(no_credentials, tmp_path):
-    service = Service(Config(data_dir=tmp_path / "data"))  # local store: only the export needs AWS
-    try:
+    service = Service(Config(data_dir=tmp_path / "data", export_s3_prefix="s3://results/exports"))  # only the
+    try:  # export needs AWS (local store)
         with pytest.raises(LoupeError, match="No AWS credentials found for S3 bucket 'results'"):
             service.exports.export("csv", "s3://results/run1")
-        job = service.exports.submit("csv", "s3://results/run1")
+        job = service.exports.submit("csv", "run1", to_s3=True)
         done = service.jobs.wait(job.job_id, timeout_s=30)
     finally:
         service.close()

@@ -176,11 +176,11 @@ def test_exports_go_to_an_s3_prefix(reviewed, monkeypatch):
         assert len(body.splitlines()) == 3
 
 
-def test_export_runs_as_a_background_job(reviewed, tmp_path):
-    job = reviewed.exports.submit("csv", str(tmp_path / "job"))
+def test_export_runs_as_a_background_job(reviewed):
+    job = reviewed.exports.submit("csv", "job")
     current = reviewed.jobs.wait(job.job_id, timeout_s=30)
     assert current.status == "succeeded", current.error
-    assert current.result["items"] == 3 and (tmp_path / "job" / "labels.csv").exists()
+    assert current.result["items"] == 3 and (reviewed.config.exports_root / "job" / "labels.csv").exists()
 
 
 def test_unknown_format_or_workflow_is_a_plain_error(reviewed, tmp_path):

@@ -1,6 +1,7 @@
 """AppTest for the review pages: moderation task, label review and results, on seeded data."""
 from __future__ import annotations
 
+from components.markup import as_shown
 from core.task_types.moderation import moderation_content
 from tests.review_seed import seed_label_review, seed_moderation
 
@@ -99,12 +100,23 @@ def test_the_results_page_exports_in_a_background_job(app_at, seeded, tmp_path):
     seeded.review.submit(seeded.review.next_task("ana"), moderation_content([]))
     at = app_at("pages/results.py", reviewer="ana")
     at.selectbox(key="results.format").select("csv").run()
-    at.text_input(key="results.out").input(str(tmp_path / "exp")).run()
+    at.text_input(key="results.folder").input("exp").run()
     at.button(key="results.export").click().run()
     assert not at.exception
     job_id = at.session_state["results.job"]
     assert seeded.jobs.wait(job_id, timeout_s=30).status == "succeeded"
-    assert (tmp_path / "exp" / "labels.csv").exists()
+    assert (seeded.config.exports_root / "exp" / "labels.csv").exists()
+
+
+def test_the_results_page_refuses_a_server_path_or_a_bucket_in_words(app_at, seeded, tmp_path):
+    at = app_at("pages/results.py", reviewer="ana")
+    for target in (str(tmp_path / "elsewhere"), "s3://any-bucket/x", "../up"):
+        at.text_input(key="results.folder").input(target).run()
+        at.button(key="results.export").click().run()
+        assert not at.exception and "results.job" not in at.session_state
+        assert any("folder name" in as_shown(e.value) for e in at.error)
+    assert not (tmp_path / "elsewhere").exists()
+    assert at.toggle(key="results.to_s3").disabled  # no LOUPE_EXPORT_S3_PREFIX configured
 
 
 def test_an_empty_results_page_renders(app_at, seeded):
