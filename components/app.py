@@ -1,11 +1,12 @@
 """The app frame shared by every page: the service (built once per process) and the sidebar."""
 from __future__ import annotations
 
+import asyncio
 import logging
 import runpy
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 
 import streamlit as st
 
@@ -50,6 +51,18 @@ def apply_upload_limit(config: Config) -> None:
             "server.maxUploadSize=%s MB (from %s) is replaced by LOUPE_MAX_UPLOAD_BYTES (%s MB): Loupe's limit is "
             "the only one", current, where, config.upload_limit_mb)
     streamlit_options.set_option("server.maxUploadSize", config.upload_limit_mb, UPLOAD_LIMIT_SOURCE)
+
+
+@asynccontextmanager
+async def service_at_startup(app: object) -> AsyncIterator[None]:
+    """The server's lifespan: build the service as the server starts, so interrupted jobs resume (and keep being
+    watched) without waiting for the first browser. A configuration or store error is logged here and shown on the
+    first page, as before."""
+    try:
+        await asyncio.to_thread(service_outside_script)
+    except Exception:
+        logging.getLogger("loupe.server").exception("the service could not be built at startup")
+    yield
 
 
 def service_outside_script() -> Service:

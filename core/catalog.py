@@ -147,23 +147,31 @@ class Catalog:
                 yield self.ingest_file(file, name=name, created_by=created_by)
 
     def run_ingest_job(self, ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
-        """Job handler: ingest staged uploads (`files: [[path, name], ...]`), deleting each once done."""
+        """Job handler: ingest staged uploads (`files: [[path, name], ...]`), deleting each once done.
+
+        Each file's outcome is checkpointed before its staged copy is deleted, so a job resumed after a restart
+        reports the files done before it as they were, and goes on with the rest."""
         files = [(Path(p), n) for p, n in params["files"]]
-        outcomes = []
-        ctx.progress(0, len(files))
+        outcomes = list(ctx.job.result.get("outcomes", []))[:len(files)]  # from before a restart
+        ctx.progress(len(outcomes), len(files))
         for i, (path, name) in enumerate(files):
+            if i < len(outcomes):
+                if params.get("staged"):
+                    path.unlink(missing_ok=True)
+                continue
             if ctx.is_cancelled():
                 break
             if path.exists():
-                outcomes.append(self.ingest_file(path, name=name, created_by=params.get("created_by", "")))
+                outcome = self.ingest_file(path, name=name, created_by=params.get("created_by", ""))
             else:
-                outcomes.append(IngestOutcome(safe_file_name(name), "rejected", None,
-                                              "The uploaded file was lost before it could be ingested; "
-                                              "upload it again."))
+                outcome = IngestOutcome(safe_file_name(name), "rejected", None,
+                                        "The uploaded file was lost before it could be ingested; upload it again.")
+            outcomes.append(outcome.as_json())
+            ctx.checkpoint({"outcomes": outcomes})
             if params.get("staged"):
                 path.unlink(missing_ok=True)
             ctx.progress(i + 1, len(files), f"{name}")
-        return {"outcomes": [o.as_json() for o in outcomes], "counts": dict(Counter(o.status for o in outcomes))}
+        return {"outcomes": outcomes, "counts": dict(Counter(o["status"] for o in outcomes))}
 
     # ---- lookup -------------------------------------------------------------------------------------
     def get(self, media_id: str) -> MediaItem:

@@ -1,8 +1,13 @@
 """The job runner: long work (ingest, inference, transcription, export) on a thread pool, persisted.
 
 A job's progress, result and error are records in the store, so a page change or a restart loses
-nothing. A job left running by a process that died is queued again when the next runner starts.
-Handlers are plain functions `(ctx, params) -> result dict`; they never touch streamlit.
+nothing. Handlers are plain functions `(ctx, params) -> result dict`; they never touch streamlit.
+
+Recovery goes by heartbeat age, never by process id (a container's new process often has the old one's pid):
+a running job whose heartbeat is older than `stale_after_s` is queued again by any runner sharing the store, at
+start (`recover`) and then every heartbeat (`watch`), with or without a browser. A job's last write that failed
+(a store outage) is kept in memory and written once the store is back, so no job stays "running" for good.
+A handler can `checkpoint` partial results; a resumed job finds them in `ctx.job.result` and skips that work.
 """
 from __future__ import annotations
 
@@ -47,6 +52,9 @@ class JobContext(Protocol):
     def check_cancelled(self) -> None:
         """Raise JobCancelled if the user cancelled."""
 
+    def checkpoint(self, result: dict[str, Any]) -> None:
+        """Store partial results now (in `job.result`), so a resumed job can tell what was already done."""
+
 
 Handler = Callable[[JobContext, dict[str, Any]], dict[str, Any]]
 
@@ -77,6 +85,11 @@ class StoredJobContext:
         if self.is_cancelled():
             raise JobCancelled()
 
+    def checkpoint(self, result: dict[str, Any]) -> None:
+        self.job = replace(self.job, result=result, heartbeat_at=time.time())
+        self._write()
+        self._last_write = time.monotonic()
+
     def beat(self) -> None:
         """Refresh the heartbeat so other app servers sharing the store don't take this job as abandoned."""
         self.job = replace(self.job, heartbeat_at=time.time())
@@ -89,9 +102,16 @@ class StoredJobContext:
 
 
 class JobRunner:
-    def __init__(self, records: RecordStore, max_workers: int = 2, heartbeat_s: float = HEARTBEAT_S):
+    def __init__(self, records: RecordStore, max_workers: int = 2, heartbeat_s: float = HEARTBEAT_S,
+                 stale_after_s: float = STALE_AFTER_S):
         self.records = records
         self.heartbeat_s = heartbeat_s
+        self.stale_after_s = stale_after_s
+        self._running: set[str] = set()  # jobs this runner is running now
+        self._known: set[str] = set()  # jobs handed to this runner's pool
+        self._unwritten: dict[str, StoredJobContext] = {}  # finished jobs whose last write failed
+        self._stop_watch = threading.Event()
+        self._watcher: threading.Thread | None = None
         self._handlers: dict[str, Handler] = {}
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="loupe-job")
         self._cancelled: set[str] = set()
@@ -113,8 +133,13 @@ class JobRunner:
         job = Job(job_id=f"{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}", kind=kind,
                   params=params or {}, created_at=utc_now(), created_by=created_by)
         self.records.create(KIND, job.job_id, as_dict(job))
-        self._pool.submit(self._run, job.job_id)
+        self._hand_to_pool(job.job_id)
         return job
+
+    def _hand_to_pool(self, job_id: str) -> None:
+        with self._lock:
+            self._known.add(job_id)
+        self._pool.submit(self._run, job_id)
 
     def get(self, job_id: str) -> Job:
         rec = self.records.get(KIND, job_id)
@@ -155,14 +180,25 @@ class JobRunner:
             with self._done:
                 self._done.wait(min(remaining, 0.2))
 
-    def resume_interrupted(self) -> list[str]:
-        """Queue again the jobs whose process died: queued ones, and running ones with a dead owner."""
+    @property
+    def unwritten(self) -> frozenset[str]:
+        """Jobs finished here whose outcome the store has not taken yet (written by the next `recover`)."""
+        with self._lock:
+            return frozenset(self._unwritten)
+
+    def recover(self) -> list[str]:
+        """Write the finished jobs whose last write failed, then queue again (and run here) every job that was
+        abandoned: queued ones nobody here holds, and running ones whose heartbeat is older than stale_after_s (or
+        that carry this process's name without running here: an earlier process with the same pid)."""
+        self._flush_unwritten()
         resumed = []
         for rec in list(self.records.query(KIND)):
             job = from_dict(Job, rec.body)
             if job.is_finished or job.kind not in self._handlers:
                 continue
-            if job.status == "running" and not self._is_orphaned(job):
+            with self._lock:
+                is_ours = job.job_id in self._running or job.job_id in self._unwritten or job.job_id in self._known
+            if is_ours or (job.status == "running" and not self._is_abandoned(job)):
                 continue
             try:
                 self.records.put(KIND, job.job_id, as_dict(replace(job, status="queued", owner="")),
@@ -170,37 +206,89 @@ class JobRunner:
             except VersionConflict:
                 continue
             log.warning("re-queuing job %s (%s) left %s by %s", job.job_id, job.kind, job.status, job.owner or "nobody")
-            self._pool.submit(self._run, job.job_id)
+            self._hand_to_pool(job.job_id)
             resumed.append(job.job_id)
         return resumed
 
-    def _is_orphaned(self, job: Job) -> bool:
-        host, _, pid = job.owner.partition(":")
-        if host == socket.gethostname() and pid.isdigit():
-            if int(pid) == os.getpid():
-                return False
-            try:
-                os.kill(int(pid), 0)
-                return False
-            except ProcessLookupError:
-                return True
-            except PermissionError:
-                return False
-        return time.time() - job.heartbeat_at > STALE_AFTER_S
+    resume_interrupted = recover
 
-    def _run(self, job_id: str) -> None:
+    def watch(self) -> None:
+        """Recover abandoned jobs every heartbeat, on a background thread, until shutdown."""
+        if self._watcher is not None:
+            return
+        self._watcher = threading.Thread(target=self._watch, daemon=True, name="loupe-job-watch")
+        self._watcher.start()
+
+    def _watch(self) -> None:
+        while not self._stop_watch.wait(self.heartbeat_s):
+            try:
+                self.recover()
+            except Exception:  # the store is down: try again at the next heartbeat
+                log.warning("job recovery failed; trying again in %.0f s", self.heartbeat_s, exc_info=True)
+
+    def _is_abandoned(self, job: Job) -> bool:
+        if job.owner == self.owner:
+            return True  # this process's name, but not running here: an earlier process that had the same pid
+        return time.time() - job.heartbeat_at > self.stale_after_s
+
+    def _flush_unwritten(self) -> None:
+        with self._lock:
+            pending = list(self._unwritten.items())
+        for job_id, ctx in pending:
+            try:
+                self._write_final(ctx)
+            except Exception as exc:
+                log.warning("job %s: its outcome still can't be written: %s", job_id, exc)
+                continue
+            with self._lock:
+                self._unwritten.pop(job_id, None)
+            log.info("job %s: its %s outcome was written once the store was back", job_id, ctx.job.status)
+            with self._done:
+                self._done.notify_all()
+
+    def _write_final(self, ctx: "StoredJobContext") -> None:
+        """Write a finished job; after a failed attempt the stored version may have moved: write over it only if
+        the record is still this runner's running job."""
+        try:
+            ctx._write()
+        except VersionConflict:
+            rec = self.records.get(KIND, ctx.job.job_id)
+            if rec is None or rec.body.get("status") != "running" or rec.body.get("owner") != self.owner:
+                log.info("job %s was taken over or finished elsewhere; this outcome is dropped", ctx.job.job_id)
+                return
+            ctx._version = rec.version
+            ctx._write()
+
+    def _claim(self, job_id: str) -> "StoredJobContext | None":
+        """Mark a queued job running here; None if it is gone, not queued, or another runner claimed it first."""
         rec = self.records.get(KIND, job_id)
         if rec is None:
-            return
+            return None
         job = from_dict(Job, rec.body)
         if job.status != "queued":
-            return
+            return None
         job = replace(job, status="running", started_at=utc_now(), owner=self.owner, heartbeat_at=time.time())
         try:
             rec = self.records.put(KIND, job_id, as_dict(job), expected_version=rec.version)
         except VersionConflict:
-            return  # another runner claimed it
-        ctx = StoredJobContext(self, job, rec.version)
+            return None  # another runner claimed it
+        return StoredJobContext(self, job, rec.version)
+
+    def _run(self, job_id: str) -> None:
+        with self._lock:
+            self._known.discard(job_id)
+            self._running.add(job_id)  # before the claim below, so a recovery pass never takes it as abandoned
+        try:
+            ctx = self._claim(job_id)
+        except BaseException:
+            with self._lock:
+                self._running.discard(job_id)
+            raise
+        if ctx is None:
+            with self._lock:
+                self._running.discard(job_id)
+            return
+        job = ctx.job
         stop_beating = threading.Event()
         threading.Thread(target=_beat_until, args=(ctx, stop_beating, self.heartbeat_s), daemon=True,
                          name=f"beat-{job_id}").start()
@@ -219,11 +307,21 @@ class JobRunner:
             final = replace(ctx.job, status="failed", error=f"Unexpected error: {describe_error(exc)}")
         stop_beating.set()
         ctx.job = replace(final, finished_at=utc_now(), heartbeat_at=time.time())
-        ctx._write()
+        try:
+            self._write_final(ctx)
+        except Exception as exc:  # e.g. the store is down: keep the outcome and write it when the store is back
+            log.warning("job %s (%s) %s, but that could not be written yet: %s", job_id, job.kind, ctx.job.status, exc)
+            with self._lock:
+                self._unwritten[job_id] = ctx
+        finally:
+            with self._lock:
+                self._running.discard(job_id)
         with self._done:
             self._done.notify_all()
 
     def shutdown(self, wait: bool = True) -> None:
+        self._stop_watch.set()
+        self._flush_unwritten()
         self._pool.shutdown(wait=wait, cancel_futures=not wait)
 
 

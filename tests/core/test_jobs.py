@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
 from dataclasses import replace
 
 import pytest
@@ -91,13 +92,14 @@ def test_a_job_left_running_by_a_dead_process_is_requeued_at_start(tmp_path):
     orphan = Job(job_id="20260101000000-dead", kind="count", params={"n": 3}, status="running",
                  owner=f"{socket.gethostname()}:{_dead_pid()}", done=1, total=3)
     records.create(KIND, orphan.job_id, as_dict(orphan))
-    live = replace(orphan, job_id="20260101000000-live", owner=f"{socket.gethostname()}:{os.getppid()}")
+    live = replace(orphan, job_id="20260101000000-live", owner=f"{socket.gethostname()}:{os.getppid()}",
+                   heartbeat_at=time.time())
     records.create(KIND, live.job_id, as_dict(live))
     runner = JobRunner(records)
     runner.register("count", lambda ctx, p: {"n": p["n"]})
     assert runner.resume_interrupted() == [orphan.job_id]
     assert runner.wait(orphan.job_id, 30).status == "succeeded"
-    assert runner.get(live.job_id).status == "running"  # its owner is alive: not ours to take
+    assert runner.get(live.job_id).status == "running"  # its heartbeat is fresh: not ours to take
     runner.shutdown()
 
 

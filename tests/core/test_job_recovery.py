@@ -1,0 +1,115 @@
+"""Job recovery by heartbeat age, not process id: at start and while running, with no browser; an outcome the store
+could not take is written once it is back; a resumed upload reports each file as it really went."""
+from __future__ import annotations
+
+import os
+import socket
+import time
+from typing import Any
+
+from core.config import Config
+from core.domain import Job, as_dict
+from core.errors import StoreUnavailable
+from core.jobs import KIND, JobRunner
+from core.service import Service
+from core.stores.local import SQLiteRecordStore
+from tests.review_seed import DEMO
+
+LONG_AGO_S = 10_000.0
+
+
+def _job(job_id: str, *, owner: str, heartbeat_at: float, kind: str = "count", **fields: Any) -> Job:
+    return Job(job_id=job_id, kind=kind, params={"n": 3}, status="running", owner=owner, heartbeat_at=heartbeat_at,
+               done=1, total=3, **fields)
+
+
+def test_a_job_whose_owner_pid_is_alive_or_reused_is_recovered_once_its_heartbeat_is_stale(tmp_path):
+    records = SQLiteRecordStore(tmp_path / "jobs.sqlite3")
+    here = socket.gethostname()
+    stale_live_pid = _job("1-stale-live-pid", owner=f"{here}:1", heartbeat_at=time.time() - LONG_AGO_S)
+    reused_pid = _job("2-reused-pid", owner=f"{here}:{os.getpid()}", heartbeat_at=time.time())  # a container's pid 1
+    fresh = _job("3-fresh", owner="other-host:42", heartbeat_at=time.time())
+    for job in (stale_live_pid, reused_pid, fresh):
+        records.create(KIND, job.job_id, as_dict(job))
+    runner = JobRunner(records)
+    runner.register("count", lambda ctx, p: {"n": p["n"]})
+    assert sorted(runner.recover()) == ["1-stale-live-pid", "2-reused-pid"]
+    assert runner.wait("1-stale-live-pid", 30).status == "succeeded"
+    assert runner.wait("2-reused-pid", 30).status == "succeeded"
+    assert runner.get("3-fresh").status == "running"  # another server is beating for it
+    runner.shutdown()
+
+
+def test_a_running_server_takes_over_a_job_whose_heartbeat_went_stale_without_a_restart(tmp_path):
+    records = SQLiteRecordStore(tmp_path / "jobs.sqlite3")
+    runner = JobRunner(records, heartbeat_s=0.05, stale_after_s=60)
+    runner.register("count", lambda ctx, p: {"n": p["n"]})
+    runner.watch()
+    job = _job("1-went-quiet", owner="other-host:42", heartbeat_at=time.time() - LONG_AGO_S)
+    records.create(KIND, job.job_id, as_dict(job))  # appears after this runner started
+    assert runner.wait(job.job_id, 30).status == "succeeded"
+    runner.shutdown()
+
+
+class FlakyRecords:
+    """A record store that is down (StoreUnavailable on every job write) while `down` is set."""
+
+    def __init__(self, inner: SQLiteRecordStore):
+        self.inner = inner
+        self.down = False
+
+    def put(self, kind: str, key: str, body: dict[str, Any], **kw: Any):
+        if self.down and kind == KIND:
+            raise StoreUnavailable("DynamoDB can't be reached.")
+        return self.inner.put(kind, key, body, **kw)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def test_a_job_whose_failure_could_not_be_written_is_repaired_once_the_store_is_back(tmp_path):
+    records = FlakyRecords(SQLiteRecordStore(tmp_path / "jobs.sqlite3"))
+    runner = JobRunner(records)
+
+    def outage_midway(ctx, params):
+        ctx.progress(160, 200, "labeling")
+        records.down = True  # the store goes away: progress and the outcome can't be written
+        ctx.progress(200, 200, "labeling")
+        return {}
+
+    runner.register("label", outage_midway)
+    job = runner.submit("label")
+    deadline = time.monotonic() + 30
+    while job.job_id not in runner.unwritten:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert runner.get(job.job_id).status == "running"  # "running 160/200" while the store is down
+    records.down = False
+    runner.recover()
+    done = runner.get(job.job_id)
+    assert done.status == "failed" and "can't be reached" in done.error
+    runner.shutdown()
+
+
+def test_a_resumed_upload_job_reports_files_ingested_before_the_restart_as_ingested(tmp_path):
+    config = Config(data_dir=tmp_path / "data")
+    first = Service(config, start_jobs=False)
+    names = ("cat.jpg", "coffee.jpg", "rocket.jpg")
+    staged = first.catalog.stage_uploads([(n, (DEMO / n).read_bytes()) for n in names])
+    done_before = first.catalog.ingest_file(staged[0][0], name="cat.jpg")
+    os.unlink(staged[0][0])  # the dead process had ingested cat.jpg, checkpointed it and removed its staged copy
+    job = _job("1-upload", kind="ingest", owner="old-container:1", heartbeat_at=time.time() - LONG_AGO_S,
+               result={"outcomes": [done_before.as_json()]})
+    first.records.create(KIND, job.job_id, as_dict(Job(**{**as_dict(job), "params": {"files": staged,
+                                                                                      "staged": True}})))
+    first.close()
+
+    restarted = Service(config)  # no browser: building the service resumes the job
+    try:
+        result = restarted.jobs.wait("1-upload", 60).result
+        assert [(o["file"], o["status"]) for o in result["outcomes"]] == [
+            ("cat.jpg", "ingested"), ("coffee.jpg", "ingested"), ("rocket.jpg", "ingested")]
+        assert result["counts"] == {"ingested": 3}
+        assert not any(os.path.exists(p) for p, _ in staged)
+    finally:
+        restarted.close()
