@@ -23,6 +23,7 @@ from core.exports import Exports
 from core.jobs import JobRunner
 from core.labelers import Labeler
 from core.labeling import Labeling
+from core.leftovers import Leftovers
 from core.loop_starter import LoopStarter
 from core.loops import Loops
 from core.models import ModelCache
@@ -81,12 +82,18 @@ class Service:
                                self.catalog, self.transcripts)
         self.demo = Demo(self.catalog, self.labeling, self.transcription, self.routing, self.loop_starter,
                          self.workflows, self.jobs)
+        self.leftovers = Leftovers(records, self.blobs, self.catalog, self.jobs)
         self._register_jobs()
-        if start_jobs:
+        if start_jobs:  # leftovers cleaned; abandoned jobs resumed now and every heartbeat, with or without a browser
+            try:  # the cheap, local part; `python -m core gc` also sweeps the media store and DynamoDB
+                self.leftovers.collect(local_only=True)
+            except Exception:
+                log.warning("leftovers not cleaned at startup", exc_info=True)
             try:
-                self.jobs.resume_interrupted()
+                self.jobs.recover()
             except StoreUnavailable as exc:  # keep the app up so Settings can say what is wrong
-                log.error("store unavailable, interrupted jobs not resumed: %s", exc)
+                log.error("store unavailable, interrupted jobs not resumed yet: %s", exc)
+            self.jobs.watch()
 
     def _register_jobs(self) -> None:
         """Every job kind and its handler, in one place. Each part submits its own kind through a typed method."""

@@ -14,7 +14,7 @@ from core.config import Config
 from core.errors import LoupeError
 
 COMMAND_MODULES = ["core.cli.media", "core.cli.transcripts", "core.cli.review", "core.cli.aws", "core.cli.labeling",
-                   "core.cli.routing"]
+                   "core.cli.routing", "core.cli.maintenance"]
 
 
 def main(argv: list[str] | None = None) -> int:

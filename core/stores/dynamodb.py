@@ -106,7 +106,8 @@ class DynamoDBRecordStore:
         pieces = [packed[i:i + CHUNK_BYTES] for i in range(0, len(packed), CHUNK_BYTES)]
         item["chunk_id"] = {"S": chunk_id}
         item["chunks"] = {"N": str(len(pieces))}
-        chunk_items = [{"pk": {"S": _chunk_pk(kind, key, chunk_id, i)}, "data": {"B": piece}}
+        at = {"N": repr(time.time())}  # when written, so `orphan_chunks` never takes a write in flight
+        chunk_items = [{"pk": {"S": _chunk_pk(kind, key, chunk_id, i)}, "data": {"B": piece}, "at": at}
                        for i, piece in enumerate(pieces)]
         return item, chunk_items
 
@@ -311,6 +312,31 @@ class DynamoDBRecordStore:
             start = resp.get("LastEvaluatedKey")
             if not start:
                 return
+
+    # ---- leftovers ----------------------------------------------------------------------------------
+    def orphan_chunks(self, min_age_s: float) -> list[str]:
+        """Keys of chunk items no record points at any more (left by a crash between writes, or by a lost race),
+        written at least `min_age_s` ago, so a write still in flight keeps its chunks."""
+        now = time.time()
+        current: dict[str, str | None] = {}  # main pk -> the chunk id it points at
+        found = []
+        for item in self._pages("scan", {"FilterExpression": "attribute_not_exists(#k)",
+                                         "ExpressionAttributeNames": {"#k": "kind"}}):
+            pk = item["pk"]["S"]
+            main_pk, marker, rest = pk.rpartition("#chunk#")
+            if not marker or now - float(item.get("at", {}).get("N", "0")) < min_age_s:
+                continue
+            if main_pk not in current:
+                main = self._call("get_item", TableName=self.table, Key={"pk": {"S": main_pk}},
+                                  ConsistentRead=True).get("Item")
+                current[main_pk] = main.get("chunk_id", {}).get("S") if main else None
+            if current[main_pk] != rest.split("#", 1)[0]:
+                found.append(pk)
+        return found
+
+    def delete_chunks(self, pks: list[str]) -> int:
+        self._batch_write([{"DeleteRequest": {"Key": {"pk": {"S": pk}}}} for pk in pks])
+        return len(pks)
 
     def check(self) -> StoreHealth:
         try:

@@ -219,6 +219,19 @@ class LocalBlobStore:
             raise NotFound("media file", sha256)
         return path
 
+    def partial_files(self, min_age_s: float) -> list[Path]:
+        """Temp files a crash or a full disk left mid-copy, untouched for at least `min_age_s`."""
+        return _older_than(self.root.glob("*/.*.tmp"), min_age_s)
+
+    def stored(self, min_age_s: float) -> Iterator[tuple[str, int]]:
+        """(sha256, bytes) of every stored file written at least `min_age_s` ago."""
+        for path in _older_than(self.root.glob("*/*"), min_age_s):
+            if len(path.name) == 64 and not path.name.startswith("."):
+                yield path.name, path.stat().st_size
+
+    def delete(self, sha256: str) -> None:
+        self._path(sha256).unlink(missing_ok=True)
+
     def check(self) -> StoreHealth:
         if not os.access(self.root, os.W_OK):
             return StoreHealth(False, f"The media folder {self.root} is not writable.")
@@ -226,3 +239,15 @@ class LocalBlobStore:
 
     def describe(self) -> str:
         return f"folder {self.root}"
+
+
+def _older_than(paths: Iterable[Path], min_age_s: float) -> list[Path]:
+    now = time.time()
+    out = []
+    for path in paths:
+        try:
+            if path.is_file() and now - path.stat().st_mtime >= min_age_s:
+                out.append(path)
+        except FileNotFoundError:  # removed meanwhile
+            continue
+    return out

@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 import os
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -94,6 +95,25 @@ class S3BlobStore:
             raise
         os.replace(tmp, path)
         return path
+
+    def partial_files(self, min_age_s: float) -> list[Path]:
+        """Temp files of downloads to the local cache that a crash cut short, untouched for `min_age_s`."""
+        now = time.time()
+        return [p for p in self.cache_dir.glob("*/.*.tmp") if now - p.stat().st_mtime >= min_age_s]
+
+    def stored(self, min_age_s: float) -> Iterator[tuple[str, int]]:
+        """(sha256, bytes) of every media object uploaded at least `min_age_s` ago."""
+        now = time.time()
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in self._guard(lambda: list(paginator.paginate(Bucket=self.bucket, Prefix=self.prefix))):
+            for obj in page.get("Contents", []):
+                sha = obj["Key"][len(self.prefix):]
+                if len(sha) == 64 and now - obj["LastModified"].timestamp() >= min_age_s:
+                    yield sha, int(obj.get("Size", 0))
+
+    def delete(self, sha256: str) -> None:
+        key = self._key(sha256)
+        self._guard(lambda: self.client.delete_object(Bucket=self.bucket, Key=key))
 
     def check(self) -> StoreHealth:
         try:
