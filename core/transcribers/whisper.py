@@ -6,6 +6,7 @@ import threading
 from importlib.metadata import version
 from pathlib import Path
 
+from core.audio import audio_windows
 from core.domain import Segment, Transcript, Word
 from core.errors import LoupeError
 from core.transcribers import Progress, TranscriberConfig
@@ -42,27 +43,48 @@ class WhisperTranscriber:
     def transcribe(self, path: Path, *, language: str = "", media_format: str = "",
                    progress: Progress | None = None, beam_size: int | None = None,
                    vad_filter: bool | None = None) -> Transcript:
+        """The transcript of the media at path, decoded and transcribed one window at a time (core/audio.py).
+
+        Memory is bounded by the window (config.window_s), not the file's duration. Timestamps are offset by
+        each window's start; progress is reported per segment and at the end of each window. A multilingual
+        model detects the language in the first window with speech and keeps it for the rest.
+        """
         model = self.model()
         language = (language or None) if self.is_multilingual else "en"
         beam_size = self.config.beam_size if beam_size is None else beam_size
         vad_filter = self.config.vad_filter if vad_filter is None else vad_filter
-        try:
-            segments, info = model.transcribe(str(path), language=language, beam_size=beam_size,
-                                              vad_filter=vad_filter, word_timestamps=True)
-        except Exception as exc:  # PyAV's decode errors come in several types; all mean the same to a user
-            raise LoupeError(f"The media could not be decoded for transcription "
-                             f"({type(exc).__name__}: {exc}).") from None
-        duration_s = round(float(info.duration), 3)
         out: list[Segment] = []
-        for seg in segments:  # a generator: the decoding happens as it is consumed, so progress is real
-            words = tuple(
-                Word(w.word.strip(), round(float(w.start), 3), round(min(float(w.end), duration_s), 3),
-                     min(1.0, max(0.0, float(w.probability))))
-                for w in (seg.words or ()) if w.word.strip()
-            )
-            out.append(Segment(round(float(seg.start), 3), round(min(float(seg.end), duration_s), 3),
-                               seg.text.strip(), words))
+        detected = language or ""
+        duration_s = 0.0
+        for window in audio_windows(path, window_s=self.config.window_s):
+            duration_s = window.end_s
+            if len(window.samples) == 0:
+                continue
+            try:
+                segments, info = model.transcribe(window.samples, language=language, beam_size=beam_size,
+                                                  vad_filter=vad_filter, word_timestamps=True)
+            except (RuntimeError, ValueError) as exc:
+                raise LoupeError(f"The media could not be transcribed ({type(exc).__name__}: {exc}).") from None
+            found = False
+            for seg in segments:  # a generator: the model works as it is consumed, so progress is real
+                found = True
+                out.append(_offset_segment(seg, window.start_s, window.end_s))
+                if progress:
+                    progress(min(window.start_s + float(seg.end), window.end_s))
+            if found and language is None:
+                language = detected = info.language or ""
             if progress:
-                progress(min(float(seg.end), duration_s))
-        return Transcript(media_id="", segments=tuple(out), language=info.language or "", duration_s=duration_s,
+                progress(window.end_s)
+        return Transcript(media_id="", segments=tuple(out), language=detected, duration_s=round(duration_s, 3),
                           model_version=self.model_version)
+
+
+def _offset_segment(seg, offset_s: float, end_s: float) -> Segment:
+    """A faster-whisper segment of one window as a Segment of the whole file (times offset, clipped to the window)."""
+    words = tuple(
+        Word(w.word.strip(), round(offset_s + float(w.start), 3), round(min(offset_s + float(w.end), end_s), 3),
+             min(1.0, max(0.0, float(w.probability))))
+        for w in (seg.words or ()) if w.word.strip()
+    )
+    return Segment(round(offset_s + float(seg.start), 3), round(min(offset_s + float(seg.end), end_s), 3),
+                   seg.text.strip(), words)

@@ -67,3 +67,49 @@ def test_undecodable_media_fails_with_a_plain_message(tmp_path):
     transcriber = load_transcriber(TranscriberConfig(cache_dir=tmp_path))
     with pytest.raises(LoupeError, match="could not be decoded"):
         transcriber.transcribe(Path(bad))
+
+
+def _speech_at(tmp_path: Path, placed: list[tuple[float, str]], total_s: float) -> Path:
+    """A 16 kHz WAV of total_s seconds, silent but for each espeak-ng sentence at its start time."""
+    import wave
+
+    import numpy as np
+
+    from core.audio import SAMPLE_RATE, audio_windows
+
+    audio = np.zeros(int(total_s * SAMPLE_RATE), dtype=np.float32)
+    for i, (start_s, text) in enumerate(placed):
+        spoken = np.concatenate([w.samples for w in audio_windows(make_speech_wav(tmp_path / f"s{i}.wav", text))])
+        at = int(start_s * SAMPLE_RATE)
+        audio[at:at + len(spoken)] = spoken
+    path = tmp_path / "spaced.wav"
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(SAMPLE_RATE)
+        w.writeframes((audio * 32767).astype(np.int16).tobytes())
+    return path
+
+
+@pytest.mark.slow
+def test_long_media_is_transcribed_in_windows_with_whole_file_times(tmp_path):
+    """Windows bound the memory; the words, their times and confidences are those of the whole file."""
+    from tests.speech import VIDEO_TEXT
+
+    path = _speech_at(tmp_path, [(3.0, SPEECH_TEXT), (41.0, VIDEO_TEXT)], total_s=70.0)
+    config = TranscriberConfig(cache_dir=tmp_path)
+    seen: list[float] = []
+    windowed = load_transcriber(TranscriberConfig(cache_dir=tmp_path, window_s=25.0)).transcribe(
+        path, progress=seen.append)
+    whole = load_transcriber(config).transcribe(path)  # 70 s fit in one 10-minute window
+    assert windowed.duration_s == pytest.approx(70.0, abs=0.05)
+    assert seen == sorted(seen) and seen[-1] == pytest.approx(70.0, abs=0.05)
+    assert len([s for s in seen if s < 38.0]) >= 2  # the first two windows end before the second sentence
+    early = " ".join(w.text for w in windowed.words if w.start_s < 38.0)
+    late = " ".join(w.text for w in windowed.words if w.start_s >= 38.0)
+    assert word_error_rate(SPEECH_TEXT, early) <= 0.35, early
+    assert word_error_rate(VIDEO_TEXT, late) <= 0.35, late
+    assert len(windowed.words) == pytest.approx(len(whole.words), abs=2)
+    first_late = next(w for w in windowed.words if w.start_s >= 38.0)
+    assert first_late.start_s == pytest.approx(next(w for w in whole.words if w.start_s >= 38.0).start_s, abs=0.5)
+    assert all(0.0 <= w.confidence <= 1.0 and w.end_s <= 70.0 for w in windowed.words)
