@@ -63,7 +63,7 @@ def media_routes() -> list[Route]:
 
     base = config.get_option("server.baseUrlPath").strip("/")
     _served = True
-    return [Route(f"/{base + '/' if base else ''}{MEDIA_PATH}/{{media_id}}", _serve_media, methods=["GET", "HEAD"])]
+    return [Route(f"/{base + '/' if base else ''}{MEDIA_PATH}/{{media_id:path}}", _serve_media, methods=["GET", "HEAD"])]
 
 
 def is_served() -> bool:

@@ -11,11 +11,10 @@ from pathlib import Path
 import streamlit as st
 
 from components.markup import plain
+from components.media_route import MIME_TYPES, media_url
 from core.domain import MediaItem, Segment
 
 PAGE_SIZE = 25
-MIME_TYPES = {"wav": "audio/wav", "mp3": "audio/mpeg", "flac": "audio/flac", "ogg": "audio/ogg", "m4a": "audio/mp4",
-              "mp4": "video/mp4", "webm": "video/webm", "mkv": "video/x-matroska"}
 LOW_STYLE = "background:#ffe08a;border-radius:3px;padding:0 2px"
 CURRENT_STYLE = "background:#ff9f43;border-radius:3px;padding:0 2px;outline:2px solid #c0392b"
 
@@ -27,10 +26,15 @@ def format_time(seconds: float) -> str:
 
 
 def player(item: MediaItem, path: Path, *, start_s: float = 0.0, autoplay: bool = False) -> None:
-    """The item's audio or video, starting at start_s (a click on a segment moves it)."""
+    """The item's audio or video, starting at start_s (a click on a segment moves it).
+
+    Under server.py the browser streams the stored file by range from /stored-media/<id>; only under a bare
+    `streamlit run streamlit_app.py` does Streamlit load the whole file at path into its media store per session.
+    """
     mime = MIME_TYPES.get(item.format, f"{item.kind}/{item.format}")
     show = st.video if item.kind == "video" else st.audio
-    show(str(path), format=mime, start_time=int(start_s), autoplay=autoplay)
+    source = media_url(st.context.url, item.media_id) or str(path)
+    show(source, format=mime, start_time=int(start_s), autoplay=autoplay)
 
 
 def highlighted_html(segments: Sequence[Segment], *, threshold: float, first_index: int = 0,
