@@ -5,6 +5,8 @@ import pandas as pd
 import streamlit as st
 
 from components.markup import plain
+from core.audio import release_freed_memory
+
 OUTCOME_ICONS = {"ingested": "✅ ingested", "duplicate": "♻️ already present", "rejected": "❌ rejected",
                  "failed": "⚠️ not stored"}
 
@@ -36,4 +38,5 @@ def release_uploads(files: list) -> None:
     for f in files:
         if manager is not None and ctx is not None and getattr(f, "file_id", None):
             manager.remove_file(ctx.session_id, f.file_id)
-        f.close()
+        f.close()  # BytesIO.close drops its buffer: with the manager's record gone, the bytes are freed now
+    release_freed_memory()

@@ -20,3 +20,23 @@ def make_speech_wav(out: Path, text: str = SPEECH_TEXT) -> Path:
 def make_speech_video(out: Path, text: str = VIDEO_TEXT) -> Path:
     make_video(text, out)
     return out
+
+
+def make_sparse_speech(folder: Path, minutes: float, every_s: int = 300, text: str = SPEECH_TEXT) -> Path:
+    """minutes of 16 kHz mono FLAC that is silent but for `text`, spoken once at the start of every `every_s`
+    seconds (sox): long media that transcribes quickly with VAD on."""
+    import subprocess
+    import wave
+
+    block = folder / f"block-{every_s}s.flac"
+    if not block.exists():
+        speech = make_speech_wav(folder / "sentence.wav", text)
+        with wave.open(str(speech)) as w:
+            speech_s = w.getnframes() / w.getframerate()
+        subprocess.run(["sox", str(speech), "-r", "16000", "-c", "1", str(block), "pad", "1",
+                        f"{every_s - 1 - speech_s:.3f}"], check=True)
+    blocks = max(1, round(minutes * 60 / every_s))
+    out = folder / f"sparse-{blocks * every_s}s.flac"
+    if not out.exists():
+        subprocess.run(["sox", str(block), str(out), "repeat", str(blocks - 1)], check=True)
+    return out

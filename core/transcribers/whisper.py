@@ -6,7 +6,7 @@ import threading
 from importlib.metadata import version
 from pathlib import Path
 
-from core.audio import audio_windows
+from core.audio import audio_windows, release_freed_memory
 from core.domain import Segment, Transcript, Word
 from core.errors import LoupeError
 from core.transcribers import Progress, TranscriberConfig
@@ -73,8 +73,10 @@ class WhisperTranscriber:
                     progress(min(window.start_s + float(seg.end), window.end_s))
             if found and language is None:
                 language = detected = info.language or ""
+            del segments, window
+            release_freed_memory()
             if progress:
-                progress(window.end_s)
+                progress(duration_s)
         return Transcript(media_id="", segments=tuple(out), language=detected, duration_s=round(duration_s, 3),
                           model_version=self.model_version)
 
