@@ -17,12 +17,12 @@ ROOT = Path(__file__).resolve().parents[2]
 _PEAK_RISE = r"""
 import json, sys
 from pathlib import Path
-from core.transcribers import TranscriberSettings, load_transcriber
+from core.transcribers import TranscriberConfig, load_transcriber
 
 def hwm_mb():
     return int(open("/proc/self/status").read().split("VmHWM:")[1].split()[0]) / 1024
 
-transcriber = load_transcriber(TranscriberSettings(cache_dir=Path(sys.argv[2]), window_s=60.0))
+transcriber = load_transcriber(TranscriberConfig(cache_dir=Path(sys.argv[2]), window_s=60.0))
 transcriber.model()
 loaded = hwm_mb()
 transcript = transcriber.transcribe(Path(sys.argv[1]), language="en")
