@@ -65,23 +65,30 @@ def audio_windows(path: Path, *, window_s: float = WINDOW_S, cut_search_s: float
                 if pending_n < window_n + search_n:
                     continue
                 buffer = np.concatenate(pending)
+                pending.clear()
                 while len(buffer) >= window_n + search_n:
-                    cut = _quiet_cut(buffer, window_n, search_n)
-                    yield AudioWindow(start_n / SAMPLE_RATE, _as_float(buffer[:cut]))
+                    window, buffer = _split(buffer, window_n, search_n)
+                    yield AudioWindow(start_n / SAMPLE_RATE, window)
                     yielded = True
-                    start_n += cut
-                    buffer = buffer[cut:].copy()  # a copy, so the handed-out window's memory can be freed
+                    start_n += len(window)
                 pending, pending_n = [buffer], len(buffer)
     except av.error.FFmpegError as exc:
         raise LoupeError(f"The media could not be decoded for transcription ({type(exc).__name__}: {exc}).") from None
     rest = np.concatenate(pending) if pending else np.zeros(0, dtype=np.int16)
+    pending.clear()
     while len(rest) > window_n:
-        cut = _quiet_cut(rest, window_n, search_n)
-        yield AudioWindow(start_n / SAMPLE_RATE, _as_float(rest[:cut]))
-        start_n += cut
-        rest = rest[cut:]
+        window, rest = _split(rest, window_n, search_n)
+        yield AudioWindow(start_n / SAMPLE_RATE, window)
+        start_n += len(window)
     if len(rest) or not yielded:
         yield AudioWindow(start_n / SAMPLE_RATE, _as_float(rest))
+
+
+def _split(buffer: np.ndarray, window_n: int, search_n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(the next window as float32, a copy of the int16 rest): while the caller works on the window, only it and
+    the short rest are held, not the buffer they came from."""
+    cut = _quiet_cut(buffer, window_n, search_n)
+    return _as_float(buffer[:cut]), buffer[cut:].copy()
 
 
 def release_freed_memory() -> None:
