@@ -10,8 +10,9 @@ from core.service import Service
 from tests.browser.conftest import wait_for_app
 from tests.media_factory import make_wav
 
+pytestmark = pytest.mark.browser
 
-@pytest.mark.browser
+
 def test_the_player_streams_the_stored_file_by_range(app_factory, page, tmp_path, artifacts_dir):
     data_dir = tmp_path / "data"
     seed = Service(Config(data_dir=data_dir), start_jobs=False)
