@@ -106,7 +106,8 @@ def _print_transcription_row(row: dict) -> None:
             return "not run"
         if "error" in result:
             return f"failed ({result['error']})"
-        return (f"peak {result['peak_mb']:6.0f} MB (+{result['peak_mb'] - result['after_load_mb']:5.0f} MB over the loaded "
+        rise_mb = result["peak_mb"] - result["after_load_mb"]
+        return (f"peak {result['peak_mb']:6.0f} MB (+{rise_mb:5.0f} MB over the loaded "
                 f"model), {result['words']} words, {result['seconds']:.0f} s")
 
     sys.stdout.write(f"{row['hours'] * 60:6.0f} min ({row['file_mb']:.1f} MB FLAC)  windowed: {cell(row['windowed'])}\n"
@@ -171,7 +172,8 @@ def bench_upload(folder: Path, files: int, megabytes: float) -> dict:
     sys.stdout.write(f"upload of {files} x {megabytes:.0f} MB WAV ({batch:.0f} MB): server peak {peak_mb:.0f} MB, "
                      f"{peak_mb - before_mb:+.0f} MB over its peak before ({(peak_mb - before_mb) / batch:.2f}x the "
                      f"batch); holds {held_mb:.0f} MB once ingested; {seconds:.0f} s\n"
-                     f"Transcripts player on one {megabytes:.0f} MB WAV in {players['sessions']} sessions: server holds "
+                     f"Transcripts player on one {megabytes:.0f} MB WAV in {players['sessions']} sessions: "
+                     "server holds "
                      f"{players['after_mb'] - players['before_mb']:+.0f} MB more (VmRSS {players['before_mb']:.0f} -> "
                      f"{players['after_mb']:.0f} MB)\n")
     return result

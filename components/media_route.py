@@ -63,7 +63,8 @@ def media_routes() -> list[Route]:
 
     base = config.get_option("server.baseUrlPath").strip("/")
     _served = True
-    return [Route(f"/{base + '/' if base else ''}{MEDIA_PATH}/{{media_id:path}}", _serve_media, methods=["GET", "HEAD"])]
+    path = f"/{base + '/' if base else ''}{MEDIA_PATH}/{{media_id:path}}"
+    return [Route(path, _serve_media, methods=["GET", "HEAD"])]
 
 
 def is_served() -> bool:

@@ -41,7 +41,8 @@ class AudioWindow:
         return self.start_s + self.duration_s
 
 
-def audio_windows(path: Path, *, window_s: float = WINDOW_S, cut_search_s: float = CUT_SEARCH_S) -> Iterator[AudioWindow]:
+def audio_windows(path: Path, *, window_s: float = WINDOW_S,
+                  cut_search_s: float = CUT_SEARCH_S) -> Iterator[AudioWindow]:
     """The first audio stream of the file at path as consecutive windows, in order, together covering it all.
 
     Raises LoupeError if the file has no audio or can't be decoded at all. A file with audio but no samples yields
