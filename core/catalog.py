@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from core.config import Config
-from core.domain import MEDIA_KINDS, MEDIA_STATUSES, MediaItem, as_dict, from_dict, utc_now
+from core.domain import MEDIA_KINDS, MEDIA_STATUSES, Job, MediaItem, as_dict, from_dict, utc_now
 from core.errors import AlreadyExists, LoupeError, MediaRejected, NotFound, WriteFailed, write_failed
 from core.jobs import JobContext
 from core.media import MAX_NAME_CHARS, probe, safe_file_name, sha256_file, shorten_file_name
@@ -149,10 +149,12 @@ class Catalog:
     def run_ingest_job(self, ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
         """Job handler: ingest staged uploads (`files: [[path, name], ...]`), deleting each once done.
 
-        Each file's outcome is checkpointed before its staged copy is deleted, so a job resumed after a restart
-        reports the files done before it as they were, and goes on with the rest."""
+        Each file's outcome is checkpointed before its staged copy is deleted (and the file about to be ingested,
+        before it is), so a job resumed after a restart reports the files done before it as they were: one that a
+        crash caught between storing it and checkpointing it is "ingested", not a duplicate of itself."""
         files = [(Path(p), n) for p, n in params["files"]]
-        outcomes = list(ctx.job.result.get("outcomes", []))[:len(files)]  # from before a restart
+        before = ctx.job.result
+        outcomes = list(before.get("outcomes", []))[:len(files)]  # from before a restart
         ctx.progress(len(outcomes), len(files))
         for i, (path, name) in enumerate(files):
             if i < len(outcomes):
@@ -161,8 +163,12 @@ class Catalog:
                 continue
             if ctx.is_cancelled():
                 break
+            was_started = before.get("next") == i
+            ctx.checkpoint({"outcomes": outcomes, "next": i})
             if path.exists():
                 outcome = self.ingest_file(path, name=name, created_by=params.get("created_by", ""))
+                if was_started and outcome.status == "duplicate" and self._stored_by(outcome, ctx.job):
+                    outcome = IngestOutcome(outcome.file, "ingested", outcome.media_id, None, outcome.kind)
             else:
                 outcome = IngestOutcome(safe_file_name(name), "rejected", None,
                                         "The uploaded file was lost before it could be ingested; upload it again.")
@@ -172,6 +178,12 @@ class Catalog:
                 path.unlink(missing_ok=True)
             ctx.progress(i + 1, len(files), f"{name}")
         return {"outcomes": outcomes, "counts": dict(Counter(o["status"] for o in outcomes))}
+
+    def _stored_by(self, outcome: IngestOutcome, job: Job) -> bool:
+        """Whether the item a duplicate points at was stored after this job was queued, i.e. by this job before a
+        restart."""
+        rec = self.records.get(KIND, outcome.media_id or "")
+        return rec is not None and str(rec.body.get("created_at", "")) >= job.created_at
 
     # ---- lookup -------------------------------------------------------------------------------------
     def get(self, media_id: str) -> MediaItem:

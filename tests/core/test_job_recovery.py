@@ -113,3 +113,23 @@ def test_a_resumed_upload_job_reports_files_ingested_before_the_restart_as_inges
         assert not any(os.path.exists(p) for p, _ in staged)
     finally:
         restarted.close()
+
+
+def test_a_file_stored_just_before_a_crash_is_reported_ingested_not_as_a_duplicate_of_itself(tmp_path):
+    config = Config(data_dir=tmp_path / "data")
+    first = Service(config, start_jobs=False)
+    staged = first.catalog.stage_uploads([(n, (DEMO / n).read_bytes()) for n in ("cat.jpg", "coffee.jpg")])
+    job = _job("1-upload", kind="ingest", owner="old-container:1", heartbeat_at=time.time() - LONG_AGO_S,
+               result={"outcomes": [], "next": 0}, created_at="2026-01-01T00:00:00.000Z")
+    first.records.create(KIND, job.job_id, as_dict(Job(**{**as_dict(job), "params": {"files": staged,
+                                                                                      "staged": True}})))
+    first.catalog.ingest_file(staged[0][0], name="cat.jpg")  # stored; the crash came before the checkpoint
+    first.close()
+
+    restarted = Service(config)
+    try:
+        result = restarted.jobs.wait("1-upload", 60).result
+        assert [(o["file"], o["status"]) for o in result["outcomes"]] == [("cat.jpg", "ingested"),
+                                                                          ("coffee.jpg", "ingested")]
+    finally:
+        restarted.close()
