@@ -2,6 +2,7 @@
 could not take is written once it is back; a resumed upload reports each file as it really went."""
 from __future__ import annotations
 
+import json
 import os
 import socket
 import time
@@ -133,3 +134,19 @@ def test_a_file_stored_just_before_a_crash_is_reported_ingested_not_as_a_duplica
                                                                           ("coffee.jpg", "ingested")]
     finally:
         restarted.close()
+
+
+def test_python_m_core_jobs_recover_runs_the_abandoned_jobs_to_the_end(tmp_path, monkeypatch, capsys):
+    from core.cli import main as cli_main
+
+    config = Config(data_dir=tmp_path / "data")
+    seeded = Service(config, start_jobs=False)
+    job = _job("1-left", kind="export", owner="old-container:1", heartbeat_at=time.time() - LONG_AGO_S)
+    seeded.records.create(KIND, job.job_id, as_dict(Job(**{**as_dict(job), "params": {"format": "csv",
+                                                                                       "folder": "cli"}})))
+    seeded.close()
+    monkeypatch.setenv("LOUPE_DATA_DIR", str(config.data_dir))
+    assert cli_main(["jobs", "recover", "--json"]) == 0
+    (done,) = json.loads(capsys.readouterr().out)
+    assert (done["job_id"], done["status"]) == ("1-left", "succeeded")
+    assert (config.exports_root / "cli" / "labels.csv").exists()
