@@ -13,14 +13,15 @@ from components.markup import plain  # noqa: F401  (pages import it from here to
 from core.review import QueueSummary, Task
 from core.taxonomy import Category
 
-SHORT_INSTRUCTIONS = ("Review the image and select all appropriate categories for the image. If none of the category "
-                      "is presented in the image, choose the last option None of the above.")
+SHORT_INSTRUCTIONS = ("Review the image and tick every category that applies to it. If none of the categories "
+                      "appears in the image, choose the last option, None of the above.")
 FULL_INSTRUCTIONS = """
 - Look at the whole image first; use **Zoom in** and **Move** to check small details, **Fit image** to see it all again.
 - Tick every category you can see in the image, even if the model did not score it highly.
-- Tick **None of the above** only when no listed category appears; it clears the others.
+- Tick **None of the above** only when no listed category appears; it clears the others, and they stay off until
+  you untick it.
 - Judge what is shown, not what might be implied. When unsure, tick the category: another reviewer may also see it.
-- Press **Submit** when done; the next task opens straight away.
+- Press **Submit** when done; the next task opens straight away. **Skip** gives the task back to the queue.
 """
 TOOL_GUIDE = """
 | Tool | What it does |
@@ -29,9 +30,10 @@ TOOL_GUIDE = """
 | ✋ Move | Then drag the image to pan around it |
 | ⤢ Fit image | Back to the whole image |
 
-**Keyboard:** `1`–`9` toggle the categories in order · `0` or `N` None of the above · `Enter` submit.
+**Keyboard:** `1`–`9` toggle the categories in order · `0` or `N` None of the above · `Enter` submit · `S` skip.
 """
-KEYS_HELP = "Keys: **1–9** toggle a category · **0**/**N** None of the above · **Enter** submit"
+KEYS_HELP = "Keys: **1–9** toggle a category · **0**/**N** None of the above · **Enter** submit · **S** skip"
+LABEL_KEYS_HELP = "Keys: **1–9** keep or remove a model label · **Enter** submit · **S** skip"
 
 
 def queue_status(summaries: Iterable[QueueSummary]) -> None:
@@ -49,11 +51,21 @@ def instructions(task: Task) -> None:
     st.write(SHORT_INSTRUCTIONS)
     if task.workflow.instructions:
         st.caption(plain(task.workflow.instructions))
-    with st.expander("View full instructions"):
-        st.markdown(FULL_INSTRUCTIONS)
-    with st.expander("View tool guide"):
-        st.markdown(TOOL_GUIDE)
+    if st.button("View full instructions", key="review.full_instructions", type="tertiary", icon=":material/article:"):
+        _full_instructions()
+    if st.button("View tool guide", key="review.tool_guide", type="tertiary", icon=":material/help:"):
+        _tool_guide()
     st.caption(KEYS_HELP)
+
+
+@st.dialog("Full instructions", width="large")
+def _full_instructions() -> None:
+    st.markdown(FULL_INSTRUCTIONS)
+
+
+@st.dialog("Tool guide", width="large")
+def _tool_guide() -> None:
+    st.markdown(TOOL_GUIDE)
 
 
 def _cat_key(prefix: str, i: int) -> str:
@@ -87,12 +99,15 @@ def _on_category(prefix: str, i: int) -> None:
 
 
 def category_checkboxes(categories: list[Category], *, prefix: str) -> tuple[list[Category], bool]:
-    """Checkboxes for the categories, then "None of the above" (which clears them). Returns (picked, is_none)."""
+    """Checkboxes for the categories, then "None of the above", which clears them and turns them off while it is
+    ticked (as A2I's exclusion category does). Returns (picked, is_none)."""
     st.markdown("**Categories**")
     picked = []
+    is_excluded = bool(st.session_state.get(f"{prefix}.none"))  # A2I's exclusion category: the others are off
     for i, cat in enumerate(categories):
         label = f"`{i + 1}` {plain(cat.name)}" if i < 9 else plain(cat.name)
-        if st.checkbox(label, key=_cat_key(prefix, i), on_change=_on_category, args=(prefix, i)):
+        if st.checkbox(label, key=_cat_key(prefix, i), on_change=_on_category, args=(prefix, i),
+                       disabled=is_excluded):
             picked.append(cat)
         st.caption(plain(cat.description))
     is_none = st.checkbox("`0` None of the above", key=f"{prefix}.none", on_change=lambda: _choose_none(
@@ -100,17 +115,50 @@ def category_checkboxes(categories: list[Category], *, prefix: str) -> tuple[lis
     return ([] if is_none else picked), is_none
 
 
-def model_label_picks(labels: list[tuple[str, float, bool]], *, prefix: str, is_blind: bool) -> list[tuple[str, float]]:
-    """The model's labels with confidence bars, pre-ticked at/above the threshold; returns the kept (name, conf)."""
-    kept = []
+def model_label_picks(labels: list[tuple[str, float, bool]], *, prefix: str, is_blind: bool, pressed: str | None = None,
+                      height_px: int | None = None) -> list[tuple[str, float]]:
+    """The model's labels with confidence bars, pre-ticked at/above the threshold; key `N` (1-9) toggles the Nth.
+    With `height_px` the list scrolls inside a box that high, so what follows it stays in view. Returns the kept
+    (name, confidence)."""
+    kept: list[tuple[str, float]] = []
     if is_blind:
         st.info("Blind review: the model's suggestions are hidden for this task. Add every label you see.")
         return kept
-    for i, (name, confidence, is_preticked) in enumerate(labels):
-        cols = st.columns([3, 2])
-        with cols[0]:
-            if st.checkbox(plain(name), value=is_preticked, key=f"{prefix}.model.{i}"):
-                kept.append((name, confidence))
-        with cols[1]:
-            st.progress(min(1.0, max(0.0, confidence)), text=f"{confidence:.0%}")
+    keys = [f"{prefix}.model.{i}" for i in range(len(labels))]
+    for key, (_, _, is_preticked) in zip(keys, labels):
+        st.session_state.setdefault(key, is_preticked)
+    if pressed and pressed.startswith("toggle:"):
+        i = int(pressed.split(":")[1]) - 1
+        if 0 <= i < len(keys):
+            st.session_state[keys[i]] = not st.session_state[keys[i]]
+    with st.container(height=height_px, border=False) if height_px else st.container():
+        for i, (key, (name, confidence, _)) in enumerate(zip(keys, labels)):
+            cols = st.columns([3, 2], vertical_alignment="center")
+            with cols[0]:
+                if st.checkbox(f"`{i + 1}` {plain(name)}" if i < 9 else plain(name), key=key):
+                    kept.append((name, confidence))
+            with cols[1]:
+                st.progress(min(1.0, max(0.0, confidence)), text=f"{confidence:.0%}")
     return kept
+
+
+def empty_queue_text(summaries: Iterable[QueueSummary], *, task_title: str) -> str:
+    """Why there is no task for this reviewer, and how to get one: no workflow, no loops started, or all done.
+    Markdown: workflow names are escaped."""
+    items = list(summaries)
+    where = "Thresholds → Workflows and loops"
+    if not items:
+        return (f"No {task_title.lower()} workflow yet: save one on {where} and press Start human loops "
+                "(or load the demo on Home).")
+    names = ", ".join(plain(s.workflow) for s in items)
+    if all(s.loops_total == 0 for s in items):
+        return (f"No tasks yet: {names} {'has' if len(items) == 1 else 'have'} no human loops. On {where}, pick "
+                "the workflow and press Start human loops.")
+    waiting = sum(s.open_loops for s in items)
+    if waiting == 0:
+        return (f"All {task_title.lower()} tasks are done. Results shows the outcome; new items get tasks when you "
+                f"press Start human loops again on {where}.")
+    one = waiting == 1
+    return (f"Nothing left for you right now: {waiting} open item{'' if one else 's'} already "
+            f"{'has' if one else 'have'} your answer or {'is' if one else 'are'} being reviewed by someone else. "
+            "They close when their other reviewers submit.")

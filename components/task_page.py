@@ -2,16 +2,17 @@
 
 A task page reads:
 
-    with task_page(service, task_type="moderation", title="Moderation review", empty="No tasks left.") as frame:
-        ...draw the task (frame.task, widget keys under frame.prefix)...
+    with task_page(service, task_type="moderation", title="Moderation review") as frame:
+        ...draw the task (frame.task, widget keys under frame.prefix, frame.pressed: the key pressed)...
         if submitted:
             frame.submit(content)
 
 Entering resumes the task this browser session was showing (if the reviewer still holds it) or takes their next
-one; with an empty queue it shows the queue counts and `empty`, and stops the page. `submit` records the answer
-and `skip` gives the task back; both rerun the page, which then opens the next task. The outcome of a submit is
-shown as a flash message on that next run. The queue counts are drawn last, above the task, so a submit's run
-reruns before paying for them.
+one; with an empty queue it shows the queue counts and says how to get tasks (no workflow yet, no loops started,
+all done), and stops the page. `submit` records the answer and `skip` (also the S key) gives the task back; both
+rerun the page, which then opens the next task. The outcome of a submit is shown beside the title for as long as
+the next task is on screen, so a rerun the task's own widgets start (the box canvas reporting its fit) does not wipe
+it. The queue counts are drawn last, above the task, so a submit's run reruns before paying for them.
 """
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ import streamlit as st
 
 from components.app import require_reviewer
 from components.markup import plain
-from components.review import queue_status
+from components.review import empty_queue_text, queue_status
+from components.task_keys import task_keys
 from core.errors import LoupeError
 from core.review import Task
 from core.service import Service
@@ -37,6 +39,7 @@ class TaskFrame:
     service: Service
     task: Task
     task_type: str
+    pressed: str | None = None  # the keyboard shortcut pressed since the last run (components/task_keys.py)
 
     @property
     def prefix(self) -> str:
@@ -44,14 +47,14 @@ class TaskFrame:
         return f"{self.task_type}.{self.task.loop.loop_id}"
 
     def submit(self, content: dict[str, Any]) -> None:
-        """Record the answer (its outcome is flashed on the next run) and rerun to open the next task."""
+        """Record the answer (its outcome is shown while the next task is) and rerun to open the next task."""
         try:
             outcome = self.service.review.submit(self.task, content)
             # a different answer under the same name was in first: this one was kept aside, and the reviewer is told
             st.session_state[_flash_key(self.task_type)] = ("warning" if outcome.is_set_aside else "success",
-                                                            outcome.message)
+                                                            outcome.message, None)
         except LoupeError as exc:
-            st.session_state[_flash_key(self.task_type)] = ("error", str(exc))
+            st.session_state[_flash_key(self.task_type)] = ("error", str(exc), None)
         st.session_state.pop(_loop_key(self.task_type), None)
         st.rerun()
 
@@ -60,29 +63,51 @@ class TaskFrame:
         self.service.review.release(self.task)
         st.session_state.setdefault(_skipped_key(self.task_type), set()).add(self.task.loop.loop_id)
         st.session_state.pop(_loop_key(self.task_type), None)
+        st.session_state.pop(_flash_key(self.task_type), None)
         st.rerun()
 
 
 @contextmanager
-def task_page(service: Service, *, task_type: str, title: str, empty: str) -> Iterator[TaskFrame]:
+def task_page(service: Service, *, task_type: str, title: str) -> Iterator[TaskFrame]:
     """Frame one task page run: the reviewer's current task, or the empty-queue message (then the page stops)."""
     worker = require_reviewer()
-    st.title(title)
-    if flash := st.session_state.pop(_flash_key(task_type), None):
-        {"success": st.success, "warning": st.warning}.get(flash[0], st.error)(plain(flash[1]))
     task = service.review.resume_or_next(worker, st.session_state.get(_loop_key(task_type)), task_type=task_type,
                                          skip=frozenset(st.session_state.get(_skipped_key(task_type), ())))
+    heading, note = st.columns([3, 2], vertical_alignment="center")
+    heading.title(title)
+    _show_outcome(task_type, task.loop.loop_id if task else "", note)
     queue_slot = st.empty()
     if task is None:
+        summaries = service.review.summary(worker, task_type=task_type)
         with queue_slot.container():
-            queue_status(service.review.summary(worker, task_type=task_type))
+            queue_status(summaries)
         st.session_state.pop(_loop_key(task_type), None)
-        st.info(empty)
+        st.info(empty_queue_text(summaries, task_title=title))
         st.stop()
     st.session_state[_loop_key(task_type)] = task.loop.loop_id
-    yield TaskFrame(service, task, task_type)
+    with note:  # a zero-height element: here it takes no row of its own
+        pressed = task_keys(key=f"{task_type}.keys")
+    frame = TaskFrame(service, task, task_type, pressed)
+    if frame.pressed == "skip":
+        frame.skip()
+    yield frame
     with queue_slot.container():  # not reached when the page reran (submit, skip) or stopped
         queue_status(service.review.summary(worker, task_type=task_type))
+
+
+def _show_outcome(task_type: str, shown: str, where) -> None:
+    """The last submit's outcome, bound to the task opened after it (or the empty queue), and dropped once another
+    is on screen."""
+    flash = st.session_state.get(_flash_key(task_type))
+    if flash is None:
+        return
+    kind, message, bound = flash
+    if bound is None:
+        st.session_state[_flash_key(task_type)] = (kind, message, shown)
+    elif bound != shown:
+        st.session_state.pop(_flash_key(task_type), None)
+        return
+    {"success": where.success, "warning": where.warning}.get(kind, where.error)(plain(message))
 
 
 def _loop_key(task_type: str) -> str:

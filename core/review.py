@@ -75,6 +75,7 @@ class QueueSummary:
     answers_needed: int
     in_progress: int  # slots held by someone right now
     available_to_worker: int
+    loops_total: int = 0  # every loop the workflow has started, open or done: 0 means none was started yet
 
 
 @dataclass(frozen=True)
@@ -340,7 +341,8 @@ class Review:
                 in_progress += held[loop_id]
                 if worker_id not in workers and (loop_id in held_by_worker or missing > held[loop_id]):
                     available += 1
-            out.append(QueueSummary(wf.name, wf.task_type, open_loops, needed, in_progress, available))
+            out.append(QueueSummary(wf.name, wf.task_type, open_loops, needed, in_progress, available,
+                                    snap.loops_total.get(wf.name, 0)))
         return out
 
     def _snapshot(self, now: float) -> "_QueueSnapshot":
@@ -355,10 +357,14 @@ class Review:
             answered.setdefault(rec.body["loop_id"], set()).add(reviewer_id(rec.body["worker_id"]))
         claims = [rec.body for rec in self.records.query(CLAIM_KIND)]
         workflows = self.workflows.list()
-        open_loops = {wf.name: [(rec.key, max(1, int(rec.body.get("task_count", 1))))
-                                for rec in self.records.query(LOOP_KIND, parent=wf.name)
-                                if rec.body.get("status") == "InProgress"] for wf in workflows}
-        snap = _QueueSnapshot(signature, self._generation, now, workflows, open_loops, answered, claims)
+        open_loops: dict[str, list[tuple[str, int]]] = {}
+        loops_total: dict[str, int] = {}
+        for wf in workflows:
+            loops = list(self.records.query(LOOP_KIND, parent=wf.name))
+            loops_total[wf.name] = len(loops)
+            open_loops[wf.name] = [(rec.key, max(1, int(rec.body.get("task_count", 1)))) for rec in loops
+                                   if rec.body.get("status") == "InProgress"]
+        snap = _QueueSnapshot(signature, self._generation, now, workflows, open_loops, answered, claims, loops_total)
         with self._snapshot_lock:
             self._snapshot_cache = snap
         return snap
@@ -373,6 +379,7 @@ class _QueueSnapshot:
     open_loops: dict[str, list[tuple[str, int]]]
     answered: dict[str, set[str]]
     claims: list[dict[str, Any]]
+    loops_total: dict[str, int]
 
 
 def reviewer_id(name: str) -> str:

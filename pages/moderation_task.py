@@ -4,20 +4,17 @@ import streamlit as st
 from components.app import get_service
 from components.image_viewer import image_viewer
 from components.review import apply_shortcut, category_checkboxes, instructions, plain
-from components.task_keys import task_keys
 from components.task_page import task_page
 from core.review import iso_time
 from core.task_types.moderation import moderation_content
 from core.taxonomy import task_categories
 
 service = get_service()
-with task_page(service, task_type="moderation", title="Moderation review",
-               empty="No moderation tasks left for you. New ones appear when items are routed to people.") as frame:
+with task_page(service, task_type="moderation", title="Moderation review") as frame:
     task, prefix = frame.task, frame.prefix
     media = service.catalog.get(task.loop.media_id)
     categories = task_categories(task.workflow, task.loop, service.predictions.get(media.media_id))
-    pressed = task_keys(key="moderation.keys")
-    apply_shortcut(pressed, len(categories), prefix)
+    apply_shortcut(frame.pressed, len(categories), prefix)
 
     st.caption(f"Task {plain(task.workflow.title or task.workflow.name)} · item {plain(media.file_name)} · reviewer "
                f"{task.slot + 1:d} of {task.loop.task_count:d} · submit by "
@@ -29,12 +26,12 @@ with task_page(service, task_type="moderation", title="Moderation review",
         image_viewer(service.catalog.media_bytes(media.media_id), name=media.file_name, key=f"{prefix}.viewer")
     with right:
         picked, is_none = category_checkboxes(categories, prefix=prefix)
-        clicked = st.button("Submit", type="primary", key=f"{prefix}.submit", width="stretch")
+        wants_submit = st.button("Submit", type="primary", key=f"{prefix}.submit", width="stretch") \
+            or frame.pressed == "submit"
+        if wants_submit and not picked and not is_none:
+            st.warning("Tick at least one category, or None of the above, before submitting.")
         if st.button("Skip (give back to the queue)", key=f"{prefix}.skip", width="stretch"):
             frame.skip()
 
-    if clicked or pressed == "submit":
-        if not picked and not is_none:
-            st.warning("Tick at least one category, or None of the above, before submitting.")
-        else:
-            frame.submit(moderation_content([(c.name, c.parent_name) for c in picked]))
+    if wants_submit and (picked or is_none):
+        frame.submit(moderation_content([(c.name, c.parent_name) for c in picked]))

@@ -19,8 +19,8 @@ def test_the_moderation_page_shows_instructions_triggering_categories_and_record
     (loop,) = seed_moderation(seeded, task_count=2)
     at = app_at("pages/moderation_task.py", reviewer="ana")
     text = " ".join(m.value for m in at.markdown)
-    assert "Review the image and select all appropriate categories" in text
-    assert {e.label for e in at.expander} >= {"View full instructions", "View tool guide"}
+    assert "Review the image and tick every category that applies to it" in text
+    assert {b.label for b in at.button} >= {"View full instructions", "View tool guide"}
     labels = [cb.label for cb in at.checkbox]
     assert labels[:3] == ["`1` Weapons", "`2` Violence", "`3` Alcoholic Beverages"]
     assert labels[-1] == "`0` None of the above"
@@ -30,7 +30,7 @@ def test_the_moderation_page_shows_instructions_triggering_categories_and_record
     (answer,) = seeded.answers.for_loop(loop.loop_id)
     assert answer.worker_id == "ana"
     assert answer.content == moderation_content([("Weapons", "Violence")])
-    assert any("No moderation tasks left" in i.value for i in at.info)  # the only open slot for ana is done
+    assert any("Nothing left for you right now" in i.value for i in at.info)  # ana's only open slot is done
 
 
 def test_none_of_the_above_clears_the_other_categories_and_submits_an_empty_list(app_at, seeded):
@@ -62,8 +62,8 @@ def test_a_workflow_can_show_the_whole_taxonomy(app_at, seeded):
 def test_the_label_review_page_preticks_confident_labels_and_records_kept_and_added_ones(app_at, seeded):
     (loop,) = seed_label_review(seeded)
     at = app_at("pages/label_review.py", reviewer="ana")
-    assert {cb.label: cb.value for cb in at.checkbox} == {"Cat": True, "Animal": True, "Dog": False}
-    _checkbox(at, "Animal").uncheck().run()
+    assert {cb.label: cb.value for cb in at.checkbox} == {"`1` Cat": True, "`2` Animal": True, "`3` Dog": False}
+    _checkbox(at, "`2` Animal").uncheck().run()
     at.multiselect(key=f"label_review.{loop.loop_id}.added").select("Polo shirt").run()
     at.button(key=f"label_review.{loop.loop_id}.submit").click().run()
     assert not at.exception
