@@ -4,7 +4,7 @@ this is the part that reads the store and writes loops."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,9 +56,11 @@ class LoopStarter:
         """Start the workflow's loops in the background (the "route" job); its result is `LoopsStarted.as_json()`."""
         return self.jobs.submit(JOB_KIND, {"workflow": workflow_name}, created_by=created_by)
 
-    def start_loops(self, workflow_name: str, *, progress: Callable[[int, int], None] | None = None,
+    def start_loops(self, workflow_name: str, *, media_ids: Collection[str] | None = None,
+                    progress: Callable[[int, int], None] | None = None,
                     is_cancelled: Callable[[], bool] | None = None) -> LoopsStarted:
-        """Create a human loop for every item the workflow sends to people; rerunning creates no duplicates."""
+        """Create a human loop for every item the workflow sends to people (of `media_ids` only, when given: the
+        demo queues its own items, never a user's); rerunning creates no duplicates."""
         wf = self.workflows.get(workflow_name)
         if task_type_of(wf.task_type).routes_by == "transcript_words":
             picked = self._picked_transcripts(wf)
@@ -69,6 +71,9 @@ class LoopStarter:
         else:
             raise LoupeError(f"Workflow {wf.name!r} has neither thresholds nor activation conditions, so it would "
                              "send nothing to people. Save thresholds or conditions with it first.")
+        if media_ids is not None:
+            only = set(media_ids)
+            picked = [p for p in picked if p[0] in only]
         created = existing = audits = 0
         done_ids = []
         for n, (media_id, reasons, results, is_audit) in enumerate(picked):

@@ -80,8 +80,8 @@ class Service:
                                self.catalog, self.jobs, config)
         self.results = Results(self.workflows, self.loops, self.answers, self.predictions, self.consolidation,
                                self.catalog, self.transcripts)
-        self.demo = Demo(self.catalog, self.labeling, self.transcription, self.routing, self.loop_starter,
-                         self.workflows, self.jobs)
+        self.demo = Demo(self.catalog, self.labeling, self.predictions, self.transcription, self.routing,
+                         self.loop_starter, self.workflows, self.jobs)
         self.leftovers = Leftovers(records, self.blobs, self.catalog, self.jobs)
         self._register_jobs()
         if start_jobs:  # leftovers cleaned; abandoned jobs resumed now and every heartbeat, with or without a browser
