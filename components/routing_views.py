@@ -13,7 +13,7 @@ from core.domain import Label, Workflow
 from core.errors import LoupeError
 from core.flow_definitions import to_create_flow_definition
 from core.routing import BANDS, Routed
-from core.task_types import REGISTRY
+from core.task_types import REGISTRY, routing_mismatch, task_type_of
 
 BAND_TITLES = {"accept": "Accepted automatically", "review": "Sent to people", "drop": "Dropped"}
 
@@ -73,7 +73,8 @@ def _bars(labels: list[tuple[str, float]], *, key: str) -> None:
 
 def workflow_form(label_names: Sequence[str], task_type: str, *, key: str,
                   has_imported: bool) -> tuple[Workflow, str] | None:
-    """The A2I flow definition fields; returns (workflow, "thresholds" | "imported") when saved."""
+    """The A2I flow definition fields; returns (workflow, "thresholds" | "imported") when saved. `task_type` is the
+    one that reviews the routed labels: a task type that does not is saved with a warning."""
     with st.form(f"{key}.form"):
         name = st.text_input("Workflow name", key=f"{key}.name", placeholder="e.g. moderation-pass",
                              help="Letters, digits and hyphens, as A2I flow definition names.")
@@ -95,6 +96,8 @@ def workflow_form(label_names: Sequence[str], task_type: str, *, key: str,
             return None
     wf = Workflow(name=name.strip(), task_type=task, task_count=int(count), title=title, description=description,
                   instructions=instructions, categories=tuple(categories), time_limit_s=int(time_limit))
+    if source == "thresholds" and (mismatch := routing_mismatch(task, task_type_of(task_type).label_category)):
+        st.warning(mismatch)
     return wf, source
 
 

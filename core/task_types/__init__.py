@@ -31,6 +31,21 @@ def for_label_category(category: str) -> TaskType:
     raise LoupeError(f"No task type reviews {category!r} labels.")
 
 
+LABEL_WORDS = {"moderation": "moderation labels", "general": "image labels"}
+
+
+def routing_mismatch(task_type: str, category: str) -> str | None:
+    """Why a workflow of this task type should not route model labels of this category, in words; None when the
+    two fit (a moderation task routing image labels would show "Tiger Cat" as a moderation category)."""
+    spec = task_type_of(task_type)
+    if spec.routes_by != LABELS or spec.label_category == category:
+        return None
+    routed, shown = LABEL_WORDS.get(category, category), LABEL_WORDS.get(spec.label_category, spec.label_category)
+    return (f"These thresholds route {routed}, but a {spec.title.lower()} task shows reviewers {shown}: they would "
+            f"be asked about {routed} as if they were {shown}. Choose {shown[:1].upper() + shown[1:]} under Route "
+            f"above, or the task type {for_label_category(category).title}.")
+
+
 def answer_labels(content: dict[str, Any]) -> dict[str, str]:
     """Label name -> parent name picked in one answerContent of any task type."""
     out: dict[str, str] = {}

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import LoupeError
-from core.task_types import REGISTRY, answer_labels, for_label_category, task_type_of
+from core.task_types import REGISTRY, answer_labels, for_label_category, routing_mismatch, task_type_of
 from core.task_types.label_review import label_review_content
 from core.task_types.moderation import moderation_content
 from core.task_types.transcript_review import is_transcript_answer, review_answer_content
@@ -46,3 +46,11 @@ def test_answer_labels_reads_the_answer_of_every_task_type(content, labels):
 def test_only_a_transcript_review_answer_is_a_transcript_answer():
     assert is_transcript_answer(review_answer_content(1, "hi", None))
     assert not is_transcript_answer(moderation_content([]))
+
+
+def test_a_task_type_that_does_not_review_the_routed_labels_is_named_with_the_one_that_does():
+    assert routing_mismatch("moderation", "moderation") is None
+    assert routing_mismatch("label_review", "general") is None
+    assert routing_mismatch("transcript_review", "general") is None  # routes by its words' confidence
+    assert "task type Label review" in routing_mismatch("moderation", "general")
+    assert "task type Moderation" in routing_mismatch("label_review", "moderation")

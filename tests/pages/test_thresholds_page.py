@@ -146,3 +146,25 @@ def test_evidence_appears_once_people_have_answered(seeded, app_at):
     recommend = at.dataframe[[i for i, d in enumerate(at.dataframe) if "recommended" in d.value.columns][0]].value
     row = recommend.set_index("label").loc["Weapons"]
     assert row["recommended"] == 0.48 and row["precision"] == 1.0  # 0.48 is the lowest that excludes 0.475
+
+
+def test_saving_a_moderation_workflow_that_routes_image_labels_warns_in_words(seeded, app_at):
+    seeded.predictions.save_many([Prediction(f"photo-{i}", "test-model-1", (Label("Tiger Cat", 0.3 + i / 10),))
+                                  for i in range(4)])
+    at = show(app_at(PAGE), "Workflows and loops")
+    at.text_input(key="thresholds.wf.name").input("moderation-pass")
+    at.selectbox(key="thresholds.wf.task_type").set_value("moderation")
+    at.button[[b.label for b in at.button].index("Save workflow")].click().run()
+    assert not at.exception
+    (warning,) = [w.value for w in at.warning if "route image labels" in w.value]
+    assert "a moderation task shows reviewers moderation labels" in warning and "Label review" in warning
+    assert seeded.workflows.get("moderation-pass").task_type == "moderation"  # saved all the same
+
+
+def test_a_label_review_workflow_on_image_labels_saves_without_a_warning(seeded, app_at):
+    seeded.predictions.save_many([Prediction("photo-1", "test-model-1", (Label("Tiger Cat", 0.3),))])
+    at = show(app_at(PAGE), "Workflows and loops")
+    at.text_input(key="thresholds.wf.name").input("label-pass")
+    at.button[[b.label for b in at.button].index("Save workflow")].click().run()
+    assert not [w.value for w in at.warning if "route" in w.value]
+    assert seeded.workflows.get("label-pass").task_type == "label_review"
