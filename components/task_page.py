@@ -82,7 +82,8 @@ def task_page(service: Service, *, task_type: str, title: str) -> Iterator[TaskF
         with queue_slot.container():
             queue_status(summaries)
         st.session_state.pop(_loop_key(task_type), None)
-        st.info(empty_queue_text(summaries, task_title=title))
+        how_to_get_tasks = empty_queue_text(summaries, task_title=title)  # workflow names escaped there
+        st.info(how_to_get_tasks)
         st.stop()
     st.session_state[_loop_key(task_type)] = task.loop.loop_id
     with note:  # a zero-height element: here it takes no row of its own

@@ -1,6 +1,7 @@
 """What an empty task queue says: how to get tasks, by why there are none."""
 from __future__ import annotations
 
+from components.markup import as_shown
 from components.review import empty_queue_text
 from core.review import QueueSummary
 
@@ -17,7 +18,8 @@ def test_no_workflow_yet_points_to_the_thresholds_page_and_the_demo():
 
 
 def test_a_workflow_without_loops_says_to_start_them():
-    assert "moderation-pass has no human loops" in empty_queue_text([summary()], task_title="Moderation review")
+    text = as_shown(empty_queue_text([summary()], task_title="Moderation review"))
+    assert "moderation-pass has no human loops" in text
 
 
 def test_all_done_says_so_and_where_the_outcome_is():

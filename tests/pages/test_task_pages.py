@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from components.markup import as_shown
 from core.domain import Workflow
 from core.task_types.moderation import moderation_content
 from tests.review_seed import seed_label_review, seed_moderation
@@ -12,7 +13,7 @@ PAGES = {"moderation": "pages/moderation_task.py", "label_review": "pages/label_
 
 
 def _info(at) -> str:
-    return " ".join(i.value for i in at.info)
+    return as_shown(" ".join(i.value for i in at.info))
 
 
 @pytest.mark.parametrize("task_type", list(PAGES))
@@ -49,9 +50,9 @@ def test_answer_recorded_stays_while_the_next_task_reruns_and_goes_with_it(app_a
     at = app_at(PAGES["label_review"], reviewer="ana")
     shown = at.session_state["label_review.loop_id"]
     at.button(key=f"label_review.{shown}.submit").click().run()
-    assert [s.value for s in at.success] == ["Answer recorded. This item is now complete."]
+    assert [as_shown(s.value) for s in at.success] == ["Answer recorded. This item is now complete."]
     at.run()  # a rerun the next task starts by itself (the box canvas reporting how it fits the image)
-    assert [s.value for s in at.success] == ["Answer recorded. This item is now complete."]
+    assert [as_shown(s.value) for s in at.success] == ["Answer recorded. This item is now complete."]
     following = at.session_state["label_review.loop_id"]
     assert following != shown
     at.button(key=f"label_review.{following}.skip").click().run()
