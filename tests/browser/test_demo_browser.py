@@ -60,7 +60,7 @@ def test_the_demo_includes_the_moderation_task_with_taxonomy_categories(app, bro
         page.screenshot(path=str(artifacts_dir / f"demo-moderation-{width}x{height}.png"))
         page.get_by_role("heading", name="Moderation review").click()
         page.keyboard.press("0")
-        expect(boxes.filter(has_text="None of the above").locator("input")).to_be_checked()
+        expect(boxes.filter(has_text="None of the above").locator("input")).to_be_checked(timeout=30_000)
         wait_for_app(page)
         page.keyboard.press("Enter")
         page.get_by_text("Answer recorded").wait_for()

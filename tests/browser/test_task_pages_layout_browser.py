@@ -68,7 +68,7 @@ def _canvas_ready(page, sent: SentFrames, since: int = 0) -> None:
         page.wait_for_timeout(50)  # lets Playwright deliver the page's events
     assert has_reported(), "the canvas never reported its fit"
     wait_for_app(page)
-    expect(page.locator("canvas.upper-canvas")).to_have_count(1)  # the last task's canvas is gone
+    expect(page.locator("canvas.upper-canvas")).to_have_count(1, timeout=30_000)  # the last task's canvas is gone
 
 
 @pytest.mark.parametrize("sized_page", SIZES, indirect=True)
@@ -94,7 +94,7 @@ def test_the_label_review_canvas_fits_its_column_submit_is_in_view_and_boxes_sta
     page.mouse.down()
     page.mouse.move(canvas["x"] + canvas["width"] * 0.75, canvas["y"] + canvas["height"] * 0.8, steps=8)
     page.mouse.up()
-    expect(page.get_by_role("button", name="Undo")).to_be_enabled()
+    expect(page.get_by_role("button", name="Undo")).to_be_enabled(timeout=30_000)
     page.get_by_role("button", name="Update the app with this drawing").click()
     wait_for_app(page)
     page.screenshot(path=str(artifacts_dir / f"label-review-drawn-{width}x{height}.png"))
@@ -121,21 +121,21 @@ def test_label_review_keys_toggle_labels_skip_and_submit_and_the_answer_shows_wh
     item = page.get_by_text(re.compile(r"^Item \S+ · reviewer"))
     shown = item.inner_text().split(" · ")[0]
     boxes = page.locator(f"{CHECKBOX} input")
-    expect(boxes.nth(2)).not_to_be_checked()  # Cat, Animal pre-ticked; Dog (31%) not
+    expect(boxes.nth(2)).not_to_be_checked(timeout=30_000)  # Cat, Animal pre-ticked; Dog (31%) not
     page.keyboard.press("3")
-    expect(boxes.nth(2)).to_be_checked()
+    expect(boxes.nth(2)).to_be_checked(timeout=30_000)
     wait_for_app(page)
     page.keyboard.press("1")
-    expect(boxes.nth(0)).not_to_be_checked()
+    expect(boxes.nth(0)).not_to_be_checked(timeout=30_000)
     wait_for_app(page)
     page.keyboard.press("s")  # skip: the next item opens
-    expect(item).not_to_contain_text(shown + " ")  # another item is on screen
+    expect(item).not_to_contain_text(shown + " ", timeout=30_000)  # another item is on screen
     _canvas_ready(page, sent)
     page.get_by_role("heading", name="Label review").click()
     before = len(sent)
     page.keyboard.press("Enter")  # submit as pre-ticked
     _canvas_ready(page, sent, since=before)  # the next task's canvas reran the page after the submit
-    expect(page.get_by_text("Answer recorded")).to_be_visible()
+    expect(page.get_by_text("Answer recorded")).to_be_visible(timeout=30_000)
     page.screenshot(path=str(artifacts_dir / f"label-review-answer-recorded-{width}x{height}.png"))
 
     answered = {loop.loop_id: _answers(data, loop.loop_id) for loop in (first, second, third)}
@@ -167,8 +167,8 @@ def test_moderation_warns_beside_submit_none_of_the_above_turns_the_rest_off_and
 
     page.locator(CHECKBOX).filter(has_text="None of the above").click()
     boxes = page.locator(f"{CHECKBOX} input")
-    expect(boxes.first).to_be_disabled()
-    expect(boxes.nth(1)).to_be_disabled()
+    expect(boxes.first).to_be_disabled(timeout=30_000)
+    expect(boxes.nth(1)).to_be_disabled(timeout=30_000)
     wait_for_app(page)
     page.screenshot(path=str(artifacts_dir / f"moderation-none-{width}x{height}.png"))
 
@@ -182,4 +182,4 @@ def test_moderation_warns_beside_submit_none_of_the_above_turns_the_rest_off_and
         shot = f"moderation-{heading.lower().replace(' ', '-')}-{width}x{height}.png"
         page.screenshot(path=str(artifacts_dir / shot))
         page.keyboard.press("Escape")
-        expect(dialog).to_have_count(0)
+        expect(dialog).to_have_count(0, timeout=30_000)
