@@ -13,7 +13,7 @@ from core.domain import Label, Workflow
 from core.errors import LoupeError
 from core.flow_definitions import to_create_flow_definition
 from core.routing import BANDS, Routed
-from core.task_types import REGISTRY, routing_mismatch, task_type_of
+from core.task_types import REGISTRY, routing_mismatch, task_type_of, title_of
 
 BAND_TITLES = {"accept": "Accepted automatically", "review": "Sent to people", "drop": "Dropped"}
 
@@ -80,7 +80,8 @@ def workflow_form(label_names: Sequence[str], task_type: str, *, key: str,
                              help="Letters, digits and hyphens, as A2I flow definition names.")
         left, right = st.columns(2)
         names = list(REGISTRY)
-        task = left.selectbox("Task type", names, index=names.index(task_type), key=f"{key}.task_type")
+        task = left.selectbox("Task type", names, index=names.index(task_type), key=f"{key}.task_type",
+                              format_func=title_of)
         count = right.number_input("Reviewers per item (TaskCount)", 1, 3, 1, key=f"{key}.task_count")
         title = st.text_input("Task title", key=f"{key}.title", max_chars=128)
         description = st.text_input("Task description", key=f"{key}.description", max_chars=255)
@@ -99,6 +100,13 @@ def workflow_form(label_names: Sequence[str], task_type: str, *, key: str,
     if source == "thresholds" and (mismatch := routing_mismatch(task, task_type_of(task_type).label_category)):
         st.warning(mismatch)
     return wf, source
+
+
+def workflow_picker(workflows: Sequence[Workflow], *, key: str) -> str:
+    """Pick a saved workflow by name, each shown with its task type in words; returns the name."""
+    by_name = {w.name: w for w in workflows}
+    return st.selectbox("Workflow", list(by_name), key=key,
+                        format_func=lambda n: f"{n} · {title_of(by_name[n].task_type)}")
 
 
 def flow_definition_download(workflow: Workflow, *, key: str) -> None:

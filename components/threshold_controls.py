@@ -7,8 +7,10 @@ import pandas as pd
 import streamlit as st
 
 from components.markup import plain
+from core.domain import Workflow
 from core.errors import LoupeError
 from core.routing_policy import DROP_REVIEW_ACCEPT, MODE_NAMES, MODES, Thresholds
+from core.task_types import for_label_category
 
 
 def seed_controls(thresholds: Thresholds, audit_percent: float, *, key: str) -> None:
@@ -18,6 +20,25 @@ def seed_controls(thresholds: Thresholds, audit_percent: float, *, key: str) -> 
     st.session_state[f"{key}.range"] = (thresholds.low * 100, thresholds.high * 100)
     st.session_state[f"{key}.audit"] = float(audit_percent)
     seed_overrides({name: (low, high) for name, low, high in thresholds.overrides}, key=key)
+
+
+def active_workflow(workflows: Sequence[Workflow], category: str) -> Workflow | None:
+    """The workflow that routes this label category now: the newest one of its task type with saved thresholds."""
+    task_type = for_label_category(category).name
+    routed = [w for w in workflows if w.task_type == task_type and w.routing.thresholds is not None]
+    return max(routed, key=lambda w: w.created_at, default=None)
+
+
+def open_with_active(workflows: Sequence[Workflow], category: str, *, key: str) -> Workflow | None:
+    """The first time this session routes `category`, start the controls from its active workflow's thresholds
+    (not the slider's default), so the page opens on what is in force; returns that workflow, if any."""
+    opened: set[str] = st.session_state.setdefault(f"{key}.opened_categories", set())
+    active = active_workflow(workflows, category)
+    if category not in opened:
+        opened.add(category)
+        if active is not None:
+            seed_controls(active.routing.thresholds, active.audit_percent, key=key)
+    return active
 
 
 def seed_overrides(overrides: Mapping[str, tuple[float, float]], *, key: str) -> None:

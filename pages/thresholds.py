@@ -3,15 +3,15 @@ from dataclasses import replace
 
 import streamlit as st
 
-from components.app import get_service, shows_errors
+from components.app import get_service, reviewer, shows_errors
 from components.evidence_panel import evidence_panel
 from components.jobs import watch_jobs
 from components.conditions_files import conditions_export, conditions_import
 from components.routing_views import (band_counts, flow_definition_download, items_table, loops_result, per_label_table,
-                                      worked_example, workflow_form)
+                                      worked_example, workflow_form, workflow_picker)
 from components.markup import plain
 from components.threshold_chart import confidence_histogram
-from components.threshold_controls import seed_controls, seed_overrides, threshold_controls
+from components.threshold_controls import open_with_active, seed_controls, seed_overrides, threshold_controls
 from core.evidence import median_seconds_per_task
 from core.routing import route, workflow_with_thresholds
 from core.routing_policy import RoutingPolicy
@@ -27,12 +27,15 @@ if not present:
 category = st.radio("Route", present, horizontal=True, key=f"{PAGE_KEY}.category",
                     format_func={"moderation": "Moderation labels", "general": "Image labels"}.get)
 frame = service.routing.frame(category)
+active = open_with_active(service.workflows.list(), category, key=PAGE_KEY)
 if applied := st.session_state.pop(f"{PAGE_KEY}.apply", None):
     seed_overrides(applied, key=PAGE_KEY)
 if loaded := st.session_state.pop(f"{PAGE_KEY}.load", None):
     seed_controls(loaded.routing.thresholds, loaded.audit_percent, key=PAGE_KEY)
 thresholds, audit = threshold_controls(frame.label_names, category, key=PAGE_KEY)
 routed = route(frame, thresholds, audit)
+if active:
+    st.caption(f"Opened with the thresholds of workflow {plain(active.name)}, the newest one routing these labels.")
 band_counts(routed, key=f"{PAGE_KEY}.counts")
 
 # One view at a time (not st.tabs, which would run every view on each slider move).
@@ -74,10 +77,10 @@ else:
             service.workflows.save(wf)
             st.success(f"Saved workflow {plain(wf.name)}.")
 
-    saved = [w.name for w in service.workflows.list()]
+    saved = service.workflows.list()
     if saved:
         st.subheader("Start human loops")
-        name = st.selectbox("Workflow", saved, key=f"{PAGE_KEY}.run_workflow")
+        name = workflow_picker(saved, key=f"{PAGE_KEY}.run_workflow")
         chosen_wf = service.workflows.get(name)
         flow_definition_download(chosen_wf, key=f"{PAGE_KEY}.flow")
         if chosen_wf.routing.thresholds and st.button("Load its thresholds into the controls",
@@ -85,7 +88,7 @@ else:
             st.session_state[f"{PAGE_KEY}.load"] = chosen_wf
             st.rerun()
         if st.button("Start human loops", type="primary", key=f"{PAGE_KEY}.start"):
-            st.session_state[f"{PAGE_KEY}.job"] = service.loop_starter.submit(name).job_id
+            st.session_state[f"{PAGE_KEY}.job"] = service.loop_starter.submit(name, created_by=reviewer()).job_id
         if job_id := st.session_state.get(f"{PAGE_KEY}.job"):
             watch_jobs(lambda: [service.jobs.get(job_id)], key=f"{PAGE_KEY}.jobs",
                        render=lambda job: loops_result(job.result) if job.status == "succeeded" else None)

@@ -23,6 +23,12 @@ def task_type_of(name: str) -> TaskType:
         raise LoupeError(f"Task type must be one of {', '.join(REGISTRY)}, not {name!r}.") from None
 
 
+def title_of(name: str) -> str:
+    """A task type in words for people ("Label review"), from its spec; a name no spec knows, as it is."""
+    spec = REGISTRY.get(name)
+    return spec.title if spec else name
+
+
 def for_label_category(category: str) -> TaskType:
     """The task type in which people review model labels of this category (one per category)."""
     for spec in REGISTRY.values():

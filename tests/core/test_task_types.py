@@ -54,3 +54,10 @@ def test_a_task_type_that_does_not_review_the_routed_labels_is_named_with_the_on
     assert routing_mismatch("transcript_review", "general") is None  # routes by its words' confidence
     assert "task type Label review" in routing_mismatch("moderation", "general")
     assert "task type Moderation" in routing_mismatch("label_review", "moderation")
+
+
+def test_a_task_type_is_named_in_words_from_its_spec():
+    from core.task_types import title_of
+
+    assert title_of("label_review") == "Label review" and title_of("transcript_review") == "Transcript review"
+    assert title_of("retired_type") == "retired_type"

@@ -168,3 +168,25 @@ def test_a_label_review_workflow_on_image_labels_saves_without_a_warning(seeded,
     at.button[[b.label for b in at.button].index("Save workflow")].click().run()
     assert not [w.value for w in at.warning if "route" in w.value]
     assert seeded.workflows.get("label-pass").task_type == "label_review"
+
+
+def test_the_page_opens_with_the_active_workflows_thresholds_not_the_sliders_default(seeded, app_at):
+    seed(seeded)
+    seeded.workflows.save(workflow_with_thresholds(Workflow(name="strict", audit_percent=5), Thresholds(high=0.9),
+                                                   ["Weapons", "Drugs"]))
+    at = app_at(PAGE)
+    assert at.slider(key="thresholds.high").value == 90.0
+    assert at.number_input(key="thresholds.audit").value == 5.0
+    assert any("workflow strict" in c.value for c in at.caption)
+    at.slider(key="thresholds.high").set_value(70.0).run()  # once open, the controls are the user's
+    assert at.slider(key="thresholds.high").value == 70.0
+
+
+def test_task_types_are_shown_in_words(seeded, app_at):
+    seed(seeded)
+    seeded.workflows.save(Workflow(name="labels-pass", task_type="label_review"))
+    at = show(app_at(PAGE), "Workflows and loops")
+    task = at.selectbox(key="thresholds.wf.task_type")
+    assert task.value == "moderation" and [task.format_func(o) for o in task.options] == [
+        "Moderation", "Label review", "Transcript review"]
+    assert at.selectbox(key="thresholds.run_workflow").options == ["labels-pass · Label review"]
