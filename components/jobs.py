@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 import streamlit as st
 
@@ -23,20 +24,47 @@ def job_line(job: Job, *, on_cancel: Callable[[str], None] | None = None, key: s
             st.write(label)
         else:
             st.progress(job.fraction, text=label)
+        if details := job_details(job):
+            st.caption(details)
         if job.error:
             st.error(f"Job {plain(job.job_id)} failed: {plain(job.error)}", icon="❌")
     if len(cols) > 1 and cols[1].button("Cancel", key=f"{key}.cancel.{job.job_id}"):
         on_cancel(job.job_id)
 
 
+def job_details(job: Job) -> str:
+    """When the job was started, by whom, and for which workflow, as far as the job knows."""
+    parts = []
+    if job.created_at:
+        parts.append(f"started {started_at(job.created_at)}")
+    if job.created_by:
+        parts.append(f"by {job.created_by}")
+    if workflow := job.params.get("workflow") or job.result.get("workflow"):
+        parts.append(f"workflow {workflow}")
+    return " · ".join(parts)
+
+
+def started_at(iso: str) -> str:
+    """`2026-11-30T13:42:05.123Z` as "30 Nov 13:42 UTC"."""
+    try:
+        return datetime.fromisoformat(iso.replace("Z", "+00:00")).strftime("%d %b %H:%M UTC").lstrip("0")
+    except ValueError:
+        return iso
+
+
 def watch_jobs(load: Callable[[], list[Job]], *, key: str, on_cancel: Callable[[str], None] | None = None,
-               render: Callable[[Job], None] | None = None) -> None:
-    """Render jobs and keep polling (`st.fragment(run_every=...)`) only while one of them is unfinished."""
+               render: Callable[[Job], None] | None = None, header: Callable[[], None] | None = None) -> None:
+    """Render jobs and keep polling (`st.fragment(run_every=...)`) only while one of them is unfinished.
+
+    `header` is drawn above the jobs in the same fragment, so what it shows (Home's counters) follows the jobs.
+    """
     jobs = load()
     running = any(not j.is_finished for j in jobs)
 
     @st.fragment(run_every=POLL_S if running else None)
     def _poll() -> None:
+        if header:
+            header()
         current = load()
         if not current:
             st.caption("No jobs yet.")

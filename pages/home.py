@@ -1,29 +1,27 @@
-"""Home: what is in the store, and the recent jobs with live progress."""
+"""Home: what is in the store, what to do next, and the recent jobs, all kept live while a job runs."""
 import streamlit as st
 
-from components.app import get_service
+from components.app import get_service, reviewer
 from components.jobs import watch_jobs
+from components.overview import next_steps, store_counts
 
 service = get_service()
 st.title("🔍 Loupe")
 st.caption("Human-in-the-loop review: models label and transcribe, people check what the models are unsure of.")
 
-counts = service.catalog.counts()
-cols = st.columns(4)
-cols[0].metric("Media items", counts["total"])
-for col, kind in zip(cols[1:], ("image", "audio", "video")):
-    col.metric(kind.capitalize() + ("s" if kind == "image" else ""), counts["by_kind"][kind])
 
-if counts["total"] == 0:
-    st.info("The store is empty. Upload media, or load the demo set: it is labeled, transcribed and queued for "
-            "review in one go.")
-    if st.button("Load demo data", type="primary", key="home.demo"):
-        service.load_demo(created_by=st.session_state.get("app.reviewer", ""))
-        st.rerun()
-else:
-    st.subheader("By status")
-    for col, (status, n) in zip(st.columns(len(counts["by_status"])), counts["by_status"].items()):
-        col.metric(status.replace("_", " ").capitalize(), n)
+def overview() -> None:
+    """Counters and next steps; drawn inside the jobs' fragment, so they update while a job runs."""
+    counts = service.catalog.counts()
+    store_counts(counts)
+    if counts["total"] == 0:
+        st.info("The store is empty. Upload media, or load the demo set: it is labeled, transcribed and queued for "
+                "review in one go.")
+        if st.button("Load demo data", type="primary", key="home.demo"):
+            service.load_demo(created_by=reviewer())
+            st.rerun()
+    next_steps(service.review.summary(reviewer()), reviewer=reviewer(), has_media=counts["total"] > 0)
+    st.subheader("Recent jobs")
 
-st.subheader("Recent jobs")
-watch_jobs(lambda: service.jobs.recent(10), key="home.jobs", on_cancel=service.jobs.cancel)
+
+watch_jobs(lambda: service.jobs.recent(10), key="home.jobs", on_cancel=service.jobs.cancel, header=overview)

@@ -61,3 +61,33 @@ def test_settings_shows_where_data_lives(app_at, data_dir):
 def test_the_sidebar_asks_who_is_reviewing(app_at):
     at = app_at()
     assert at.sidebar.text_input(key="app.reviewer").label == "Who is reviewing?"
+
+
+def _loops(service, workflow: str, task_type: str, n: int) -> None:
+    from core.domain import HumanLoop, Workflow
+    from core.loops import loop_id_for
+
+    service.workflows.save(Workflow(name=workflow, task_type=task_type))
+    for i in range(n):
+        media_id = f"item-{workflow}-{i}"
+        service.loops.create(HumanLoop(loop_id=loop_id_for(workflow, media_id), media_id=media_id, workflow=workflow))
+
+
+def test_home_says_how_many_tasks_wait_for_the_reviewer_with_a_link_to_their_page(seeded, app_at):
+    seeded.catalog.ingest_file(ROOT / "demo" / "cat.jpg")
+    _loops(seeded, "labels-pass", "label_review", 3)
+    _loops(seeded, "moderation-pass", "moderation", 1)
+    at = app_at(reviewer="ann")
+    links = {link.proto.label: link.proto.page for link in at.get("page_link")}
+    assert "3 tasks wait for you in Label review →" in links
+    assert links["3 tasks wait for you in Label review →"].endswith("label_review")
+    assert "1 task waits for you in Moderation →" in links
+
+
+def test_home_job_rows_say_when_who_and_which_workflow(seeded, app_at):
+    seeded.catalog.ingest_file(ROOT / "demo" / "cat.jpg")
+    seeded.jobs.register("noop", lambda ctx, params: {"workflow": "labels-pass"})
+    seeded.jobs.wait(seeded.jobs.submit("noop", created_by="ann").job_id, 30)
+    at = app_at()
+    details = [c.value for c in at.caption if c.value.startswith("started ")]
+    assert details and " UTC · by ann · workflow labels-pass" in details[0]
