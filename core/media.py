@@ -131,8 +131,9 @@ def _probe_image(path: Path, max_pixels: int) -> MediaInfo:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise MediaRejected(f"The image is too large to decode safely (decompression bomb): {exc}") from None
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise MediaRejected(f"The image is damaged or truncated and can't be decoded ({exc}).") from None
+    except (OSError, SyntaxError, ValueError) as exc:  # Pillow's words may name the server's path: logged only
+        log.info("image %s not decoded: %s", Path(path).name, exc)
+        raise MediaRejected("The image is damaged or truncated and can't be decoded.") from None
     if fmt not in IMAGE_FORMATS:
         raise MediaRejected(f"{fmt or 'This'} images are not supported; use JPEG, PNG, WebP or GIF.")
     return MediaInfo("image", IMAGE_FORMATS[fmt], width, height)
@@ -144,6 +145,8 @@ def _probe_av(path: Path) -> MediaInfo:
     try:
         with av.open(str(path), metadata_errors="ignore") as container:
             container_name = container.format.name
+            if image_format := _still_image_format(container_name, container.streams):
+                raise MediaRejected(f"{image_format} images are not supported; use JPEG, PNG, WebP or GIF.")
             video = [s for s in container.streams.video if (s.codec_context.name or "") not in _COVER_ART_CODECS]
             audio = list(container.streams.audio)
             if not video and not audio:
@@ -156,10 +159,9 @@ def _probe_av(path: Path) -> MediaInfo:
     except MediaRejected:
         raise
     except (av.error.FFmpegError, UnicodeDecodeError, ValueError, IndexError) as exc:
-        raise MediaRejected(
-            "This is not a readable image, audio or video file: the content matches no supported format "
-            f"({type(exc).__name__})."
-        ) from None
+        log.info("%s matches no supported format: %s", Path(path).name, exc)
+        raise MediaRejected("This is not a readable image, audio or video file: its content matches none of the "
+                            "supported formats.") from None
     if video:
         if container_name not in VIDEO_CONTAINERS:
             raise MediaRejected(f"Video in the {container_name!r} container is not supported; "
@@ -174,6 +176,19 @@ def _probe_av(path: Path) -> MediaInfo:
     if not duration_s:
         raise MediaRejected("The audio has no duration; it may be truncated.")
     return MediaInfo("audio", AUDIO_CONTAINERS[container_name], None, None, duration_s, codecs)
+
+
+def _still_image_format(container_name: str, streams) -> str:
+    """The image format FFmpeg found ("XPM", "BMP"), when it read the file as a still image; "" for audio or video.
+
+    FFmpeg reads still images with its `<format>_pipe` demuxers, `image2` (named by the codec) and `ico`.
+    """
+    if container_name.endswith("_pipe"):
+        return container_name.removesuffix("_pipe").upper()
+    if container_name == "image2":
+        codecs = [s.codec_context.name for s in streams if s.codec_context.name]
+        return (codecs[0] if codecs else "These").upper()
+    return "ICO" if container_name == "ico" else ""
 
 
 def _duration_s(container) -> float | None:
@@ -195,6 +210,7 @@ def _decode_some(container, stream, frames: int = 3) -> None:
                 return
     except av.error.FFmpegError as exc:
         if decoded == 0:
-            raise MediaRejected(f"The media is damaged and could not be decoded ({exc}).") from None
+            log.info("no frame of %s decoded: %s", container.name, exc)
+            raise MediaRejected("The media is damaged and could not be decoded.") from None
     if decoded == 0:
         raise MediaRejected("The media has no decodable frames; it may be truncated.")

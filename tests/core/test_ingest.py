@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -77,7 +78,15 @@ def _oversized(p: Path) -> Path:
     return p
 
 
+def _xpm(p: Path) -> Path:
+    p.write_text('/* XPM */\nstatic char *x[] = {\n"2 2 2 1",\n"  c #000000",\n". c #ffffff",\n" .",\n". "\n};\n')
+    return p
+
+
 BAD_INPUTS = [
+    ("icon.xpm", _xpm, "XPM images are not supported; use JPEG, PNG, WebP or GIF."),
+    ("scan.bmp", lambda p: (Image.new("RGB", (8, 8)).save(p, format="BMP"), p)[1], "BMP images are not supported"),
+    ("scan.tiff", lambda p: (Image.new("RGB", (8, 8)).save(p, format="TIFF"), p)[1], "TIFF images are not supported"),
     ("truncated.jpg", _truncated_jpeg, "damaged or truncated"),
     ("empty.png", lambda p: (p.write_bytes(b""), p)[1], "empty (0 bytes)"),
     ("bomb.png", _bomb, "decompression bomb"),
@@ -98,6 +107,7 @@ def test_bad_input_is_rejected_with_its_reason_and_the_batch_goes_on(catalog, tm
     outcomes = {o.file: o for o in catalog.ingest_paths([folder])}
     assert outcomes[name].status == "rejected"
     assert reason in outcomes[name].reason
+    assert not re.search(r"[A-Z][a-z]+Error|Exception|container|/", outcomes[name].reason)  # words, not internals
     assert outcomes["good-1.png"].status == outcomes["good-2.wav"].status == "ingested"
     assert catalog.counts()["total"] == 2
 
