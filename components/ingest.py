@@ -7,6 +7,8 @@ import streamlit as st
 from components.markup import plain
 from core.audio import release_freed_memory
 
+SHORT_REASON_CHARS = 40  # a longer reason would be cut off in one grid line
+WRAPPED_ROW_PX = 76  # three lines of a wrapped reason
 OUTCOME_ICONS = {"ingested": "✅ ingested", "duplicate": "♻️ already present", "rejected": "❌ rejected",
                  "failed": "⚠️ not stored"}
 
@@ -25,7 +27,13 @@ def outcome_table(outcomes: list[dict]) -> None:
             "media id": [(o.get("media_id") or "")[:12] for o in outcomes],
         }
     )
-    st.dataframe(frame, hide_index=True, width="stretch")
+    # A reason is a sentence: its column is the wide one, and rows taller than 4rem let the grid wrap it.
+    is_long = frame["reason"].str.len().max() > SHORT_REASON_CHARS
+    st.dataframe(frame, hide_index=True, width="stretch", row_height=WRAPPED_ROW_PX if is_long else None,
+                 column_config={"file": st.column_config.TextColumn(width="medium"),
+                                "outcome": st.column_config.TextColumn(width="small"),
+                                "reason": st.column_config.TextColumn(width="large"),
+                                "media id": st.column_config.TextColumn(width="small")})
 
 
 def release_uploads(files: list) -> None:

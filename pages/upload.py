@@ -14,17 +14,19 @@ st.caption(
     "Files are checked by their content and stored once."
 )
 
-with st.form("upload.form", clear_on_submit=True):
-    files = st.file_uploader("Files", accept_multiple_files=True, key="upload.files",
-                             max_upload_size=service.config.upload_limit_mb)
-    submitted = st.form_submit_button("Ingest", type="primary")
-if submitted and files:
-    try:
-        job = service.submit_uploads([(f.name, f) for f in files], created_by=reviewer())  # copied in chunks
-    finally:
-        release_uploads(files)
-    st.session_state.setdefault(JOB_KEY, []).insert(0, job.job_id)
-elif submitted:
+# No form: choosing files reruns the page, so a "choose files first" warning never outlives the choice.
+batch = st.session_state.setdefault("upload.batch", 0)  # a new uploader key per ingest clears the chosen files
+files = st.file_uploader("Files", accept_multiple_files=True, key=f"upload.files.{batch}",
+                         max_upload_size=service.config.upload_limit_mb)
+if st.button("Ingest", type="primary", key="upload.ingest"):
+    if files:
+        try:
+            job = service.submit_uploads([(f.name, f) for f in files], created_by=reviewer())  # copied in chunks
+        finally:
+            release_uploads(files)
+        st.session_state.setdefault(JOB_KEY, []).insert(0, job.job_id)
+        st.session_state["upload.batch"] = batch + 1
+        st.rerun()
     st.warning("Choose one or more files first.")
 
 if st.button("Load demo data", key="upload.demo",
