@@ -38,7 +38,7 @@ def player(item: MediaItem, path: Path, *, start_s: float = 0.0, autoplay: bool 
 
 
 def highlighted_html(segments: Sequence[Segment], *, threshold: float, first_index: int = 0,
-                     current: tuple[int, int] | None = None) -> str:
+                     current: tuple[int, int] | None = None, show_time: bool = True) -> str:
     """The segments as escaped HTML, words below the confidence threshold marked, the current one outlined.
 
     `first_index` is the index of segments[0] in the whole transcript, so `current` uses whole-transcript indexes.
@@ -57,14 +57,9 @@ def highlighted_html(segments: Sequence[Segment], *, threshold: float, first_ind
             else:
                 parts.append(text)
         body = " ".join(parts) if segment.words else html.escape(segment.text)
-        lines.append(f'<p style="margin:0 0 .4em 0"><code>{format_time(segment.start_s)}</code> {body}</p>')
+        time_code = f"<code>{format_time(segment.start_s)}</code> " if show_time else ""
+        lines.append(f'<p style="margin:0 0 .4em 0">{time_code}{body}</p>')
     return '<div class="loupe-transcript">' + "".join(lines) + "</div>"
-
-
-def show_highlighted(segments: Sequence[Segment], *, threshold: float, first_index: int = 0,
-                     current: tuple[int, int] | None = None) -> None:
-    st.markdown(highlighted_html(segments, threshold=threshold, first_index=first_index, current=current),
-                unsafe_allow_html=True)
 
 
 def pager(count: int, *, key: str, page_size: int = PAGE_SIZE) -> int:
@@ -78,21 +73,36 @@ def pager(count: int, *, key: str, page_size: int = PAGE_SIZE) -> int:
     return int(st.session_state.get(key, 0))
 
 
-def segment_rows(segments: Sequence[Segment], *, first_index: int, key: str, edits: dict[int, str]) -> None:
-    """One row per segment: a play button and the text, editable in place.
+def segment_rows(segments: Sequence[Segment], *, first_index: int, key: str, edits: dict[int, str], threshold: float,
+                 current: tuple[int, int] | None = None) -> None:
+    """One row per segment: a play button, the text with its low-confidence words highlighted, and an edit button.
 
-    Typed text is kept in `edits` (segment index -> text) so it survives paging until it is saved. The play
-    button moves the player to the segment's start (session_state[f"{key}.start_s"]) before the rerun.
+    The highlighted text is where you edit: "Edit" opens a text box right below it (the words stay marked above what
+    you type), and a row with unsaved edits, or holding the current low-confidence word, stays open. Typed text is
+    kept in `edits` (segment index -> text) so it survives paging until it is saved. The play button moves the
+    player to the segment's start (session_state[f"{key}.start_s"]) before the rerun.
     """
+    editing: set[int] = st.session_state.setdefault(f"{key}.editing", set())
     for offset, segment in enumerate(segments):
         index = first_index + offset
-        widget_key = f"{key}.seg.{index}"
-        play_col, text_col = st.columns([1, 5], vertical_alignment="center")
+        is_open = index in editing or index in edits or (current is not None and current[0] == index)
+        play_col, text_col, edit_col = st.columns([1, 7, 1], vertical_alignment="top")
         play_col.button(f"▶ {format_time(segment.start_s)}", key=f"{key}.play.{index}",
                         help="Play from the start of this segment", on_click=_seek, args=(key, segment.start_s))
-        text_col.text_area(f"Segment {index + 1}", edits.get(index, segment.text), key=widget_key,
-                           label_visibility="collapsed", height=68,
-                            on_change=_remember_edit, args=(widget_key, index, segment.text, edits))
+        with text_col:
+            st.markdown(highlighted_html([segment], threshold=threshold, first_index=index, current=current,
+                                         show_time=False), unsafe_allow_html=True)
+            if is_open:
+                widget_key = f"{key}.seg.{index}"
+                st.text_area(f"Segment {index + 1}", edits.get(index, segment.text), key=widget_key,
+                             label_visibility="collapsed", height=68,
+                             on_change=_remember_edit, args=(widget_key, index, segment.text, edits))
+        if not is_open:
+            edit_col.button("Edit", key=f"{key}.edit.{index}", icon="✏️", help="Edit this segment's text",
+                            on_click=editing.add, args=(index,))
+        elif index not in edits:
+            edit_col.button("Close", key=f"{key}.close.{index}", help="Close the text box (nothing changed)",
+                            on_click=editing.discard, args=(index,))
 
 
 def next_low_button(positions: Sequence[tuple[int, int]], segments: Sequence[Segment], *, key: str,

@@ -5,6 +5,7 @@ Each takes domain values and a key prefix and returns what the user asked for; t
 """
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,13 +22,21 @@ from core.transcripts import ReviewState, SaveOutcome, TranscriptVersion
 
 
 def media_picker(items: Sequence[MediaItem], *, key: str) -> MediaItem:
-    """Pick one of `items`; the `media` query parameter follows the choice, so a link opens that item."""
+    """Pick one of `items`, each shown with its status; the `media` query parameter follows the choice, so a link
+    opens that item.
+
+    The choice is kept under `key`. The widget's own key changes with the statuses shown, so a status that changed
+    (a transcription job ended: "new" -> "transcribed") is drawn anew: the browser keeps a widget's old labels.
+    """
     by_id = {i.media_id: i for i in items}
+    labels = {m: f"{i.file_name} · {i.status}" for m, i in by_id.items()}
     if st.session_state.get(key) not in by_id:
         wanted = st.query_params.get("media")
         st.session_state[key] = wanted if wanted in by_id else items[0].media_id
-    media_id = st.selectbox("Media item", list(by_id), key=key,
-                            format_func=lambda m: f"{by_id[m].file_name} · {by_id[m].status}")
+    widget_key = f"{key}.{zlib.crc32(chr(31).join(labels.values()).encode()):08x}"
+    st.session_state[widget_key] = st.session_state[key]
+    media_id = st.selectbox("Media item", list(by_id), key=widget_key, format_func=labels.get,
+                            on_change=lambda: st.session_state.__setitem__(key, st.session_state[widget_key]))
     st.query_params["media"] = media_id
     return by_id[media_id]
 

@@ -14,6 +14,7 @@ OPENED_KEY = "transcript.opened_at_s"
 BASE_KEY = "transcript.base"
 EDITS_KEY = "transcript.edits"
 CONFLICT_KEY = "transcript.conflict"
+SAVED_KEY = "transcript.saved"
 
 
 def opened_at_s(media_id: str) -> float:
@@ -42,7 +43,15 @@ def after_save(outcome: SaveOutcome, *, base: int) -> None:
     open_version(media_id, outcome.version.number)
     st.session_state.setdefault(EDITS_KEY, {}).pop((media_id, base), None)
     st.session_state[CONFLICT_KEY] = conflict_note(outcome)
+    if outcome.conflict_with is None:
+        st.session_state[SAVED_KEY] = outcome.version.number
     st.rerun()
+
+
+def show_saved() -> None:
+    """Confirm the save that the last run made (once): which version it became."""
+    if number := st.session_state.pop(SAVED_KEY, None):
+        st.success(f"Saved as version v{number:d}.", icon="✅")
 
 
 def conflict(media_id: str) -> dict[str, Any] | None:

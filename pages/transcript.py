@@ -50,6 +50,7 @@ if latest > base and st.button(f"Newer version v{latest} exists: open it (your u
 if clash := session.conflict(media_id):
     panels.show_conflict(*(transcripts.get_version(media_id, clash[side]) for side in ("theirs", "mine")))
 
+wide = st.container()  # History goes here, above the editor at the page's full width
 left, right = st.columns([2, 3])
 with left:
     start_s, autoplay = te.seek_position(key)
@@ -77,12 +78,6 @@ with left:
                 else:
                     tweaked, count = apply_tweaks(apply_edits(transcript, edits), new_rules)
                     save(tweaked, f"tweaks: {count} replacement(s)")
-    elif tool == "History":
-        if (number := panels.history_panel(transcripts.versions(media_id), reviewed_number=state.reviewed_number,
-                                           key=key)):
-            with shows_errors():
-                session.after_save(transcripts.restore(media_id, number, base_number=base, saved_by=reviewer()),
-                                   base=base)
     elif tool == "Import / export":
         panels.export_panel(apply_edits(transcript, edits), service.settings.effective(),
                             file_stem=Path(item.file_name).stem, key=key)
@@ -93,8 +88,13 @@ with right:
     page = te.pager(len(transcript.segments), key=f"{key}.page")
     first = page * te.PAGE_SIZE
     shown = transcript.segments[first:first + te.PAGE_SIZE]
-    te.show_highlighted(shown, threshold=threshold, first_index=first, current=current)
     panels.version_caption(version, unsaved=len(edits))
-    te.segment_rows(shown, first_index=first, key=key, edits=edits)
+    session.show_saved()
+    te.segment_rows(shown, first_index=first, key=key, edits=edits, threshold=threshold, current=current)
     if st.button("Save as new version", type="primary", key="transcript.save", disabled=not edits):
         save(apply_edits(transcript, edits), "edit")
+if tool == "History":
+    with wide, st.container(border=True), shows_errors():
+        versions = transcripts.versions(media_id)
+        if number := panels.history_panel(versions, reviewed_number=state.reviewed_number, key=key):
+            session.after_save(transcripts.restore(media_id, number, base_number=base, saved_by=reviewer()), base=base)

@@ -1,6 +1,8 @@
 """A real browser opens a transcribed clip, edits a word, saves, reloads, and sees the edit as version 2."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import expect
 
@@ -10,6 +12,8 @@ from tests.browser.conftest import wait_for_app
 from tests.speech import make_speech_wav
 
 pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_edit_a_word_save_reload_and_see_the_new_version(app_factory, page, tmp_path, artifacts_dir):
@@ -30,6 +34,7 @@ def test_edit_a_word_save_reload_and_see_the_new_version(app_factory, page, tmp_
     reviewer.fill("ann")
     reviewer.press("Enter")
     wait_for_app(page)
+    page.get_by_role("button", name="Edit").first.click()
     box = page.locator("[data-testid='stTextArea'] textarea").first
     box.wait_for()
     page.screenshot(path=str(artifacts_dir / "transcript-opened.png"), full_page=True)
@@ -44,6 +49,25 @@ def test_edit_a_word_save_reload_and_see_the_new_version(app_factory, page, tmp_
     page.reload()
     wait_for_app(page)
     page.get_by_text("v2 · edit · saved by ann").wait_for()
+    page.get_by_role("button", name="Edit").first.click()
     expect(page.locator("[data-testid='stTextArea'] textarea").first).to_have_value(edited)
     assert "ferret" in page.locator(".loupe-transcript").first.inner_text().lower()
     page.screenshot(path=str(artifacts_dir / "transcript-reloaded.png"), full_page=True)
+
+
+def test_the_media_picker_shows_transcribed_once_the_job_ends(app_factory, page, tmp_path, artifacts_dir):
+    data = tmp_path / "data"
+    service = Service(Config(data_dir=data), start_jobs=False)
+    media_id = service.catalog.ingest_file(ROOT / "demo" / "welcome.wav").media_id
+    service.close()
+    app = app_factory(data_dir=data)
+    page.goto(f"{app.url}/transcript?media={media_id}")
+    wait_for_app(page)
+    page.get_by_text("has not been transcribed yet").wait_for()
+    expect(page.get_by_role("combobox", name="Media item")).to_have_value("welcome.wav · new")
+    page.get_by_role("button", name="Transcribe").click()
+    page.get_by_text("Low-confidence words").wait_for(timeout=180_000)
+    expect(page.get_by_role("combobox", name="Media item")).to_have_value("welcome.wav · transcribed", timeout=20_000)
+    wait_for_app(page)
+    page.get_by_role("button", name="Edit").first.wait_for()
+    page.screenshot(path=str(artifacts_dir / "transcript-after-job.png"), full_page=True)

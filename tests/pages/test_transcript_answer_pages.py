@@ -30,6 +30,7 @@ def loop(seeded) -> HumanLoop:
 
 def test_marking_a_transcript_reviewed_on_the_page_records_the_reviewers_answer_once(app_at, seeded, loop):
     at = app_at("pages/transcript.py", reviewer="ann")
+    at.button(key=f"transcript.{loop.media_id[:12]}.v1.edit.0").click().run()
     at.text_area(key=f"transcript.{loop.media_id[:12]}.v1.seg.0").set_value("welcome to loupe on aws").run()
     at.button(key="transcript.save").click().run()
     at.button(key="transcript.reviewed").click().run()

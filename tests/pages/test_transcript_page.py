@@ -35,7 +35,11 @@ def media_id(seeded):
 
 
 def _seg(at, media_id: str, index: int, version: int = 1):
-    return at.text_area(key=f"transcript.{media_id[:12]}.v{version}.seg.{index}")
+    """The segment's text box, opened with its Edit button first if it is closed."""
+    key = f"transcript.{media_id[:12]}.v{version}"
+    if not any(t.key == f"{key}.seg.{index}" for t in at.text_area):
+        at.button(key=f"{key}.edit.{index}").click().run()
+    return at.text_area(key=f"{key}.seg.{index}")
 
 
 def test_the_page_asks_for_media_when_there_is_none(app_at):
@@ -150,3 +154,32 @@ def test_an_untranscribed_item_can_be_transcribed_from_the_page(app_at, seeded):
     at.run()
     assert seeded.transcripts.latest(media_id).number == 1
     assert at.metric[0].label == "Low-confidence words" and not at.exception
+
+
+def test_low_confidence_words_are_highlighted_in_the_rows_you_edit_not_in_a_second_copy(app_at, media_id):
+    at = app_at(PAGE, reviewer="ann")
+    shown = [m.value for m in at.markdown if "Machine" in m.value]
+    assert len(shown) == 1 and "Welcome" not in shown[0]  # one line per segment row, the text shown once
+    assert 'title="confidence 0.50 at 0:02.8">labels</span> images' in shown[0]
+    assert len(at.text_area) == 0
+    box = _seg(at, media_id, 1)  # Edit opens the text box right below the highlighted words of that row
+    assert box.value == "Machine learning labels images"
+    assert len([m for m in at.markdown if "Machine" in m.value]) == 1
+
+
+def test_a_save_is_confirmed_with_the_new_version(app_at, media_id):
+    at = app_at(PAGE, reviewer="ann")
+    _seg(at, media_id, 0).set_value("Welcome to Loupe on AWS.").run()
+    at.button(key="transcript.save").click().run()
+    assert [s.value for s in at.success] == ["Saved as version v2."]
+    at.run()
+    assert not at.success  # confirmed once
+
+
+def test_history_opens_at_the_pages_full_width(app_at, media_id, seeded):
+    seeded.transcripts.save(media_id, _transcript([("Welcome to Loupe", (1, 1, 1)), ("Machine", (1,))]),
+                            base_number=1, saved_by="bob")
+    at = app_at(PAGE, reviewer="ann")
+    at.segmented_control(key="transcript.tool").set_value("History").run()
+    assert at.dataframe[0].value["saved by"].tolist() == ["bob", "test-model"]
+    assert all(len(column.dataframe) == 0 for column in at.columns)  # not squeezed into the left column
