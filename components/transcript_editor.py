@@ -38,7 +38,7 @@ def player(item: MediaItem, path: Path, *, start_s: float = 0.0, autoplay: bool 
 
 
 def highlighted_html(segments: Sequence[Segment], *, threshold: float, first_index: int = 0,
-                     current: tuple[int, int] | None = None, show_time: bool = True) -> str:
+                     current: tuple[int, int] | None = None) -> str:
     """The segments as escaped HTML, words below the confidence threshold marked, the current one outlined.
 
     `first_index` is the index of segments[0] in the whole transcript, so `current` uses whole-transcript indexes.
@@ -57,8 +57,7 @@ def highlighted_html(segments: Sequence[Segment], *, threshold: float, first_ind
             else:
                 parts.append(text)
         body = " ".join(parts) if segment.words else html.escape(segment.text)
-        time_code = f"<code>{format_time(segment.start_s)}</code> " if show_time else ""
-        lines.append(f'<p style="margin:0 0 .4em 0">{time_code}{body}</p>')
+        lines.append(f'<p style="margin:0 0 .4em 0"><code>{format_time(segment.start_s)}</code> {body}</p>')
     return '<div class="loupe-transcript">' + "".join(lines) + "</div>"
 
 
@@ -77,7 +76,7 @@ def segment_rows(segments: Sequence[Segment], *, first_index: int, key: str, edi
                  current: tuple[int, int] | None = None) -> None:
     """One row per segment: a play button, the text with its low-confidence words highlighted, and an edit button.
 
-    The highlighted text is where you edit: "Edit" opens a text box right below it (the words stay marked above what
+    The highlighted text is where you edit: ✏️ opens a text box right below it (the words stay marked above what
     you type), and a row with unsaved edits, or holding the current low-confidence word, stays open. Typed text is
     kept in `edits` (segment index -> text) so it survives paging until it is saved. The play button moves the
     player to the segment's start (session_state[f"{key}.start_s"]) before the rerun.
@@ -86,22 +85,22 @@ def segment_rows(segments: Sequence[Segment], *, first_index: int, key: str, edi
     for offset, segment in enumerate(segments):
         index = first_index + offset
         is_open = index in editing or index in edits or (current is not None and current[0] == index)
-        play_col, text_col, edit_col = st.columns([1, 7, 1], vertical_alignment="top")
-        play_col.button(f"▶ {format_time(segment.start_s)}", key=f"{key}.play.{index}",
-                        help="Play from the start of this segment", on_click=_seek, args=(key, segment.start_s))
+        play_col, text_col, edit_col = st.columns([1, 8, 1], vertical_alignment="top")  # icon buttons fit at 1280 px
+        play_col.button("▶", key=f"{key}.play.{index}", help=f"Play from {format_time(segment.start_s)}",
+                        on_click=_seek, args=(key, segment.start_s))
         with text_col:
-            st.markdown(highlighted_html([segment], threshold=threshold, first_index=index, current=current,
-                                         show_time=False), unsafe_allow_html=True)
+            st.markdown(highlighted_html([segment], threshold=threshold, first_index=index, current=current),
+                        unsafe_allow_html=True)
             if is_open:
                 widget_key = f"{key}.seg.{index}"
                 st.text_area(f"Segment {index + 1}", edits.get(index, segment.text), key=widget_key,
                              label_visibility="collapsed", height=68,
                              on_change=_remember_edit, args=(widget_key, index, segment.text, edits))
         if not is_open:
-            edit_col.button("Edit", key=f"{key}.edit.{index}", icon="✏️", help="Edit this segment's text",
+            edit_col.button("✏️", key=f"{key}.edit.{index}", help="Edit this segment's text",
                             on_click=editing.add, args=(index,))
         elif index not in edits:
-            edit_col.button("Close", key=f"{key}.close.{index}", help="Close the text box (nothing changed)",
+            edit_col.button("✖", key=f"{key}.close.{index}", help="Close the text box (nothing changed)",
                             on_click=editing.discard, args=(index,))
 
 
