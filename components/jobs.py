@@ -38,9 +38,9 @@ def job_details(job: Job) -> str:
     if job.created_at:
         parts.append(f"started {started_at(job.created_at)}")
     if job.created_by:
-        parts.append(f"by {job.created_by}")
+        parts.append(f"by {plain(job.created_by)}")
     if workflow := job.params.get("workflow") or job.result.get("workflow"):
-        parts.append(f"workflow {workflow}")
+        parts.append(f"workflow {plain(workflow)}")
     return " · ".join(parts)
 
 

@@ -89,5 +89,7 @@ def test_home_job_rows_say_when_who_and_which_workflow(seeded, app_at):
     seeded.jobs.register("noop", lambda ctx, params: {"workflow": "labels-pass"})
     seeded.jobs.wait(seeded.jobs.submit("noop", created_by="ann").job_id, 30)
     at = app_at()
-    details = [c.value for c in at.caption if c.value.startswith("started ")]
+    from components.markup import as_shown
+
+    details = [as_shown(c.value) for c in at.caption if c.value.startswith("started ")]
     assert details and " UTC · by ann · workflow labels-pass" in details[0]
