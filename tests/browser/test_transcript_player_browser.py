@@ -34,7 +34,7 @@ def test_the_player_streams_the_stored_file_by_range(app_factory, page, tmp_path
         assert page.evaluate("() => document.querySelector('audio').duration") == pytest.approx(20.0, abs=0.1)
         partial = page.request.get(src, headers={"Range": "bytes=0-1023"})
         assert partial.status == 206 and len(partial.body()) == 1024
-        page.get_by_role("button", name="▶ 0:12.0").click()
+        page.get_by_role("button", name="▶", exact=True).nth(1).click()  # the second segment, at 0:12.0
         wait_for_app(page)
         page.wait_for_function("() => Math.abs(document.querySelector('audio').currentTime - 12) < 0.5")
         assert page.locator("audio").get_attribute("src") == src
