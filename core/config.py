@@ -27,6 +27,8 @@ MIB = 1024 * 1024
 
 Store = Literal["local", "dynamodb"]
 STORES: tuple[str, ...] = get_args(Store)
+Auth = Literal["none", "oidc"]  # none: a typed name, everyone acts as admin (one person, loopback); oidc: st.login
+AUTHS: tuple[str, ...] = get_args(Auth)
 
 
 def _folder(value: Any) -> Any:
@@ -61,10 +63,17 @@ class Config:
     auto_label: bool = False
     export_dir: Folder = Path()  # the only folder the app writes exports under; unset: <data_dir>/exports
     export_s3_prefix: str = ""  # the only s3://bucket/prefix the app exports to; unset: no S3 export from the app
+    auth: Auth = "none"
+    admins: str = ""  # emails that are admins whatever the store says, comma-separated: bootstraps the first admin
 
     def __post_init__(self) -> None:
         if self.export_dir == Path():
             object.__setattr__(self, "export_dir", self.data_dir / "exports")
+
+    @property
+    def admin_emails(self) -> frozenset[str]:
+        """`LOUPE_ADMINS`, each email trimmed and lower-cased as members' emails are."""
+        return frozenset(e.strip().lower() for e in self.admins.split(",") if e.strip())
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, secrets: Mapping[str, object] | None = None) -> "Config":
@@ -117,7 +126,8 @@ def _in_words(exc: ValidationError, origin: Mapping[str, str]) -> str:
         name = str(err["loc"][0]) if err["loc"] else "?"
         ctx = {k: str(v) for k, v in (err.get("ctx") or {}).items()}
         if err["type"] == "literal_error":
-            ctx["expected"] = ", ".join(STORES) if name == "store" else ctx.get("expected", "")
+            choices = {"store": STORES, "auth": AUTHS}.get(name)
+            ctx["expected"] = ", ".join(choices) if choices else ctx.get("expected", "")
         why = _WHY[err["type"]].format(**ctx) if err["type"] in _WHY else err["msg"]
         where = f" (from {origin[name]})" if name in origin else ""
         problems.append(f"{PREFIX}{name.upper()}={err.get('input')!r}{where} cannot be used: {why}.")

@@ -16,6 +16,7 @@ import json
 import logging
 from typing import Any
 
+from core.access import OPEN, Access, Actor, job_actor
 from core.catalog import Catalog
 from core.config import APP_ROOT
 from core.domain import Job, Label, Prediction, Workflow
@@ -53,6 +54,8 @@ def demo_files() -> list[list[str]]:
 class Demo:
     """The demo job: ingest, label, transcribe, then start the demo workflows' loops for the demo's items."""
 
+    access: Access = OPEN  # the service sets its own
+
     def __init__(self, catalog: Catalog, labeling: Labeling, predictions: Predictions, transcription: Transcription,
                  router: Router, loop_starter: LoopStarter, workflows: Workflows, jobs: JobRunner):
         self.catalog = catalog
@@ -64,7 +67,9 @@ class Demo:
         self.workflows = workflows
         self.jobs = jobs
 
-    def submit(self, *, created_by: str = "") -> Job:
+    def submit(self, *, created_by: str = "", actor: Actor | None = None) -> Job:
+        current = self.access.require(actor, "media")
+        created_by = created_by if current.is_local else current.id
         return self.jobs.submit(JOB_KIND, {"created_by": created_by}, created_by=created_by)
 
     def is_loaded(self) -> bool:
@@ -91,10 +96,11 @@ class Demo:
             transcribed.append(self.transcription.transcribe_media(media_id))  # kept if already transcribed
         ctx.progress(total - 1, total, "queueing items for people")
         moderated = self._add_moderation_labels(by_file)
-        self._ensure_workflows()
+        actor = job_actor(ctx.job.created_by)
+        self._ensure_workflows(actor)
         demo_ids = tuple(by_file.values())
-        started = self.loop_starter.start_loops(DEMO_WORKFLOW, media_ids=demo_ids)
-        moderation_started = self.loop_starter.start_loops(MODERATION_WORKFLOW, media_ids=demo_ids)
+        started = self.loop_starter.start_loops(DEMO_WORKFLOW, media_ids=demo_ids, actor=actor)
+        moderation_started = self.loop_starter.start_loops(MODERATION_WORKFLOW, media_ids=demo_ids, actor=actor)
         ctx.progress(total, total, "done")
         return {
             **ingest,
@@ -130,25 +136,26 @@ class Demo:
             added += 1
         return added
 
-    def _ensure_workflows(self) -> None:
+    def _ensure_workflows(self, actor: Actor) -> None:
         general = Thresholds(high=DEMO_ACCEPT_AT, category="general")
         self._save_once(Workflow(
             name=DEMO_WORKFLOW, task_type=label_review.SPEC.name, task_count=1, title="Check the demo labels",
             description="Keep the labels that are right, remove the wrong ones, add what is missing.",
-            instructions="Untick wrong labels, add missing ones (for example \"Polo shirt\"), draw boxes."), general)
+            instructions="Untick wrong labels, add missing ones (for example \"Polo shirt\"), draw boxes."), general,
+            actor)
         self._save_once(Workflow(
             name=MODERATION_WORKFLOW, task_type=moderation.SPEC.name, task_count=1,
             title="Check the demo's moderation labels",
             description="Tick the moderation categories that really appear in the photo.",
-            instructions=MODERATION_NOTE), Thresholds(high=DEMO_ACCEPT_AT, category="moderation"))
+            instructions=MODERATION_NOTE), Thresholds(high=DEMO_ACCEPT_AT, category="moderation"), actor)
 
-    def _save_once(self, workflow: Workflow, thresholds: Thresholds) -> None:
+    def _save_once(self, workflow: Workflow, thresholds: Thresholds, actor: Actor) -> None:
         if self.workflows.version(workflow.name) is not None:
             return
         category = thresholds.category
         names = self.router.frame(category).label_names if category in self.router.categories_present() else ()
         try:
-            self.workflows.save(workflow_with_thresholds(workflow, thresholds, names))
+            self.workflows.save(workflow_with_thresholds(workflow, thresholds, names), actor=actor)
         except AlreadyExists:
             pass
 

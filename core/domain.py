@@ -134,6 +134,7 @@ class Workflow:
     created_at: str = ""
     blind_percent: float = 0.0  # share of label-review tasks shown without the model's suggestions
     routing: RoutingPolicy = field(default_factory=RoutingPolicy)  # what goes to people; stored by core.workflows
+    team: tuple[str, ...] = ()  # work team: member emails and group names who may take its tasks; () = every reviewer
 
 
 @dataclass(frozen=True)

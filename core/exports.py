@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.access import OPEN, Access, Actor, job_actor
 from core.answers import Answers
 from core.catalog import Catalog
 from core.config import Config
@@ -60,6 +61,7 @@ class A2iImport:
 
 
 class Exports:
+    access: Access = OPEN  # the service sets its own
     def __init__(self, workflows: Workflows, loops: Loops, answers: Answers, predictions: Predictions,
                  consolidation: Consolidation, catalog: Catalog, jobs: JobRunner, config: Config):
         self.workflows = workflows
@@ -72,21 +74,37 @@ class Exports:
         self.config = config  # which store (local media paths as source-refs) and the S3 bucket of A2I output
 
     def submit(self, fmt: str, folder: str = "", *, to_s3: bool = False, overwrite: bool = False,
-               workflow: str | None = None, created_by: str = "") -> Job:
+               workflow: str | None = None, created_by: str = "", actor: Actor | None = None) -> Job:
         """Export in the background (the "export" job) to `folder` under the exports root (or under the configured
         S3 prefix with `to_s3`); the job's result names the destination and counts. The folder is checked now, so a
-        bad name is refused before anything is queued."""
+        bad name is refused before anything is queued. Admins only."""
+        current = self.access.require(actor, "exports")
+        created_by = created_by if current.is_local else current.id
         app_destination(self.config, folder, to_s3=to_s3)
         if fmt not in FORMATS:
             raise LoupeError(f"Export format must be one of {', '.join(FORMATS)}, not {fmt!r}.")
-        return self.jobs.submit(JOB_KIND, {"format": fmt, "folder": folder, "to_s3": to_s3, "overwrite": overwrite,
-                                           "workflow": workflow}, created_by=created_by)
+        job = self.jobs.submit(JOB_KIND, {"format": fmt, "folder": folder, "to_s3": to_s3, "overwrite": overwrite,
+                                          "workflow": workflow}, created_by=created_by)
+        self.access.record(current, "export", workflow or "all workflows",
+                           detail=f"{fmt} to {'s3 ' if to_s3 else ''}{folder or 'exports folder'}, job {job.job_id}")
+        return job
 
     # ---- export ------------------------------------------------------------------------------------
     def export(self, fmt: str, out: str | Destination, *, workflow: str | None = None, attribute: str = "labels",
-               source_prefix: str = "", overwrite: bool = False, progress: ProgressFn | None = None) -> ExportResult:
+               source_prefix: str = "", overwrite: bool = False, progress: ProgressFn | None = None,
+               actor: Actor | None = None) -> ExportResult:
         """Export to `out`: a Destination, or a folder or s3://bucket/prefix named by the operator (the CLI's
-        --out). A file already there is replaced only with `overwrite`."""
+        --out). A file already there is replaced only with `overwrite`. Admins only."""
+        current = self.access.require(actor, "exports")
+        result = self._export(fmt, out, workflow=workflow, attribute=attribute, source_prefix=source_prefix,
+                              overwrite=overwrite, progress=progress)
+        if current.source != "system":  # a job's export was audited when it was submitted
+            self.access.record(current, "export", workflow or "all workflows",
+                               detail=f"{fmt} to {result.destination}: {result.items} items")
+        return result
+
+    def _export(self, fmt: str, out: str | Destination, *, workflow: str | None, attribute: str, source_prefix: str,
+                overwrite: bool, progress: ProgressFn | None) -> ExportResult:
         if fmt not in FORMATS:
             raise LoupeError(f"Export format must be one of {', '.join(FORMATS)}, not {fmt!r}.")
         workflows = {wf.name: wf for wf in self.workflows.list()}
@@ -185,28 +203,33 @@ class Exports:
         dest = app_destination(self.config, params.get("folder", ""), to_s3=bool(params.get("to_s3")))
         result = self.export(params["format"], dest, workflow=params.get("workflow"),
                              overwrite=bool(params.get("overwrite")),
-                             progress=lambda d, t: ctx.progress(d, t, "exporting"))
+                             progress=lambda d, t: ctx.progress(d, t, "exporting"), actor=job_actor(ctx.job.created_by))
         return {"destination": result.destination, "files": result.files, "items": result.items}
 
     # ---- import ------------------------------------------------------------------------------------
-    def import_a2i(self, paths: Iterable[Path]) -> A2iImport:
-        """Bring A2I output.json files in as human answers and ground truth; a bad file is named and skipped."""
+    def import_a2i(self, paths: Iterable[Path], *, actor: Actor | None = None) -> A2iImport:
+        """Bring A2I output.json files in as human answers and ground truth; a bad file is named and skipped.
+        Admins only."""
         from core.catalog import expand_paths
+
+        current = self.access.require(actor, "exports")
 
         report = A2iImport()
         for path, name in expand_paths(paths):
             if not name.endswith(".json"):
                 continue
             try:
-                self._import_one(json.loads(Path(path).read_text(encoding="utf-8")))
+                self._import_one(json.loads(Path(path).read_text(encoding="utf-8")), current)
                 report.imported.append(str(path))
             except (LoupeError, ValueError, TypeError, KeyError) as exc:
                 reason = str(exc) if isinstance(exc, LoupeError) else f"not valid A2I output JSON ({exc})"
                 log.info("skipped %s: %s", path, reason)
                 report.rejected.append((str(path), reason))
+        self.access.record(current, "import", "a2i", detail=f"{len(report.imported)} imported, "
+                           f"{len(report.rejected)} rejected")
         return report
 
-    def _import_one(self, doc: dict[str, Any]) -> None:
+    def _import_one(self, doc: dict[str, Any], actor: Actor) -> None:
         parsed = parse_output_json(doc)
         check_a2i_name(parsed.loop_name, "The humanLoopName")
         flow = check_a2i_name(parsed.flow_name, "The flow definition name") if parsed.flow_name else "imported"
@@ -220,7 +243,7 @@ class Exports:
         if self.workflows.version(flow) is None:
             self.workflows.save(Workflow(name=flow, task_type="moderation",
                                          task_count=max(1, min(3, len(parsed.answers))),
-                                        title="Imported from A2I"))
+                                         title="Imported from A2I"), actor=actor)
         if parsed.labels and self.predictions.get(item.media_id) is None:
             self.predictions.save(Prediction(item.media_id, parsed.model_version or "a2i-import", parsed.labels,
                                             source="import"))

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from core import labelers
+from core.access import OPEN, Access, Actor
 from core.catalog import Catalog
 from core.config import Config
 from core.domain import Job, Label, MediaItem, Prediction
@@ -64,6 +65,7 @@ class PredictionImport:
 
 
 class Labeling:
+    access: Access = OPEN  # the service sets its own
     def __init__(self, catalog: Catalog, predictions: Predictions, jobs: JobRunner, config: Config,
                  settings: ProjectSettings, *, models: ModelCache | None = None):
         self.catalog = catalog
@@ -140,8 +142,12 @@ class Labeling:
         return ImageRef(item.media_id, path=self.catalog.media_path(item.media_id))
 
     def submit(self, media_ids: Iterable[str] | None = None, *, backend: str | None = None,
-               created_by: str = "") -> Job:
-        """Label in a background job: these images, or (None) every image without a prediction yet."""
+               created_by: str = "", actor: Actor | None = None) -> Job:
+        """Label in a background job: these images, or (None) every image without a prediction yet. Admins only."""
+        current = self.access.require(actor, "media")
+        return self._submit(media_ids, backend=backend, created_by=created_by if current.is_local else current.id)
+
+    def _submit(self, media_ids: Iterable[str] | None, *, backend: str | None, created_by: str) -> Job:
         params: dict[str, Any] = {"backend": backend or self.settings.effective().labeler, "created_by": created_by}
         if media_ids is not None:
             params["media_ids"] = list(media_ids)
@@ -173,7 +179,7 @@ class Labeling:
         ids = [o["media_id"] for o in ingest_result.get("outcomes", [])
                if o.get("status") == "ingested" and o.get("media_id")]
         images = [i for i in ids if self._is_image(i)]
-        return self.submit(images, created_by=created_by) if images else None
+        return self._submit(images, backend=None, created_by=created_by) if images else None
 
     def _is_image(self, media_id: str) -> bool:
         try:
@@ -182,16 +188,24 @@ class Labeling:
             return False
 
     # ---- imports -----------------------------------------------------------------------------------
-    def import_file(self, path: Path) -> PredictionImport:
+    def import_file(self, path: Path, *, actor: Actor | None = None) -> PredictionImport:
+        self.access.require(actor, "media")
         path = Path(path)
         if not path.is_file():
             raise LoupeError(f"{path} does not exist or is not a file.")
         if path.stat().st_size > MAX_IMPORT_BYTES:
             raise LoupeError(f"{path.name} is over {MAX_IMPORT_BYTES // 1048576} MB; split it into smaller files.")
-        return self.import_bytes(path.name, path.read_bytes())
+        return self.import_bytes(path.name, path.read_bytes(), actor=actor)
 
-    def import_bytes(self, file_name: str, data: bytes) -> PredictionImport:
-        """Import a Rekognition response JSON, or a CSV / JSON Lines table of media,label,confidence[,parent]."""
+    def import_bytes(self, file_name: str, data: bytes, *, actor: Actor | None = None) -> PredictionImport:
+        """Import a Rekognition response JSON, or a CSV / JSON Lines table of media,label,confidence[,parent].
+        Admins only."""
+        current = self.access.require(actor, "media")
+        result = self._import_bytes(file_name, data)
+        self.access.record(current, "media", file_name, detail="predictions imported")
+        return result
+
+    def _import_bytes(self, file_name: str, data: bytes) -> PredictionImport:
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:

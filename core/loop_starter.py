@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from core.access import OPEN, Access, Actor, job_actor
 from core.catalog import Catalog
 from core.conditions import Evaluation, evaluate, is_sampled
 from core.domain import HumanLoop, Job, Workflow
@@ -43,6 +44,7 @@ class LoopsStarted:
 
 
 class LoopStarter:
+    access: Access = OPEN  # the service sets its own
     def __init__(self, router: Router, workflows: Workflows, loops: Loops, catalog: Catalog,
                  transcripts: Transcripts, jobs: JobRunner):
         self.router = router
@@ -52,15 +54,33 @@ class LoopStarter:
         self.transcripts = transcripts
         self.jobs = jobs
 
-    def submit(self, workflow_name: str, *, created_by: str = "") -> Job:
-        """Start the workflow's loops in the background (the "route" job); its result is `LoopsStarted.as_json()`."""
-        return self.jobs.submit(JOB_KIND, {"workflow": workflow_name}, created_by=created_by)
+    def submit(self, workflow_name: str, *, created_by: str = "", actor: Actor | None = None) -> Job:
+        """Start the workflow's loops in the background (the "route" job); its result is `LoopsStarted.as_json()`.
+        Admins only."""
+        current = self.access.require(actor, "loops")
+        created_by = created_by if current.is_local else current.id
+        version = self.workflows.version(workflow_name)
+        job = self.jobs.submit(JOB_KIND, {"workflow": workflow_name}, created_by=created_by)
+        self.access.record(current, "loops", workflow_name, before_version=version, after_version=version,
+                           detail=f"queued as job {job.job_id}")
+        return job
 
     def start_loops(self, workflow_name: str, *, media_ids: Collection[str] | None = None,
                     progress: Callable[[int, int], None] | None = None,
-                    is_cancelled: Callable[[], bool] | None = None) -> LoopsStarted:
+                    is_cancelled: Callable[[], bool] | None = None, actor: Actor | None = None) -> LoopsStarted:
         """Create a human loop for every item the workflow sends to people (of `media_ids` only, when given: the
-        demo queues its own items, never a user's); rerunning creates no duplicates."""
+        demo queues its own items, never a user's); rerunning creates no duplicates. Admins only (a job acts as
+        its submitter, checked when it was submitted)."""
+        current = self.access.require(actor, "loops")
+        outcome = self._start_loops(workflow_name, media_ids=media_ids, progress=progress, is_cancelled=is_cancelled)
+        version = self.workflows.version(workflow_name)
+        self.access.record(current, "loops", workflow_name, before_version=version, after_version=version,
+                           detail=f"created {outcome.created} loops ({outcome.existing} already existed)")
+        return outcome
+
+    def _start_loops(self, workflow_name: str, *, media_ids: Collection[str] | None,
+                     progress: Callable[[int, int], None] | None,
+                     is_cancelled: Callable[[], bool] | None) -> LoopsStarted:
         wf = self.workflows.get(workflow_name)
         if task_type_of(wf.task_type).routes_by == "transcript_words":
             picked = self._picked_transcripts(wf)
@@ -96,7 +116,7 @@ class LoopStarter:
 
     def run_route_job(self, ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
         outcome = self.start_loops(params["workflow"], progress=lambda d, t: ctx.progress(d, t, "creating loops"),
-                                   is_cancelled=ctx.is_cancelled)
+                                   is_cancelled=ctx.is_cancelled, actor=job_actor(ctx.job.created_by))
         return outcome.as_json()
 
     def _mark_in_review(self, media_id: str) -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from core import labelers
+from core.access import OPEN, Access, Actor
 from core.config import Config
 from core.domain import utc_now
 from core.errors import AlreadyExists, LoupeError, VersionConflict
@@ -72,7 +73,8 @@ class SettingsInvalid(LoupeError):
 
 
 class ProjectSettings:
-    def __init__(self, records: RecordStore, config: Config):
+    def __init__(self, records: RecordStore, config: Config, access: Access = OPEN):
+        self.access = access
         self.records = records
         self.config = config
 
@@ -108,20 +110,26 @@ class ProjectSettings:
             raise SettingsInvalid(problems)
         return clean
 
-    def save(self, values: Mapping[str, Any], *, expected_version: int, saved_by: str = "") -> StoredSettings:
+    def save(self, values: Mapping[str, Any], *, expected_version: int, saved_by: str = "",
+             actor: Actor | None = None) -> StoredSettings:
         """Store these values over the saved ones. A value equal to the configuration default is not stored, so
-        it follows the configuration. `expected_version` is `stored().version` as the editor saw it."""
+        it follows the configuration. `expected_version` is `stored().version` as the editor saw it. Admins only."""
+        current = self.access.require(actor, "settings")
+        saved_by = saved_by if current.is_local else current.id
         clean = self.validate(values)
         defaults = self.defaults()
         merged = {**self.stored().overrides, **clean} if expected_version else dict(clean)
         overrides = {k: v for k, v in merged.items() if v != getattr(defaults, k)}
-        return self._write(overrides, expected_version=expected_version, saved_by=saved_by)
+        return self._write(overrides, expected_version=expected_version, saved_by=saved_by, actor=current)
 
-    def reset(self, *, expected_version: int, saved_by: str = "") -> StoredSettings:
-        """Drop every override, so the configuration defaults apply again."""
-        return self._write({}, expected_version=expected_version, saved_by=saved_by)
+    def reset(self, *, expected_version: int, saved_by: str = "", actor: Actor | None = None) -> StoredSettings:
+        """Drop every override, so the configuration defaults apply again. Admins only."""
+        current = self.access.require(actor, "settings")
+        saved_by = saved_by if current.is_local else current.id
+        return self._write({}, expected_version=expected_version, saved_by=saved_by, actor=current, what="reset")
 
-    def _write(self, overrides: dict[str, Any], *, expected_version: int, saved_by: str) -> StoredSettings:
+    def _write(self, overrides: dict[str, Any], *, expected_version: int, saved_by: str, actor: Actor,
+               what: str = "saved") -> StoredSettings:
         body = {"overrides": overrides, "saved_by": saved_by, "saved_at": utc_now()}
         if expected_version:
             record = self.records.put(KIND, KEY, body, expected_version=expected_version)
@@ -132,6 +140,8 @@ class ProjectSettings:
                 current = self.records.get(KIND, KEY)
                 raise VersionConflict(KIND, KEY, None, current.version if current else None,
                                       current.body if current else None) from None
+        self.access.record(actor, "settings", "settings", before_version=expected_version or None,
+                           after_version=record.version, detail=f"{what}: {', '.join(sorted(overrides)) or 'defaults'}")
         return StoredSettings(overrides, record.version, saved_by, body["saved_at"])
 
     def _clean(self, name: str, raw: Any) -> Any:

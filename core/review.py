@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
+from core.access import OPEN, Access, Actor, NotAllowed, may_take
 from core.answers import KIND as ANSWER_KIND
 from core.answers import Answers
 from core.conditions import is_sampled
@@ -96,6 +97,8 @@ def is_blind(loop_id: str, blind_percent: float) -> bool:
 
 
 class Review:
+    access: Access = OPEN  # the service sets its own: who may take which workflow's tasks (its work team)
+
     def __init__(self, records: RecordStore, workflows: Workflows, loops: Loops, answers: Answers,
                  on_completed: Callable[[HumanLoop], None] | None = None, clock: Callable[[], float] = time.time):
         self.records = records
@@ -111,12 +114,12 @@ class Review:
 
     # ---- taking tasks ------------------------------------------------------------------------------
     def next_task(self, worker_id: str, *, task_type: str | None = None, workflows: list[str] | None = None,
-                  skip: frozenset[str] = frozenset()) -> Task | None:
+                  skip: frozenset[str] = frozenset(), actor: Actor | None = None) -> Task | None:
         """The reviewer's next task: a slot they already hold, else a free or expired slot of the first open loop
-        (loops in `skip`, which they passed over, come last)."""
-        worker_id = reviewer_id(worker_id)
+        (loops in `skip`, which they passed over, come last). Only workflows whose work team has the actor."""
+        current, worker_id = self._reviewer(actor, worker_id)
         later = []
-        for wf, loop in self._open_loops(task_type, workflows):
+        for wf, loop in self._open_loops(task_type, workflows, current):
             if loop.loop_id in skip:
                 later.append((wf, loop))
                 continue
@@ -129,27 +132,34 @@ class Review:
                 return task
         return None
 
-    def task_for(self, worker_id: str, loop_id: str) -> Task | None:
+    def task_for(self, worker_id: str, loop_id: str, *, actor: Actor | None = None) -> Task | None:
         """The reviewer's task on this loop if they still hold (or can retake) a slot and haven't answered."""
+        current, worker_id = self._reviewer(actor, worker_id)
         try:
             loop = self.loops.get(loop_id)
             wf = self.workflows.get(loop.workflow)
         except NotFound:
             return None
-        if loop.status != "InProgress":
+        if loop.status != "InProgress" or not may_take(current, wf):
             return None
-        return self._try_take(reviewer_id(worker_id), wf, loop)
+        return self._try_take(worker_id, wf, loop)
 
     def resume_or_next(self, worker_id: str, loop_id: str | None, *, task_type: str | None = None,
-                       skip: frozenset[str] = frozenset()) -> Task | None:
+                       skip: frozenset[str] = frozenset(), actor: Actor | None = None) -> Task | None:
         """The task a page was showing if the reviewer still holds it, else their next one."""
-        task = self.task_for(worker_id, loop_id) if loop_id else None
+        task = self.task_for(worker_id, loop_id, actor=actor) if loop_id else None
         if task is not None and (task_type is None or task.workflow.task_type == task_type):
             return task
-        return self.next_task(worker_id, task_type=task_type, skip=skip)
+        return self.next_task(worker_id, task_type=task_type, skip=skip, actor=actor)
 
-    def release(self, task: Task) -> None:
+    def _reviewer(self, actor: Actor | None, worker_id: str) -> tuple[Actor, str]:
+        """The acting member, if they may review, and the name their answers go under (their own, if signed in)."""
+        current = self.access.require(actor, "review")
+        return current, reviewer_id(self.access.reviewer_id(current, worker_id))
+
+    def release(self, task: Task, *, actor: Actor | None = None) -> None:
         """Give a task back to the queue now (the reviewer skipped it)."""
+        self._reviewer(actor, task.worker_id)
         rec = self.records.get(CLAIM_KIND, claim_key(task.loop.loop_id, task.slot))
         if rec is None:
             return
@@ -163,9 +173,11 @@ class Review:
                 log.info("slot %s of %s changed before %s could release it; left as it is", task.slot,
                          task.loop.loop_id, task.worker_id)
 
-    def _open_loops(self, task_type: str | None, names: list[str] | None) -> Iterator[tuple[Workflow, HumanLoop]]:
+    def _open_loops(self, task_type: str | None, names: list[str] | None,
+                    actor: Actor) -> Iterator[tuple[Workflow, HumanLoop]]:
         wfs = [wf for wf in self.workflows.list()
-               if (task_type is None or wf.task_type == task_type) and (names is None or wf.name in names)]
+               if (task_type is None or wf.task_type == task_type) and (names is None or wf.name in names)
+               and may_take(actor, wf)]
         for wf in wfs:
             for rec in self.records.query(LOOP_KIND, parent=wf.name):
                 if rec.body.get("status") == "InProgress":
@@ -226,11 +238,14 @@ class Review:
         return Task(loop, wf, claim.slot, claim.worker_id, claim.claimed_at_s, claim.expires_at_s)
 
     # ---- submitting --------------------------------------------------------------------------------
-    def submit(self, task: Task, content: dict[str, Any]) -> SubmitOutcome:
-        """Record the reviewer's answer in A2I's shape; a second submit of the same task is recorded once.
+    def submit(self, task: Task, content: dict[str, Any], *, actor: Actor | None = None) -> SubmitOutcome:
+        """Record the reviewer's answer in A2I's shape; a second submit of the same task is recorded once. A signed-in
+        member answers only their own task, on a workflow whose work team has them.
 
         Order matters for crashes: the answer first (the truth), then completion, then the claim's mark. Each later
         step is derived from the answers, so a crash between any two leaves nothing lost and nothing stuck."""
+        current, _ = self._reviewer(actor, task.worker_id)
+        self.access.require_team(current, self.workflows.get(task.loop.workflow))
         key = claim_key(task.loop.loop_id, task.slot)
         rec = self.records.get(CLAIM_KIND, key)
         claim = from_dict(Claim, rec.body) if rec else None
@@ -238,7 +253,7 @@ class Review:
         if claim is None or reviewer_id(claim.worker_id) != worker_id:
             raise LoupeError("Your time on this task ran out and it went to another reviewer, so this answer was "
                              "not recorded. Open the next task.")
-        outcome = self.record_answer(task.loop, worker_id, content, accepted_at_s=task.accepted_at_s)
+        outcome = self._record_answer(task.loop, worker_id, content, accepted_at_s=task.accepted_at_s)
         if rec is not None and not claim.is_submitted:
             try:
                 self.records.put(CLAIM_KIND, key, as_dict(replace(claim, is_submitted=True)),
@@ -248,10 +263,16 @@ class Review:
         return outcome
 
     def record_answer(self, loop: HumanLoop, worker_id: str, content: dict[str, Any], *,
-                      accepted_at_s: float | None = None) -> SubmitOutcome:
+                      accepted_at_s: float | None = None, actor: Actor | None = None) -> SubmitOutcome:
         """Record an answer given outside the queue's claims (e.g. marking a transcript reviewed), or a claimed
         task's: create-only per loop and reviewer, and the loop completes (and consolidates) at `task_count`
         answers. A different answer from the same reviewer is kept aside, and the outcome says so."""
+        current, worker_id = self._reviewer(actor, worker_id)
+        self.access.require_team(current, self.workflows.get(loop.workflow))
+        return self._record_answer(loop, worker_id, content, accepted_at_s=accepted_at_s)
+
+    def _record_answer(self, loop: HumanLoop, worker_id: str, content: dict[str, Any], *,
+                       accepted_at_s: float | None) -> SubmitOutcome:
         worker_id = reviewer_id(worker_id)
         now = self.clock()
         accepted = now if accepted_at_s is None else min(accepted_at_s, now)
@@ -313,10 +334,16 @@ class Review:
         return self._suggestions[1]
 
     # ---- what is left ------------------------------------------------------------------------------
-    def summary(self, worker_id: str = "", *, task_type: str | None = None) -> list[QueueSummary]:
-        """Counts per workflow for the queue caption. The records behind it are re-read only when a loop, answer
-        or claim is added (or after SUMMARY_TTL_S), since this runs on every task page render over every loop."""
-        worker_id = reviewer_id(worker_id) if worker_id.strip() else ""
+    def summary(self, worker_id: str = "", *, task_type: str | None = None,
+                actor: Actor | None = None) -> list[QueueSummary]:
+        """Counts per workflow for the queue caption, for the workflows whose work team has the actor. The records
+        behind it are re-read only when a loop, answer or claim is added (or after SUMMARY_TTL_S), since this runs
+        on every task page render over every loop."""
+        try:
+            current = self.access.current(actor)
+        except NotAllowed:
+            return []
+        worker_id = (reviewer_id(worker_id) if worker_id.strip() else "") if current.is_local else current.id
         now = self.clock()
         snap = self._snapshot(now)
         held: Counter[str] = Counter()
@@ -328,7 +355,7 @@ class Review:
                     held_by_worker.add(c["loop_id"])
         out = []
         for wf in snap.workflows:
-            if task_type is not None and wf.task_type != task_type:
+            if (task_type is not None and wf.task_type != task_type) or not may_take(current, wf):
                 continue
             open_loops = needed = in_progress = available = 0
             for loop_id, task_count in snap.open_loops.get(wf.name, ()):

@@ -12,7 +12,9 @@ from collections.abc import Mapping
 from types import TracebackType
 
 from core import catalog, demo, exports, labeling, loop_starter, transcription
+from core.access import LOCAL_ADMIN, Access, Actor
 from core.answers import Answers
+from core.audit import AuditLog
 from core.catalog import Catalog, Upload
 from core.config import Config
 from core.consolidation import Consolidation
@@ -26,6 +28,7 @@ from core.labeling import Labeling
 from core.leftovers import Leftovers
 from core.loop_starter import LoopStarter
 from core.loops import Loops
+from core.members import Members
 from core.models import ModelCache
 from core.predictions import Predictions
 from core.project_settings import ProjectSettings
@@ -46,18 +49,25 @@ class Service:
     def __init__(self, config: Config, *, start_jobs: bool = True,
                  stores: tuple[RecordStore, BlobStore] | None = None,
                  labelers: Mapping[str, Labeler] | None = None,
-                 transcribers: Mapping[str, Transcriber] | None = None):
+                 transcribers: Mapping[str, Transcriber] | None = None, local_admin: bool = False):
         """`stores`: (records, blobs) to use instead of the ones the config names; `labelers` / `transcribers`:
-        backend or engine name -> instance to use instead of building it (see Labeling and Transcription)."""
+        backend or engine name -> instance to use instead of building it (see Labeling and Transcription).
+        `local_admin`: a call that names no actor acts as the local admin (the command line) even when
+        `LOUPE_AUTH=oidc`; otherwise only with `LOUPE_AUTH=none` (core/access.py)."""
         self.config = config
         config.data_dir.mkdir(parents=True, exist_ok=True)
         self.records, self.blobs = stores or open_stores(config)
         records = self.records
         self.jobs = JobRunner(records, max_workers=config.job_workers)
-        self.settings = ProjectSettings(records, config)  # Settings page overrides over config; read per run
+        self.audit = AuditLog(records)  # who changed what (core/audit.py)
+        self.members = Members.from_config(records, self.audit, config)
+        default_actor = LOCAL_ADMIN if local_admin or config.auth == "none" else None
+        self.access = Access(self.members, default=default_actor, audit=self.audit)
+        self.members.access = self.access
+        self.settings = ProjectSettings(records, config, self.access)  # Settings page overrides; read per run
         self.catalog = Catalog(records, self.blobs, config)
         self.predictions = Predictions(records)
-        self.workflows = Workflows(records)
+        self.workflows = Workflows(records, self.access)
         self.loops = Loops(records)
         self.answers = Answers(records)
         self.models = ModelCache()  # every labeler and transcriber of the process, loaded once
@@ -83,6 +93,9 @@ class Service:
         self.demo = Demo(self.catalog, self.labeling, self.predictions, self.transcription, self.routing,
                          self.loop_starter, self.workflows, self.jobs)
         self.leftovers = Leftovers(records, self.blobs, self.catalog, self.jobs)
+        for part in (self.labeling, self.review, self.transcripts, self.transcription, self.loop_starter, self.exports,
+                     self.demo):
+            part.access = self.access
         self._register_jobs()
         if start_jobs:  # leftovers cleaned; abandoned jobs resumed now and every heartbeat, with or without a browser
             try:  # the cheap, local part; `python -m core gc` also sweeps the media store and DynamoDB
@@ -105,15 +118,20 @@ class Service:
         register(exports.JOB_KIND, self.exports.run_export_job)
         register(demo.JOB_KIND, self.demo.run_job)
 
-    def submit_uploads(self, files: list[Upload], *, created_by: str = "") -> Job:
-        """Stage uploads (bytes or streams, copied in chunks) on disk and ingest them in a background job."""
+    def submit_uploads(self, files: list[Upload], *, created_by: str = "", actor: Actor | None = None) -> Job:
+        """Stage uploads (bytes or streams, copied in chunks) on disk and ingest them in a background job.
+        Admins only."""
+        current = self.access.require(actor, "media")
+        created_by = created_by if current.is_local else current.id
         staged = self.catalog.stage_uploads(files)
-        return self.jobs.submit(catalog.JOB_KIND, {"files": staged, "staged": True, "created_by": created_by},
-                                created_by=created_by)
+        job = self.jobs.submit(catalog.JOB_KIND, {"files": staged, "staged": True, "created_by": created_by},
+                               created_by=created_by)
+        self.access.record(current, "media", f"{len(files)} uploads", detail=f"ingest job {job.job_id}")
+        return job
 
-    def load_demo(self, *, created_by: str = "") -> Job:
+    def load_demo(self, *, created_by: str = "", actor: Actor | None = None) -> Job:
         """Ingest, label and transcribe the demo set, and queue it for review (core/demo.py), as one job."""
-        return self.demo.submit(created_by=created_by)
+        return self.demo.submit(created_by=created_by, actor=actor)
 
     def describe_backends(self) -> dict[str, str]:
         return {
@@ -141,7 +159,7 @@ class Service:
 
 def build_service(config: Config | None = None, *, start_jobs: bool = True,
                   stores: tuple[RecordStore, BlobStore] | None = None, labelers: Mapping[str, Labeler] | None = None,
-                  transcribers: Mapping[str, Transcriber] | None = None) -> Service:
+                  transcribers: Mapping[str, Transcriber] | None = None, local_admin: bool = False) -> Service:
     """The service for this config (from the environment by default); use it as a context manager to close it."""
     return Service(config or Config.from_env(), start_jobs=start_jobs, stores=stores, labelers=labelers,
-                   transcribers=transcribers)
+                   transcribers=transcribers, local_admin=local_admin)

@@ -12,6 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Any
 
+from core.access import OPEN, Access, Actor
 from core.catalog import Catalog
 from core.config import Config
 from core.domain import Job, MediaItem
@@ -41,6 +42,7 @@ class TranscribeOutcome:
 
 
 class Transcription:
+    access: Access = OPEN  # the service sets its own
     def __init__(self, config: Config, catalog: Catalog, transcripts: Transcripts, jobs: JobRunner,
                  settings: ProjectSettings, *, models: ModelCache | None = None):
         self.transcriber_config = TranscriberConfig.from_config(config)
@@ -90,7 +92,10 @@ class Transcription:
         return TranscribeOutcome(media_id, item.file_name, "transcribed", version)
 
     def submit(self, media_ids: list[str], *, created_by: str = "", force: bool = False, model: str = "",
-               language: str | None = None) -> Job:
+               language: str | None = None, actor: Actor | None = None) -> Job:
+        """Transcribe these items in a background job. Admins only."""
+        current = self.access.require(actor, "media")
+        created_by = created_by if current.is_local else current.id
         return self.jobs.submit(JOB_KIND, {"media_ids": list(media_ids), "force": force, "model": model,
                                            "language": language}, created_by=created_by)
 

@@ -15,6 +15,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 
+from core.access import OPEN, Access, Actor, may_take
 from core.domain import Transcript, as_dict, from_dict, utc_now
 from core.errors import AlreadyExists, LoupeError, NotFound, VersionConflict
 from core.stores.base import RecordStore
@@ -65,6 +66,7 @@ def version_key(media_id: str, number: int) -> str:
 
 
 class Transcripts:
+    access: Access = OPEN  # the service sets its own
     def __init__(self, records: RecordStore, catalog=None, loops=None, workflows=None, cache_size: int = 64,
                  review=None):
         self.records = records
@@ -138,13 +140,15 @@ class Transcripts:
         return self._create_next(media_id, transcript, saved_by=transcript.created_by, note=MODEL_NOTE,
                                  base_number=0, first_try=self.latest_number(media_id) + 1)
 
-    def save(self, media_id: str, transcript: Transcript, *, base_number: int, saved_by: str,
-             note: str = "edit") -> SaveOutcome:
+    def save(self, media_id: str, transcript: Transcript, *, base_number: int, saved_by: str = "",
+             note: str = "edit", actor: Actor | None = None) -> SaveOutcome:
         """Save an edit of version `base_number` as the next version.
 
         If someone saved that number first, this edit is still kept, as a later version noted
         "conflict copy", and the outcome names the version it raced so the page can show both.
         """
+        current = self.access.require(actor, "review")
+        saved_by = self.access.reviewer_id(current, saved_by)
         if not saved_by.strip():
             raise LoupeError("Say who you are (the reviewer's name) before saving a transcript.")
         transcript = replace(transcript, media_id=media_id, created_at=utc_now(), created_by=saved_by)
@@ -160,10 +164,12 @@ class Transcripts:
                                      base_number=base_number, first_try=wanted + 1)
             return SaveOutcome(mine, conflict_with=theirs)
 
-    def restore(self, media_id: str, number: int, *, base_number: int, saved_by: str) -> SaveOutcome:
+    def restore(self, media_id: str, number: int, *, base_number: int, saved_by: str = "",
+                actor: Actor | None = None) -> SaveOutcome:
         """Restoring is saving the old content again as a new version; history is never rewritten."""
         old = self.get_version(media_id, number).transcript
-        return self.save(media_id, old, base_number=base_number, saved_by=saved_by, note=f"restored v{number}")
+        return self.save(media_id, old, base_number=base_number, saved_by=saved_by, note=f"restored v{number}",
+                         actor=actor)
 
     def _create_next(self, media_id: str, transcript: Transcript, *, saved_by: str, note: str, base_number: int,
                      first_try: int) -> TranscriptVersion:
@@ -187,9 +193,13 @@ class Transcripts:
         rec = self.records.get(HEAD_KIND, media_id)
         return from_dict(ReviewState, rec.body) if rec else ReviewState(media_id)
 
-    def mark_reviewed(self, media_id: str, *, reviewer: str, accepted_at_s: float | None = None) -> ReviewState:
+    def mark_reviewed(self, media_id: str, *, reviewer: str = "", accepted_at_s: float | None = None,
+                      actor: Actor | None = None) -> ReviewState:
         """Record that `reviewer` approved the newest version, set the media to reviewed, and answer its open
-        transcript_review loops (see `review_answer_content`); `accepted_at_s` is when they opened the item."""
+        transcript_review loops of workflows whose work team has them (see `review_answer_content`);
+        `accepted_at_s` is when they opened the item."""
+        current = self.access.require(actor, "review")
+        reviewer = self.access.reviewer_id(current, reviewer)
         if not reviewer.strip():
             raise LoupeError("Say who you are (the reviewer's name) before marking a transcript reviewed.")
         number = self.latest_number(media_id)
@@ -200,16 +210,18 @@ class Transcripts:
         self.generation += 1
         if self.catalog is not None:
             self.catalog.set_status(media_id, "reviewed")
-        self._answer_loops(media_id, reviewer.strip(), number, accepted_at_s)
+        self._answer_loops(media_id, reviewer.strip(), number, accepted_at_s, current)
         return state
 
-    def _answer_loops(self, media_id: str, reviewer: str, number: int, accepted_at_s: float | None) -> None:
+    def _answer_loops(self, media_id: str, reviewer: str, number: int, accepted_at_s: float | None,
+                      actor: Actor) -> None:
         """Each open transcript_review loop of the item gets the reviewer's answer, through the review queue's
         path (once per loop and reviewer; the loop completes when its task_count answers are in)."""
         if self.loops is None:
             return
         loops = [lp for lp in self.loops.for_media(media_id)
-                 if lp.status == "InProgress" and self._is_transcript_workflow(lp.workflow)]
+                 if lp.status == "InProgress" and self._is_transcript_workflow(lp.workflow)
+                 and may_take(actor, self.workflows.get(lp.workflow))]
         if not loops:
             return
         content = review_answer_content(number, self.get_version(media_id, number).transcript.text,
@@ -218,7 +230,7 @@ class Transcripts:
             if self.review is None:  # no queue wired (bare core use): close the loop as before
                 self.loops.set_status(loop.loop_id, "Completed")
                 continue
-            outcome = self.review.record_answer(loop, reviewer, content, accepted_at_s=accepted_at_s)
+            outcome = self.review.record_answer(loop, reviewer, content, accepted_at_s=accepted_at_s, actor=actor)
             log.info("transcript %s: %s's review of v%d on loop %s: %s", media_id[:12], reviewer, number,
                      loop.loop_id, outcome.message)
 
@@ -268,7 +280,9 @@ class Transcripts:
             return [], None
         return [Tweak(t["find"], t["replace"]) for t in rec.body.get("tweaks", [])], rec.version
 
-    def save_tweaks(self, tweaks: list[Tweak], *, expected_version: int | None, project: str = "default") -> int:
+    def save_tweaks(self, tweaks: list[Tweak], *, expected_version: int | None, project: str = "default",
+                    actor: Actor | None = None) -> int:
+        self.access.require(actor, "review")
         body = {"tweaks": [{"find": t.find, "replace": t.replace} for t in tweaks], "updated_at": utc_now()}
         if expected_version is None:
             try:

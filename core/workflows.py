@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from core.access import OPEN, Access, Actor
 from core.domain import Workflow, as_dict, from_dict, utc_now
 from core.errors import LoupeError, NotFound
 from core.formats.a2i import is_a2i_name
@@ -30,6 +31,9 @@ def validate_workflow(wf: Workflow, *, is_new: bool = True) -> None:
         raise LoupeError("The task time limit must be at least 30 seconds.")
     if not 0 <= wf.audit_percent <= 100:
         raise LoupeError("The audit sample must be between 0 and 100 percent.")
+    for entry in wf.team:
+        if not entry.strip() or len(entry) > 254:
+            raise LoupeError("A work team lists member emails or group names, none of them empty.")
 
 
 def workflow_body(wf: Workflow) -> dict[str, Any]:
@@ -44,8 +48,9 @@ def workflow_from_body(body: dict[str, Any]) -> Workflow:
 
 
 class Workflows:
-    def __init__(self, records: RecordStore):
+    def __init__(self, records: RecordStore, access: Access = OPEN):
         self.records = records
+        self.access = access
 
     def get(self, name: str) -> Workflow:
         rec = self.records.get(KIND, name)
@@ -60,10 +65,22 @@ class Workflows:
     def list(self) -> list[Workflow]:
         return [workflow_from_body(r.body) for r in self.records.query(KIND)]
 
-    def save(self, wf: Workflow, *, expected_version: int | None = None) -> int:
-        """Create (expected_version None) or update a workflow; returns the new version."""
+    def save(self, wf: Workflow, *, expected_version: int | None = None, actor: Actor | None = None) -> int:
+        """Create (expected_version None) or update a workflow (its thresholds, conditions and work team included);
+        returns the new version. Admins only."""
+        current = self.access.require(actor, "workflows")
         validate_workflow(wf, is_new=expected_version is None)
         if expected_version is None:
-            return self.records.create(KIND, wf.name,
-                                       workflow_body(replace(wf, created_at=wf.created_at or utc_now()))).version
-        return self.records.put(KIND, wf.name, workflow_body(wf), expected_version=expected_version).version
+            version = self.records.create(KIND, wf.name,
+                                          workflow_body(replace(wf, created_at=wf.created_at or utc_now()))).version
+        else:
+            version = self.records.put(KIND, wf.name, workflow_body(wf), expected_version=expected_version).version
+        self.access.record(current, "workflow", wf.name, before_version=expected_version, after_version=version,
+                           detail=f"team={','.join(wf.team) or 'every reviewer'}")
+        return version
+
+    def delete(self, name: str, *, expected_version: int, actor: Actor | None = None) -> None:
+        """Delete a workflow (its loops and answers stay, for the record). Admins only."""
+        current = self.access.require(actor, "deletes")
+        self.records.delete(KIND, name, expected_version=expected_version)
+        self.access.record(current, "delete", f"workflow {name}", before_version=expected_version)

@@ -1,7 +1,8 @@
 """`python -m core`: the same service as the app, without a browser.
 
-Each module in COMMAND_MODULES adds its subcommands through `register(subparsers)`; a command is a
-function `(service, args) -> exit code`.
+The command line acts as the local admin (core/access.py), whatever `LOUPE_AUTH` says. Each module in
+COMMAND_MODULES adds its subcommands through `register(subparsers)`; a command is a function
+`(service, args) -> exit code`.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from core.config import Config
 from core.errors import LoupeError
 
 COMMAND_MODULES = ["core.cli.media", "core.cli.transcripts", "core.cli.review", "core.cli.aws", "core.cli.labeling",
-                   "core.cli.routing", "core.cli.maintenance"]
+                   "core.cli.routing", "core.cli.maintenance", "core.cli.members"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     from core.service import build_service
 
     try:
-        service = build_service(Config.from_env(), start_jobs=getattr(args, "needs_jobs", False))
+        service = build_service(Config.from_env(), start_jobs=getattr(args, "needs_jobs", False), local_admin=True)
     except (LoupeError, ValueError) as exc:
         logging.getLogger("core.cli").error("%s", exc)
         return 2

@@ -32,7 +32,7 @@ def test_secrets_toml_values_of_any_toml_type_are_read_by_the_fields_type():
 def test_every_field_is_typed_so_no_value_stays_a_string_by_accident():
     typed = {f.name: type(getattr(Config(), f.name)) for f in fields(Config)}
     env = {f"LOUPE_{name.upper()}": {int: "7", bool: "on", str: "x"}.get(kind, "/tmp/loupe-x")
-           for name, kind in typed.items() if name != "store"}
+           for name, kind in typed.items() if name not in ("store", "auth")}
     config = Config.from_env(env)
     assert {f.name: type(getattr(config, f.name)) for f in fields(Config)} == typed
 
@@ -45,6 +45,8 @@ def test_every_field_is_typed_so_no_value_stays_a_string_by_accident():
     ({}, {"LOUPE_STORE": "foo"}, "LOUPE_STORE='foo' (from .streamlit/secrets.toml) cannot be used: "
                                  "it must be one of local, dynamodb."),
     ({"LOUPE_AUTO_LABEL": "maybe"}, {}, "it must be true or false"),
+    ({"LOUPE_AUTH": "ldap"}, {}, "LOUPE_AUTH='ldap' (from the environment) cannot be used: "
+                                 "it must be one of none, oidc."),
 ])
 def test_a_value_that_cannot_be_used_is_refused_in_words(env, secrets, words):
     with pytest.raises(ConfigError) as info:
@@ -66,3 +68,8 @@ def test_tests_and_tools_still_build_and_copy_a_config_directly(tmp_path):
 @pytest.mark.parametrize("limit_bytes, limit_mb", [(500 * 1024 * 1024, 500), (2 * 1024 * 1024 + 1, 3), (10, 1)])
 def test_streamlits_upload_limit_is_the_whole_mb_that_lets_every_accepted_file_through(limit_bytes, limit_mb):
     assert Config(max_upload_bytes=limit_bytes).upload_limit_mb == limit_mb
+
+
+def test_loupe_admins_is_a_comma_separated_list_of_emails_lower_cased():
+    config = Config.from_env({"LOUPE_ADMINS": " Ann@X.org, bob@y.org ,,"})
+    assert config.admin_emails == {"ann@x.org", "bob@y.org"} and Config().auth == "none"
