@@ -11,11 +11,12 @@ from contextlib import asynccontextmanager, contextmanager
 import streamlit as st
 
 from components.markup import plain
+from components.auth import REVIEWER_KEY, Visitor, is_exposed_without_sign_in, keep_name_in_url
+from core.access import acting_member
 from core.config import APP_ROOT, Config
 from core.errors import ConfigError, LoupeError, VersionConflict, describe_error
 from core.service import Service, build_service
 
-REVIEWER_KEY = "app.reviewer"
 UPLOAD_LIMIT_SOURCE = "LOUPE_MAX_UPLOAD_BYTES"
 _log = logging.getLogger("loupe.pages")
 _script_run = threading.local()  # each session's script runs on its own thread
@@ -138,14 +139,28 @@ def shows_errors(*, conflict: str = "", hint: str = "", where: str = "") -> Iter
 
 
 def reviewer() -> str:
-    """Who is reviewing in this browser session ("" until they say)."""
+    """Who is reviewing in this browser session: the signed-in member's email, or the typed name ("" until they
+    say) when `LOUPE_AUTH=none`."""
+    actor = acting_member()
+    if actor is not None and not actor.is_local:
+        return actor.id
     return str(st.session_state.get(REVIEWER_KEY, "")).strip()
 
 
-def sidebar(service: Service) -> None:
+def sidebar(service: Service, visitor: Visitor) -> None:
+    if is_exposed_without_sign_in(service):
+        st.warning("This Loupe has no sign-in (LOUPE_AUTH=none) but listens on a network address: anyone who can "
+                   "reach it can use every page. Set LOUPE_AUTH=oidc (README, \"Run it for a team\") or listen on "
+                   "127.0.0.1.", icon="⚠️")
     with st.sidebar:
-        st.text_input("Who is reviewing?", key=REVIEWER_KEY, placeholder="your name",
-                      help="Recorded with every answer and upload you make.")
+        if visitor.actor is not None and not visitor.actor.is_local:
+            st.caption(f"Signed in as **{plain(visitor.actor.id)}** ({visitor.actor.role})")
+            if st.button("Sign out", key="auth.logout"):
+                st.logout()
+        else:
+            st.text_input("Who is reviewing?", key=REVIEWER_KEY, placeholder="your name",
+                          help="Recorded with every answer and upload you make.")
+            keep_name_in_url()
         st.caption(f"Store: **{plain(service.config.store)}** · {plain(service.config.data_dir.name)}")
 
 

@@ -8,6 +8,7 @@ without the server holding a copy of the file per session.
 """
 from __future__ import annotations
 
+import json
 import logging
 import re
 from urllib.parse import urlsplit
@@ -86,6 +87,8 @@ async def _serve_media(request: Request) -> Response:
     from starlette.concurrency import run_in_threadpool
 
     media_id = request.path_params["media_id"]
+    if not await run_in_threadpool(_may_read_media, dict(request.cookies)):
+        return PlainTextResponse("Sign in to see stored media.", status_code=403)
     if not _MEDIA_ID.match(media_id):
         return PlainTextResponse("No stored media has that id.", status_code=404)
     found = await run_in_threadpool(_stored_file, media_id)
@@ -95,6 +98,27 @@ async def _serve_media(request: Request) -> Response:
     # FileResponse streams the file in chunks and answers Range requests with 206 Partial Content.
     return FileResponse(path, media_type=MIME_TYPES.get(media_format, "application/octet-stream"),
                         headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"})
+
+
+def _may_read_media(cookies: dict[str, str]) -> bool:
+    """With LOUPE_AUTH=oidc, only a member signed in through st.login: Streamlit's own signed, dated identity
+    cookie (itsdangerous, keyed by `[auth] cookie_secret`) is checked as its WebSocket checks it, so a tampered or
+    expired cookie reads as nobody."""
+    from components.app import service_outside_script
+
+    service = service_outside_script()
+    if service.config.auth == "none":
+        return True
+    from streamlit.web.server.starlette.starlette_server_config import USER_COOKIE_NAME
+    from streamlit.web.server.starlette.starlette_websocket import _get_signed_cookie_with_chunks
+
+    try:
+        raw = _get_signed_cookie_with_chunks(cookies, USER_COOKIE_NAME)
+        payload = json.loads(raw) if raw else {}
+    except (ValueError, RuntimeError):  # no cookie secret configured, or a cookie that is not JSON
+        return False
+    email = str(payload.get("email") or "") if payload.get("is_logged_in") else ""
+    return bool(email) and service.members.actor_for(email) is not None
 
 
 def _stored_file(media_id: str):

@@ -4,12 +4,16 @@ Every changing service operation takes `actor=` and asks `Access.require(actor, 
 rule holds for pages, the command line and the API alike. An actor that names a member is re-read from the store
 on every check: a removed member or a changed role takes effect at the next click, not at the next sign-in.
 
-`actor=None` means the process's default actor: the local admin when `LOUPE_AUTH=none` (one person on a laptop)
+`actor=None` means the member the app's frame is acting for (`acting`, set once per page run), else the
+process's default actor: the local admin when `LOUPE_AUTH=none` (one person on a laptop)
 and for the command line (it has the files or the AWS credentials anyway); nobody when `LOUPE_AUTH=oidc`, so a
 page that forgets to pass the signed-in member is refused rather than let through.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, get_args
 
@@ -99,6 +103,26 @@ def may_take(actor: Actor, wf: "Workflow") -> bool:
     return not team or actor.id.lower() in team or any(g.lower() in team for g in actor.groups)
 
 
+_acting: ContextVar["Actor | None"] = ContextVar("loupe_acting_member", default=None)
+
+
+@contextmanager
+def acting(actor: Actor | None) -> Iterator[None]:
+    """Within this block (one page run, on its own thread), a call that names no actor acts as `actor`. The app's
+    frame sets it once per script run, so no page can forget to pass the signed-in member; job threads do not
+    inherit it (a job acts as `job_actor`)."""
+    token = _acting.set(actor)
+    try:
+        yield
+    finally:
+        _acting.reset(token)
+
+
+def acting_member() -> Actor | None:
+    """The member set by `acting` for this run, if any."""
+    return _acting.get()
+
+
 class Access:
     """Resolves the acting member and checks an action against their role."""
 
@@ -117,6 +141,8 @@ class Access:
 
     def current(self, actor: Actor | None) -> Actor:
         """The actor as the store knows them now. Raises NotSignedIn / NotAllowed in words."""
+        if actor is None:
+            actor = _acting.get()
         if actor is None:
             if self.default is None:
                 raise NotSignedIn("Sign in first: this Loupe requires a signed-in member for any change.")

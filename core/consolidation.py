@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from core.access import OPEN, Access, Actor
 from core.domain import Answer, BoundingBox, HumanLoop, Prediction, as_dict, from_dict, utc_now
 from core.errors import LoupeError, NotFound
 from core.stores.base import Record, RecordStore
@@ -186,6 +187,8 @@ def final_labels(prediction: Prediction | None, consolidated: Consolidated | Non
 
 
 class Consolidation:
+    access: Access = OPEN  # the service sets its own
+
     def __init__(self, records: RecordStore, loops: "Loops", answers: "Answers", predictions: "Predictions",
                  workflows: "Workflows", catalog: "Catalog | None" = None):
         self.records = records
@@ -247,8 +250,10 @@ class Consolidation:
             per_loop.setdefault(a.loop_id, {})[a.worker_id] = set(answer_labels(a.content))
         return reviewer_weights(per_loop.values())
 
-    def reconsolidate_all(self) -> int:
-        """Recompute every item with current reviewer weights (weights shift as more answers come in)."""
+    def reconsolidate_all(self, *, actor: Actor | None = None) -> int:
+        """Recompute every item with current reviewer weights (weights shift as more answers come in). Admins only."""
+        current = self.access.require(actor, "workflows")
+        self.access.record(current, "workflow", "all workflows", detail="re-consolidated with current weights")
         weights = self.weights()
         media = {lp.media_id for lp in self.loops.list(status="Completed")}
         return sum(1 for m in sorted(media) if self.consolidate(m, weights=weights) is not None)

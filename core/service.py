@@ -93,8 +93,8 @@ class Service:
         self.demo = Demo(self.catalog, self.labeling, self.predictions, self.transcription, self.routing,
                          self.loop_starter, self.workflows, self.jobs)
         self.leftovers = Leftovers(records, self.blobs, self.catalog, self.jobs)
-        for part in (self.labeling, self.review, self.transcripts, self.transcription, self.loop_starter, self.exports,
-                     self.demo):
+        for part in (self.consolidation, self.labeling, self.review, self.transcripts, self.transcription,
+                     self.loop_starter, self.exports, self.demo):
             part.access = self.access
         self._register_jobs()
         if start_jobs:  # leftovers cleaned; abandoned jobs resumed now and every heartbeat, with or without a browser
