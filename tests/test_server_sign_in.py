@@ -1,4 +1,4 @@
-"""The served app with LOUPE_AUTH=oidc: stored media only for a signed-in member (Streamlit's signed identity cookie;
+"""server.py with LOUPE_AUTH=oidc: stored media only for a signed-in member (Streamlit's signed identity cookie;
 tampered or expired reads as nobody), XSRF protection on and cross-origin requests refused."""
 from __future__ import annotations
 
