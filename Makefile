@@ -21,7 +21,7 @@ lint: $(VENV)/.dev-installed
 
 setup: $(VENV)/.runtime-installed
 
-setup-test: $(VENV)/.dev-installed .apt-installed .cache/dynalite/.installed
+setup-test: $(VENV)/.dev-installed .apt-installed .cache/dynalite/.installed .cache/oidc-provider/.installed
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -40,6 +40,12 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt $(VENV)/.runtime-i
 .cache/dynalite/.installed: Makefile
 	command -v npm >/dev/null || bash scripts/install-system-packages.sh nodejs npm
 	npm install --prefix .cache/dynalite --no-audit --no-fund --loglevel=error dynalite@4.0.0
+	touch $@
+
+# oidc-provider (a certified OpenID provider) runs on loopback for the sign-in browser tests: scripts/oidc-provider.mjs.
+.cache/oidc-provider/.installed: Makefile
+	command -v npm >/dev/null || bash scripts/install-system-packages.sh nodejs npm
+	npm install --prefix .cache/oidc-provider --no-audit --no-fund --loglevel=error oidc-provider@9.13.3
 	touch $@
 
 .apt-installed: Makefile

@@ -53,4 +53,15 @@ else
   echo "dynalite not installed (make setup-test): DynamoDB tests on dynalite are skipped" >&2
 fi
 
+OIDC="$ROOT/.cache/oidc-provider/node_modules/oidc-provider"
+if [ -d "$OIDC" ] && command -v node >/dev/null; then
+  port=$(free_port)
+  node "$ROOT/scripts/oidc-provider.mjs" "$port" >"$workdir/oidc.log" 2>&1 &
+  pids+=($!)
+  wait_ready oidc "http://127.0.0.1:$port/.well-known/openid-configuration" "$!"
+  export LOUPE_TEST_OIDC_ISSUER="http://127.0.0.1:$port"
+else
+  echo "oidc-provider not installed (make setup-test): the sign-in browser tests start their own or fail" >&2
+fi
+
 "$@"

@@ -40,8 +40,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_app(data_dir: Path, log_path: Path, extra_env: dict[str, str] | None = None) -> RunningApp:
-    port = free_port()
+def start_app(data_dir: Path, log_path: Path, extra_env: dict[str, str] | None = None,
+              port: int | None = None) -> RunningApp:
+    port = port or free_port()
     env = {**os.environ, "LOUPE_DATA_DIR": str(data_dir), "OMP_WAIT_POLICY": "PASSIVE", **(extra_env or {})}
     log_fh = open(log_path, "wb")
     proc = subprocess.Popen(
@@ -78,9 +79,10 @@ def app_factory(tmp_path) -> Iterator[Callable[..., RunningApp]]:
     """Start app servers (several may share one data dir or DynamoDB table); all are stopped afterwards."""
     apps: list[RunningApp] = []
 
-    def _start(data_dir: Path | None = None, extra_env: dict[str, str] | None = None) -> RunningApp:
+    def _start(data_dir: Path | None = None, extra_env: dict[str, str] | None = None,
+               port: int | None = None) -> RunningApp:
         data = data_dir or tmp_path / "data"
-        app = start_app(data, tmp_path / f"streamlit-{len(apps)}.log", extra_env)
+        app = start_app(data, tmp_path / f"streamlit-{len(apps)}.log", extra_env, port)
         apps.append(app)
         return app
 
