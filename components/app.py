@@ -154,7 +154,7 @@ def sidebar(service: Service, visitor: Visitor) -> None:
                    "127.0.0.1.", icon="⚠️")
     with st.sidebar:
         if visitor.actor is not None and not visitor.actor.is_local:
-            st.caption(f"Signed in as **{plain(visitor.actor.id)}** ({visitor.actor.role})")
+            st.caption(f"Signed in as **{plain(visitor.actor.id)}** ({plain(visitor.actor.role)})")
             if st.button("Sign out", key="auth.logout"):
                 st.logout()
         else:

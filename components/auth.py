@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from components.markup import plain
 from core.access import Actor, local_actor
 from core.service import Service
 
@@ -111,7 +112,7 @@ def sign_in_page() -> None:
 def not_a_member_page(email: str) -> None:
     def page() -> None:
         st.title("Loupe")
-        st.warning(f"You are signed in as {email}, which is not a member of this project. Ask an admin to add "
+        st.warning(f"You are signed in as {plain(email)}, which is not a member of this project. Ask an admin to add "
                    "you on the Members page, then reload.", icon="🔒")
         if st.button("Sign out", key="auth.logout"):
             st.logout()

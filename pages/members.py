@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from components.app import get_service, shows_errors
+from components.markup import plain
 from core.access import ROLES
 from core.audit import ACTIONS
 
@@ -29,14 +30,14 @@ with left.form("members.add", clear_on_submit=True):
     if st.form_submit_button("Save member", type="primary") and email.strip():
         with shows_errors():
             saved = service.members.add(email, role, [g for g in groups.split(",") if g.strip()])
-            st.toast(f"{saved.email} is {saved.role}.")
+            st.toast(f"{plain(saved.email)} is {plain(saved.role)}.")
 with right.form("members.remove"):
     st.markdown("**Remove a member**")
     gone = st.selectbox("Member", [m.email for m in members if not m.is_from_config], key="members.gone")
     if st.form_submit_button("Remove") and gone:
         with shows_errors():
             service.members.remove(gone)
-            st.toast(f"{gone} removed.")
+            st.toast(f"{plain(gone)} removed.")
 
 st.subheader("Work teams")
 st.caption("A workflow's tasks go only to the members and groups on its team; an empty team means every reviewer.")
@@ -49,7 +50,7 @@ if workflows:
     if st.button("Save team", key="members.team.save"):
         with shows_errors(conflict="Someone else changed this workflow first."):
             service.workflows.save(replace(wf, team=tuple(team)), expected_version=service.workflows.version(name))
-            st.toast(f"Team of {name} saved.")
+            st.toast(f"Team of {plain(name)} saved.")
 
 st.subheader("Audit log")
 cols = st.columns(3)
