@@ -22,7 +22,7 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from core.config import Config  # noqa: E402
 from core.consolidation import KIND as CONSOLIDATED_KIND  # noqa: E402
-from core.consolidation import consolidate_answers  # noqa: E402
+from core.consolidation import consolidate_answers, result_key  # noqa: E402
 from core.domain import Answer, HumanLoop, Prediction, Workflow, as_dict, utc_now  # noqa: E402
 from core.task_types.moderation import moderation_content  # noqa: E402
 from core.service import Service  # noqa: E402
@@ -89,7 +89,7 @@ def seed_items(svc: Service, n: int) -> None:
                        now, now, 5.0) for w in ("a", "b")]
         answers += [Record("answer", f"{a.loop_id}|{a.worker_id}", as_dict(a), parent=a.loop_id) for a in pair]
         c = consolidate_answers(mid, pair, loops=[loop], workflow="bench-flow", candidates=["Weapons", "Violence"])
-        cons.append(Record(CONSOLIDATED_KIND, mid, as_dict(c), parent="bench-flow"))
+        cons.append(Record(CONSOLIDATED_KIND, result_key("bench-flow", mid), as_dict(c), parent="bench-flow"))
     for batch in (media, preds, loops, answers, cons):
         svc.records.put_many(batch)
 

@@ -51,7 +51,7 @@ class AgreementReport:
     pairs: tuple[PairKappa, ...]
     reviewers: tuple[ReviewerStats, ...]
     model: ModelAccuracy
-    multi_reviewed_items: int
+    multi_reviewed_items: int  # media items that two or more reviewers answered (in any one workflow)
 
 
 def cohen_kappa(a: list[bool], b: list[bool]) -> float | None:
@@ -90,8 +90,8 @@ def krippendorff_alpha(units: dict[tuple[str, str], dict[str, bool]], workers: l
 
 def measure(answers: Iterable[Answer], loops: Iterable[HumanLoop], consolidated: Iterable[Consolidated],
             predictions: dict[str, Prediction], threshold: float) -> AgreementReport:
-    loop_media = {lp.loop_id: lp.media_id for lp in loops}
-    by_item: dict[str, dict[str, set[str]]] = {}
+    loop_item = {lp.loop_id: (lp.workflow, lp.media_id) for lp in loops}  # a result is per workflow and item
+    by_item: dict[tuple[str, str], dict[str, set[str]]] = {}
     times: dict[str, list[float]] = {}
     transcripts: dict[str, int] = {}
     for a in answers:
@@ -99,14 +99,14 @@ def measure(answers: Iterable[Answer], loops: Iterable[HumanLoop], consolidated:
         if is_transcript_answer(a.content):  # counts as a task done, but holds no label decisions
             transcripts[a.worker_id] = transcripts.get(a.worker_id, 0) + 1
             continue
-        media_id = loop_media.get(a.loop_id, a.loop_id)
-        by_item.setdefault(media_id, {})[a.worker_id] = set(answer_labels(a.content))
-    cons = {c.media_id: c for c in consolidated}
-    units: dict[tuple[str, str], dict[str, bool]] = {}
-    for media_id, picks in by_item.items():
-        names = {d.name for d in cons[media_id].labels} if media_id in cons else set().union(*picks.values())
+        item = loop_item.get(a.loop_id, ("", a.loop_id))
+        by_item.setdefault(item, {})[a.worker_id] = set(answer_labels(a.content))
+    cons = {(c.workflow, c.media_id): c for c in consolidated}
+    units: dict[tuple[tuple[str, str], str], dict[str, bool]] = {}
+    for item, picks in by_item.items():
+        names = {d.name for d in cons[item].labels} if item in cons else set().union(*picks.values())
         for name in names:
-            units[(media_id, name)] = {w: name in s for w, s in picks.items()}
+            units[(item, name)] = {w: name in s for w, s in picks.items()}
     workers = sorted(times)
     label_workers = sorted({w for picks in by_item.values() for w in picks})  # a transcript review pairs with nobody
     pairs = []
@@ -117,9 +117,9 @@ def measure(answers: Iterable[Answer], loops: Iterable[HumanLoop], consolidated:
     reviewers = []
     for w in workers:
         agree = total = 0
-        for (media_id, name), d in units.items():
-            if w in d and len(d) >= 2 and media_id in cons:
-                decision = next((x.is_accepted for x in cons[media_id].labels if x.name == name), None)
+        for (item, name), d in units.items():
+            if w in d and len(d) >= 2 and item in cons:
+                decision = next((x.is_accepted for x in cons[item].labels if x.name == name), None)
                 if decision is not None:
                     total += 1
                     agree += d[w] == decision
@@ -128,7 +128,7 @@ def measure(answers: Iterable[Answer], loops: Iterable[HumanLoop], consolidated:
     return AgreementReport(alpha=krippendorff_alpha(units, label_workers), pairs=tuple(pairs),
                            reviewers=tuple(reviewers),
                            model=model_accuracy(cons.values(), predictions, threshold),
-                           multi_reviewed_items=sum(1 for p in by_item.values() if len(p) >= 2))
+                           multi_reviewed_items=len({item[1] for item, p in by_item.items() if len(p) >= 2}))
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,11 @@
 Classes are decided by majority and by weighted vote, where each reviewer's weight is their agreement with the
 consensus on other items (Laplace-smoothed, so a newcomer weighs about as much as anyone). The weighted vote is
 the decision used downstream; the plain majority is kept beside it. Boxes drawn by several reviewers are
-clustered by IoU and averaged. Record kind "consolidated", key media_id.
+clustered by IoU and averaged. A box counts only under a label the vote accepted: a label's boxes go with it.
+
+One result per (workflow, media item): record kind "consolidated", key `<workflow>|<media_id>` (result_key), parent
+the workflow, so an item reviewed in several workflows keeps each result. Stores written before results were keyed
+by workflow (key media_id) are rewritten once (core/migration.py, migrate_results).
 """
 from __future__ import annotations
 
@@ -33,6 +37,11 @@ log = logging.getLogger(__name__)
 KIND = "consolidated"
 IOU_THRESHOLD = 0.5
 WEIGHTS_TTL_S = 60.0
+
+
+def result_key(workflow: str, media_id: str) -> str:
+    """The record key of one workflow's result for one item (workflow names hold no '|')."""
+    return f"{workflow}|{media_id}"
 
 
 @dataclass(frozen=True)
@@ -165,11 +174,12 @@ def consolidate_answers(media_id: str, answers: list[Answer], *, loops: list[Hum
         parents.update({k: v for k, v in chosen.items() if v})
         boxes[a.worker_id] = read_boxes(a.content)
     decisions = vote(picks, candidates, weights, parents)
+    accepted = {d.name for d in decisions if d.is_accepted}
     has_boxes = any(boxes.values())
     return Consolidated(
         media_id=media_id, workflow=workflow, task_type=task_type, loop_ids=tuple(lp.loop_id for lp in loops),
         reviewers=tuple(sorted(picks)), labels=decisions,
-        boxes=cluster_boxes(boxes) if has_boxes else (),
+        boxes=tuple(b for b in cluster_boxes(boxes) if b.label in accepted) if has_boxes else (),
         confidence=min((d.confidence for d in decisions), default=1.0), source=source, updated_at=utc_now())
 
 
@@ -201,35 +211,37 @@ class Consolidation:
         self._weights: tuple[float, dict[str, float]] | None = None
         self._lock = threading.Lock()
 
-    def consolidate(self, media_id: str, *, weights: dict[str, float] | None = None, source: str = "review",
-                    loops: list[HumanLoop] | None = None) -> Consolidated | None:
-        """Combine the answers of the item's completed loops (all of them unless `loops` is given) and store it."""
+    def consolidate(self, media_id: str, workflow: str, *, weights: dict[str, float] | None = None,
+                    source: str = "review", loops: list[HumanLoop] | None = None) -> Consolidated | None:
+        """Combine the answers of the item's completed loops in this workflow (or the given `loops` of it) and
+        store the result under (workflow, item); other workflows' results for the item are left alone."""
         if loops is None:
-            loops = [lp for lp in self.loops.for_media(media_id) if lp.status == "Completed"]
-        loops = [lp for lp in loops if task_type_of(self._task_type(lp.workflow)).is_voted]
+            loops = [lp for lp in self.loops.list(workflow, status="Completed") if lp.media_id == media_id]
+        task_type = self.task_type(workflow)
+        loops = [lp for lp in loops if lp.workflow == workflow]
+        if not task_type_of(task_type).is_voted:
+            return None
         answers = [a for lp in loops for a in self.answers.for_loop(lp.loop_id)]
         if not answers:
             return None
         if weights is None and len({a.worker_id for a in answers}) > 1:
             weights = self.weights()
-        wf_name = loops[-1].workflow
-        task_type = self._task_type(wf_name)
-        result = consolidate_answers(media_id, answers, loops=loops, workflow=wf_name, task_type=task_type,
+        result = consolidate_answers(media_id, answers, loops=loops, workflow=workflow, task_type=task_type,
                                      candidates=self._shown_labels(media_id, task_type), weights=weights, source=source)
-        self.records.put_many([Record(KIND, media_id, as_dict(result), parent=wf_name)])
+        self.records.put_many([Record(KIND, result_key(workflow, media_id), as_dict(result), parent=workflow)])
         self.generation += 1
         return result
 
-    def _task_type(self, workflow: str) -> str:
+    def task_type(self, workflow: str) -> str:
         try:
             return self.workflows.get(workflow).task_type
         except NotFound:  # an imported loop may name a flow that has no workflow here
             return IMPORTED
 
     def on_completed(self, loop: HumanLoop) -> None:
-        """Right after a loop's last answer: consolidate that loop (reconsolidate_all folds in an item's other
-        loops)."""
-        self.consolidate(loop.media_id, loops=[loop], weights=self.cached_weights())
+        """Right after a loop's last answer: the item's result in the loop's workflow. A routed loop is the only one
+        of its (workflow, item) (loop_id_for), so no other loop is read; imports consolidate all of theirs."""
+        self.consolidate(loop.media_id, loop.workflow, loops=[loop], weights=self.cached_weights())
         if self.catalog is not None:
             try:
                 self.catalog.set_status(loop.media_id, "reviewed")
@@ -251,31 +263,50 @@ class Consolidation:
         return reviewer_weights(per_loop.values())
 
     def reconsolidate_all(self, *, actor: Actor | None = None) -> int:
-        """Recompute every item with current reviewer weights (weights shift as more answers come in). Admins only."""
+        """Recompute every (workflow, item) result with current reviewer weights (they shift as answers come in).
+        Admins only."""
         current = self.access.require(actor, "workflows")
         self.access.record(current, "workflow", "all workflows", detail="re-consolidated with current weights")
         weights = self.weights()
-        media = {lp.media_id for lp in self.loops.list(status="Completed")}
-        return sum(1 for m in sorted(media) if self.consolidate(m, weights=weights) is not None)
+        groups: dict[tuple[str, str], list[HumanLoop]] = {}
+        for lp in self.loops.list(status="Completed"):
+            groups.setdefault((lp.workflow, lp.media_id), []).append(lp)
+        return sum(1 for (wf, m), loops in sorted(groups.items())
+                   if self.consolidate(m, wf, weights=weights, loops=loops) is not None)
 
-    def get(self, media_id: str) -> Consolidated | None:
-        rec = self.records.get(KIND, media_id)
-        return from_dict(Consolidated, rec.body) if rec else None
+    def get(self, media_id: str, workflow: str | None = None) -> Consolidated | None:
+        """The item's result in `workflow`; without one, its newest result in any workflow."""
+        if workflow is not None:
+            rec = self.records.get(KIND, result_key(workflow, media_id))
+            return from_dict(Consolidated, rec.body) if rec else None
+        found = [c for c in self.all() if c.media_id == media_id]
+        return max(found, key=lambda c: c.updated_at) if found else None
 
-    def all(self) -> Iterator[Consolidated]:
-        for rec in self.records.query(KIND):
-            yield from_dict(Consolidated, rec.body)
+    def all(self, workflow: str | None = None) -> Iterator[Consolidated]:
+        """Every result (one per workflow and item), or those of one workflow."""
+        for rec in self.records.query(KIND, parent=workflow):
+            if "|" in rec.key:  # a record keyed by media_id alone predates per-workflow results (migration)
+                yield from_dict(Consolidated, rec.body)
 
     def count(self) -> int:
         return self.records.count(KIND)
 
     def accepted_labels(self) -> dict[str, frozenset[str]]:
-        """media_id -> the label names people accepted (consolidated), for every reviewed or imported item: the
-        ground truth that thresholds are measured against."""
-        return {rec.key: from_dict(Consolidated, rec.body).accepted for rec in self.records.query(KIND)}
+        """media_id -> the label names people accepted, for every reviewed or imported item: the ground truth that
+        thresholds are measured against. An item reviewed in several workflows of one task type counts its newest
+        result of that type; results of different types (moderation, image labels) add up."""
+        newest: dict[tuple[str, str], Consolidated] = {}
+        for c in self.all():
+            key = (c.media_id, c.task_type)
+            if key not in newest or c.updated_at > newest[key].updated_at:
+                newest[key] = c
+        out: dict[str, frozenset[str]] = {}
+        for (media_id, _), c in newest.items():
+            out[media_id] = out.get(media_id, frozenset()) | c.accepted
+        return out
 
-    def final_labels(self, media_id: str, threshold: float) -> list[FinalLabel]:
-        return final_labels(self.predictions.get(media_id), self.get(media_id), threshold)
+    def final_labels(self, media_id: str, threshold: float, workflow: str | None = None) -> list[FinalLabel]:
+        return final_labels(self.predictions.get(media_id), self.get(media_id, workflow), threshold)
 
     def _shown_labels(self, media_id: str, task_type: str) -> list[str]:
         """Labels a reviewer saw and could leave unticked: a decision 'not this label' is a decision too."""

@@ -12,10 +12,12 @@ at or above the workflow's threshold elsewhere. Exports run synchronously from t
 """
 from __future__ import annotations
 
+import io
 import json
 import logging
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,15 +25,15 @@ from core.access import OPEN, Access, Actor, job_actor
 from core.answers import Answers
 from core.catalog import Catalog
 from core.config import Config
-from core.consolidation import Consolidation, final_labels
-from core.domain import HumanLoop, Job, Prediction, Workflow
-from core.errors import LoupeError
+from core.consolidation import Consolidated, Consolidation, FinalLabel, final_labels
 from core.destinations import Destination, app_destination, operator_destination
+from core.domain import Answer, HumanLoop, Job, MediaItem, Prediction, Workflow
+from core.errors import LoupeError, NotFound
 from core.formats.a2i import check_a2i_name, check_object_name, output_path, parse_output_json, to_output_json
 from core.formats.spreadsheet import to_csv
 from core.formats.ground_truth import manifest_line
 from core.jobs import JobContext, JobRunner
-from core.loops import Loops
+from core.loops import Loops, loop_id_for
 from core.predictions import Predictions
 from core.routing_policy import DEFAULT_THRESHOLD
 from core.task_types import task_type_of
@@ -42,7 +44,7 @@ log = logging.getLogger(__name__)
 JOB_KIND = "export"
 FORMATS = ("gt-manifest", "a2i", "csv")
 CSV_COLUMNS = ["media_id", "file_name", "kind", "label", "parent_name", "confidence", "source", "reviewers",
-               "left", "top", "width", "height"]
+               "left", "top", "width", "height", "workflow"]
 ProgressFn = Callable[[int, int], None]
 
 
@@ -51,6 +53,33 @@ class ExportResult:
     destination: str
     files: int
     items: int
+
+
+DOWNLOAD_MIME = {"gt-manifest": "application/jsonlines", "csv": "text/csv", "a2i": "application/zip"}
+
+
+def download_name(fmt: str, workflow: str | None) -> str:
+    """The file name a browser download of this export gets (the A2I tree comes as one zip)."""
+    stem = f"loupe-{workflow or 'all-workflows'}"
+    return {"gt-manifest": f"{stem}-output.manifest", "csv": f"{stem}-labels.csv", "a2i": f"{stem}-a2i-output.zip"}[fmt]
+
+
+@dataclass(frozen=True)
+class Download:
+    """An export rendered for the browser: a file name, its bytes and their MIME type."""
+    file_name: str
+    data: bytes
+    mime: str
+
+
+@dataclass(frozen=True)
+class Row:
+    """One exported (item, result): its final labels and boxes, the result (None: nobody reviewed it) and workflow."""
+    item: MediaItem
+    finals: list[FinalLabel]
+    boxes: list[tuple[str, Any, float]]
+    cons: Consolidated | None
+    workflow: str
 
 
 @dataclass(frozen=True)
@@ -105,51 +134,86 @@ class Exports:
 
     def _export(self, fmt: str, out: str | Destination, *, workflow: str | None, attribute: str, source_prefix: str,
                 overwrite: bool, progress: ProgressFn | None) -> ExportResult:
-        if fmt not in FORMATS:
-            raise LoupeError(f"Export format must be one of {', '.join(FORMATS)}, not {fmt!r}.")
-        workflows = {wf.name: wf for wf in self.workflows.list()}
-        if workflow is not None and workflow not in workflows:
-            raise LoupeError(f"There is no workflow named {workflow!r}.")
+        self._check(fmt, workflow)
         dest = out if isinstance(out, Destination) else operator_destination(out)
-        loops = [lp for lp in self.loops.list(workflow)]
         if fmt == "a2i":
-            return self._export_a2i(dest, loops, workflows, progress, overwrite=overwrite)
-        media = {m.media_id: m for m in self.catalog.list(kind="image")}
-        predictions = {p.media_id: p for p in self.predictions.all()}
-        consolidated = {c.media_id: c for c in self.consolidation.all()}
-        loop_wf = {lp.media_id: workflows.get(lp.workflow) for lp in loops}
-        if workflow is not None:
-            ids = sorted(loop_wf)
-        else:
-            ids = sorted(m for m in media if m in predictions or m in consolidated)
-        ids = [m for m in ids if m in media]
-        rows = []
-        for i, media_id in enumerate(ids):
-            wf = loop_wf.get(media_id)
-            threshold = wf.routing.accept_at if wf else DEFAULT_THRESHOLD
-            cons = consolidated.get(media_id)
-            finals = final_labels(predictions.get(media_id), cons, threshold)
-            boxes = self._boxes(predictions.get(media_id), cons, threshold)
-            rows.append((media[media_id], finals, boxes, cons))
-            if progress and (i % 500 == 0 or i + 1 == len(ids)):
-                progress(i + 1, len(ids))
+            files = dict(self.a2i_files(workflow, progress=progress))
+            dest.write_files(files, overwrite=overwrite)  # each path is checked to stay inside the destination
+            return ExportResult(dest.label, len(files), len(files))
+        rows = self._rows(workflow, progress, one_per_item=fmt == "gt-manifest")
         if fmt == "csv":
             (where,) = dest.write_files({"labels.csv": _csv(rows)}, overwrite=overwrite)
             return ExportResult(where, 1, len(rows))
-        names = sorted({f.name for _, finals, _, _ in rows for f in finals}
-                       | {b[0] for _, _, bx, _ in rows for b in bx})
+        text = self._manifest(rows, attribute, source_prefix)
+        (where,) = dest.write_files({"output.manifest": text}, overwrite=overwrite)
+        return ExportResult(where, 1, len(rows))
+
+    def render(self, fmt: str, *, workflow: str | None = None, attribute: str = "labels", source_prefix: str = "",
+               actor: Actor | None = None) -> Download:
+        """One export as a file to download (the A2I tree as a zip), written nowhere on the server. Admins only, as
+        every export."""
+        self.access.require(actor, "exports")
+        self._check(fmt, workflow)
+        name, mime = download_name(fmt, workflow), DOWNLOAD_MIME[fmt]
+        if fmt == "csv":
+            return Download(name, _csv(self._rows(workflow, None)).encode(), mime)
+        if fmt == "gt-manifest":
+            text = self._manifest(self._rows(workflow, None, one_per_item=True), attribute, source_prefix)
+            return Download(name, text.encode(), mime)
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+            for rel, text in self.a2i_files(workflow):
+                zf.writestr(rel, text)
+        return Download(name, buf.getvalue(), mime)
+
+    def _check(self, fmt: str, workflow: str | None) -> None:
+        if fmt not in FORMATS:
+            raise LoupeError(f"Export format must be one of {', '.join(FORMATS)}, not {fmt!r}.")
+        if workflow is not None and self.workflows.version(workflow) is None:
+            raise LoupeError(f"There is no workflow named {workflow!r}.")
+
+    def _rows(self, workflow: str | None, progress: ProgressFn | None, *, one_per_item: bool = False) -> list[Row]:
+        """The final labels to export. With a workflow: that workflow's items, each with its result there (or the
+        model's labels at its threshold while unreviewed). Without: one row per (workflow, item) result, plus the
+        model's labels on items nobody reviewed; `one_per_item` keeps only an item's newest result (a manifest has
+        one line per image)."""
+        workflows = {wf.name: wf for wf in self.workflows.list()}
+        media = {m.media_id: m for m in self.catalog.list(kind="image")}
+        predictions = {p.media_id: p for p in self.predictions.all()}
+        results: dict[str, list] = {}
+        for c in self.consolidation.all(workflow):
+            results.setdefault(c.media_id, []).append(c)
+        loop_wf = {lp.media_id: lp.workflow for lp in self.loops.list(workflow)}
+        ids = sorted(loop_wf) if workflow is not None else sorted(set(predictions) | set(results))
+        ids = [m for m in ids if m in media]
+        rows: list[Row] = []
+        for i, media_id in enumerate(ids):
+            found = sorted(results.get(media_id, []), key=lambda c: c.updated_at, reverse=True)
+            if one_per_item:
+                found = found[:1]
+            for cons in found or [None]:
+                wf = workflows.get(cons.workflow if cons else loop_wf.get(media_id, ""))
+                threshold = wf.routing.accept_at if wf else DEFAULT_THRESHOLD
+                pred = predictions.get(media_id)
+                rows.append(Row(media[media_id], final_labels(pred, cons, threshold),
+                                self._boxes(pred, cons, threshold), cons, cons.workflow if cons else (workflow or "")))
+            if progress and (i % 500 == 0 or i + 1 == len(ids)):
+                progress(i + 1, len(ids))
+        return rows
+
+    def _manifest(self, rows: list[Row], attribute: str, source_prefix: str) -> str:
+        names = sorted({f.name for r in rows for f in r.finals} | {b[0] for r in rows for b in r.boxes})
         class_ids = {n: i for i, n in enumerate(names)}
         lines = []
-        for item, finals, boxes, cons in rows:
+        for r in rows:
+            item, cons = r.item, r.cons
             ref = f"{source_prefix.rstrip('/')}/{item.file_name}" if source_prefix else self._local_ref(item)
             size = (item.width, item.height) if item.width and item.height else None
             lines.append(json.dumps(manifest_line(
-                ref, attribute, [(f.name, f.confidence) for f in finals], class_ids,
-                is_human=any(f.source == "human" for f in finals) or cons is not None,
-                created_at=cons.updated_at if cons else "", boxes=boxes, image_size=size)))
-        text = "\n".join(lines) + ("\n" if lines else "")
-        (where,) = dest.write_files({"output.manifest": text}, overwrite=overwrite)
-        return ExportResult(where, 1, len(rows))
+                ref, attribute, [(f.name, f.confidence) for f in r.finals], class_ids,
+                is_human=any(f.source == "human" for f in r.finals) or cons is not None,
+                created_at=cons.updated_at if cons else "", boxes=r.boxes, image_size=size)))
+        return "\n".join(lines) + ("\n" if lines else "")
 
     def _local_ref(self, item) -> str:
         """Where the media lies, without fetching it: the stored file for the local store, else its file name."""
@@ -170,16 +234,16 @@ class Exports:
         return [(lb.name, inst.box, inst.confidence) for lb in (pred.labels if pred else ())
                 if lb.confidence >= threshold for inst in lb.instances]
 
-    def _export_a2i(self, dest: Destination, loops: list[HumanLoop], workflows: dict[str, Workflow],
-                    progress: ProgressFn | None, *, overwrite: bool) -> ExportResult:
+    def a2i_files(self, workflow: str | None, *, progress: ProgressFn | None = None) -> Iterator[tuple[str, str]]:
+        """(path in A2I's output layout, output.json text) of every answered loop (of the workflow)."""
+        workflows = {wf.name: wf for wf in self.workflows.list()}
         by_loop: dict[str, list] = {}
         for a in self.answers.all():
             by_loop.setdefault(a.loop_id, []).append(a)
-        done = [lp for lp in loops if by_loop.get(lp.loop_id)]
+        done = [lp for lp in self.loops.list(workflow) if by_loop.get(lp.loop_id)]
         predictions = {p.media_id: p for p in self.predictions.all()}
         media = {m.media_id: m for m in self.catalog.list()}
         bucket = self.config.s3_bucket or "local"
-        files: dict[str, str] = {}
         for i, lp in enumerate(done):
             wf = workflows.get(lp.workflow) or Workflow(name=lp.workflow)
             item = media.get(lp.media_id)
@@ -188,11 +252,9 @@ class Exports:
                 continue
             doc = to_output_json(lp, wf, sorted(by_loop[lp.loop_id], key=lambda a: a.submission_time), item,
                                  predictions.get(lp.media_id), bucket=bucket)
-            files[output_path(wf.name, lp.loop_id, lp.created_at)] = json.dumps(doc, indent=1)
+            yield output_path(wf.name, lp.loop_id, lp.created_at), json.dumps(doc, indent=1)
             if progress and (i % 200 == 0 or i + 1 == len(done)):
                 progress(i + 1, len(done))
-        dest.write_files(files, overwrite=overwrite)  # each path is checked to stay inside the destination
-        return ExportResult(dest.label, len(files), len(files))
 
     def run_export_job(self, ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
         """Job handler: `{format, folder, to_s3, overwrite, workflow?}`; it writes only under the configured exports
@@ -238,35 +300,47 @@ class Exports:
         if item is None:
             raise LoupeError(f"The image {parsed.image_name!r} of loop {parsed.loop_name} is not in the catalog; "
                              "ingest it first, then import again.")
-        if self._is_already_imported(parsed, item.media_id):
+        loop_id = self._import_loop_id(parsed.loop_name, flow, item.media_id)
+        if self._is_already_imported(parsed, loop_id, item.media_id):
             return
         if self.workflows.version(flow) is None:
-            self.workflows.save(Workflow(name=flow, task_type="moderation",
+            self.workflows.save(Workflow(name=flow, task_type=_task_type_of_answers(parsed.answers),
                                          task_count=max(1, min(3, len(parsed.answers))),
                                          title="Imported from A2I"), actor=actor)
         if parsed.labels and self.predictions.get(item.media_id) is None:
             self.predictions.save(Prediction(item.media_id, parsed.model_version or "a2i-import", parsed.labels,
                                             source="import"))
-        if not self.loops.create(HumanLoop(parsed.loop_name, item.media_id, flow, status="Completed",
+        if not self.loops.create(HumanLoop(loop_id, item.media_id, flow, status="Completed",
                                            activation_results=parsed.activation_results,
                                            task_count=max(1, len(parsed.answers)))):
-            self._refuse_existing(parsed.loop_name)  # created meanwhile
+            self._refuse_existing(loop_id)  # created meanwhile
         for answer in parsed.answers:
-            self.answers.submit(answer)
-        self.consolidation.consolidate(item.media_id, source="import")
+            self.answers.submit(replace(answer, loop_id=loop_id))
+        self.consolidation.consolidate(item.media_id, flow, source="import")
 
-    def _is_already_imported(self, parsed, media_id: str) -> bool:
+    def _import_loop_id(self, loop_name: str, flow: str, media_id: str) -> str:
+        """The loop's own name, unless a loop of that name holds another flow's or another image's answers: then a
+        name derived from both, the same on every import of this file, so each flow definition keeps its answers."""
+        try:
+            existing = self.loops.get(loop_name)
+        except NotFound:
+            return loop_name
+        if existing.workflow == flow and existing.media_id == media_id:
+            return loop_name
+        return loop_id_for(flow, f"{loop_name}\x00{media_id}")
+
+    def _is_already_imported(self, parsed, loop_id: str, media_id: str) -> bool:
         """True if this very output was imported before (same loop, item and answers): importing it again changes
         nothing. Any other loop of that name is refused: an import never writes into a loop that exists here."""
         try:
-            existing = self.loops.get(parsed.loop_name)
+            existing = self.loops.get(loop_id)
         except LoupeError:
             return False
         stored = {(a.worker_id, json.dumps(a.content, sort_keys=True)) for a in self.answers.for_loop(existing.loop_id)}
         given = {(a.worker_id, json.dumps(a.content, sort_keys=True)) for a in parsed.answers}
         if existing.status == "Completed" and existing.media_id == media_id and stored == given:
             return True
-        self._refuse_existing(parsed.loop_name, existing)
+        self._refuse_existing(loop_id, existing)
         return False
 
     def _refuse_existing(self, loop_name: str, existing: HumanLoop | None = None) -> None:
@@ -277,9 +351,11 @@ class Exports:
 
 def _csv(rows) -> str:
     out = []
-    for item, finals, boxes, cons in rows:
+    for row in rows:
+        item, finals, boxes, cons = row.item, row.finals, row.boxes, row.cons
         reviewers = ";".join(cons.reviewers) if cons else ""
-        base = {"media_id": item.media_id, "file_name": item.file_name, "reviewers": reviewers}
+        base = {"media_id": item.media_id, "file_name": item.file_name, "reviewers": reviewers,
+                "workflow": row.workflow}
         if not finals and not boxes:
             out.append({**base, "kind": "none"})
         for f in finals:
@@ -290,3 +366,11 @@ def _csv(rows) -> str:
                         "source": "human" if cons and cons.boxes else "auto", "left": round(box.left, 6),
                         "top": round(box.top, 6), "width": round(box.width, 6), "height": round(box.height, 6)})
     return to_csv(CSV_COLUMNS, out)
+
+
+def _task_type_of_answers(answers: Iterable[Answer]) -> str:
+    """The task type whose answerContent these are (A2I's moderation task unless they hold labels or a transcript)."""
+    keys = {k for a in answers for k in a.content}
+    if "transcript" in keys:
+        return "transcript_review"
+    return "label_review" if "labels" in keys else "moderation"

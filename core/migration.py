@@ -1,4 +1,5 @@
-"""Copy a whole project (records and media) from one store backend to another, resumably, then check counts.
+"""Copy a whole project (records and media) from one store backend to another, resumably, then check counts; and
+the one-time rewrite of results into per-workflow results (migrate_results).
 
 Resumable because it is idempotent: a record already on the destination with the same version is skipped,
 a media file already there (by hash) is not sent again. Media files go before the record that names them,
@@ -12,10 +13,15 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from core.catalog import KIND as MEDIA_KIND
 from core.errors import NotFound
 from core.stores.base import BlobStore, Record, RecordStore
+
+if TYPE_CHECKING:
+    from core.consolidation import Consolidation
+    from core.loops import Loops
 
 log = logging.getLogger(__name__)
 
@@ -113,3 +119,78 @@ def _copy_media(sha256: str, src: BlobStore, dst: BlobStore, tally: dict[str, in
     dst.put_file(sha256, path)
     tally["copied"] += 1
     return True
+
+
+# ---- per-workflow results ---------------------------------------------------------------------------------
+RESULTS_MARKER = ("migration", "results-by-workflow")  # (kind, key) written once the rewrite below checked out
+
+
+@dataclass(frozen=True)
+class ResultsMigrationReport:
+    """The one-time rewrite of results keyed by item alone into results keyed by (workflow, item)."""
+    legacy: int = 0  # results found keyed by item alone
+    moved: int = 0  # rewritten under (workflow, item)
+    already_moved: int = 0  # the (workflow, item) copy was there already (an earlier run stopped before deleting)
+    recomputed: int = 0  # (workflow, item) results rebuilt from answers, where another workflow had overwritten them
+    expected: int = 0  # (workflow, item) pairs with answered, completed loops of a voted task type
+    found: int = 0  # of those, with a result after the run
+    legacy_left: int = 0  # results still keyed by item alone after the run
+    was_done: bool = False  # the marker said an earlier run completed; nothing was read
+
+    @property
+    def is_complete(self) -> bool:
+        return self.was_done or (self.legacy_left == 0 and self.found == self.expected)
+
+    def summary(self) -> str:
+        if self.was_done:
+            return "results are already keyed by workflow and item"
+        return (f"results keyed by item alone: {self.legacy} found, {self.moved} moved, {self.already_moved} already "
+                f"moved, {self.legacy_left} left; recomputed from answers: {self.recomputed}; "
+                f"(workflow, item) results: {self.found} of {self.expected} expected")
+
+
+def migrate_results(records: RecordStore, consolidation: "Consolidation", loops: "Loops") -> ResultsMigrationReport:
+    """Key every consolidated result by (workflow, item), recomputing from stored answers the results that a later
+    workflow overwrote. Idempotent, so an interrupted run is resumed by running it again: each result is written
+    under its new key before the old one is deleted. The marker is written only when the counts check out, read
+    back consistently (get, not the lagging list indexes)."""
+    from core.consolidation import KIND, result_key
+    from core.errors import VersionConflict
+    from core.task_types import task_type_of
+
+    if records.get(*RESULTS_MARKER) is not None:
+        return ResultsMigrationReport(was_done=True)
+    legacy = [r for r in records.query(KIND) if "|" not in r.key]
+    moved = already = 0
+    for old in legacy:
+        workflow = str(old.body.get("workflow") or old.parent or "")
+        if workflow:
+            new_key = result_key(workflow, old.key)
+            if records.get(KIND, new_key) is None:
+                records.put_many([Record(KIND, new_key, old.body, parent=workflow)])
+                moved += 1
+            else:
+                already += 1
+        try:
+            records.delete(KIND, old.key, expected_version=old.version)
+        except (NotFound, VersionConflict):  # another run got there first
+            pass
+    groups: dict[tuple[str, str], list] = {}
+    for lp in loops.list(status="Completed"):
+        groups.setdefault((lp.workflow, lp.media_id), []).append(lp)
+    expected = found = recomputed = 0
+    for (workflow, media_id), group in sorted(groups.items()):
+        if not task_type_of(consolidation.task_type(workflow)).is_voted:
+            continue
+        if records.get(KIND, result_key(workflow, media_id)) is None:
+            if consolidation.consolidate(media_id, workflow, loops=group) is None:
+                continue  # no answers: nothing to keep
+            recomputed += 1
+        expected += 1
+        found += records.get(KIND, result_key(workflow, media_id)) is not None
+    left = sum(1 for old in legacy if records.get(KIND, old.key) is not None)
+    report = ResultsMigrationReport(len(legacy), moved, already, recomputed, expected, found, left)
+    if report.is_complete and (report.legacy or report.expected):  # an empty store gets no record of its own
+        records.put_many([Record(RESULTS_MARKER[0], RESULTS_MARKER[1], {"summary": report.summary()})])
+    log.info("results migration: %s", report.summary())
+    return report

@@ -35,10 +35,9 @@ class ItemResult:
 
 def item_results(workflows: Workflows, consolidation: Consolidation, catalog: Catalog, predictions: Predictions, *,
                  workflow: str | None = None, limit: int = 1000) -> list[ItemResult]:
-    """Reviewed items first (newest consolidation first), then auto-accepted ones."""
+    """One row per (workflow, item) result, newest first: an item reviewed in two workflows has two rows."""
     by_name = {wf.name: wf for wf in workflows.list()}
-    consolidated = sorted((c for c in consolidation.all() if workflow is None or c.workflow == workflow),
-                          key=lambda c: c.updated_at, reverse=True)
+    consolidated = sorted(consolidation.all(workflow), key=lambda c: c.updated_at, reverse=True)
     media = {m.media_id: m for m in catalog.list()}
     out = []
     for c in consolidated[:limit]:
@@ -50,6 +49,19 @@ def item_results(workflows: Workflows, consolidation: Consolidation, catalog: Ca
                               tuple(f.name for f in finals if f.source == "auto"), c.reviewers, c.confidence,
                               len(c.boxes), c.workflow))
     return out
+
+
+@dataclass(frozen=True)
+class ResultsSummary:
+    """What the Results page counts, each saying whether it counts items or human loops."""
+    items: int  # media items with a result (an item reviewed in two workflows counts once)
+    results: int  # (workflow, item) results: one row each in the items table
+    loops_completed: int  # human loops whose answers are all in
+    loops_open: int  # human loops still waiting for answers
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.results or self.loops_completed or self.loops_open)
 
 
 class Results:
@@ -89,6 +101,16 @@ class Results:
         return self._cached("items", workflow, lambda: item_results(
             self.workflows, self.consolidation, self.catalog, self.predictions, workflow=workflow))
 
+    def summary(self, *, workflow: str | None = None) -> ResultsSummary:
+        return self._cached("summary", workflow, lambda: self._summary(workflow))
+
+    def _summary(self, workflow: str | None) -> ResultsSummary:
+        results = [(c.workflow, c.media_id) for c in self.consolidation.all(workflow)]
+        loops = self.loops.list(workflow)
+        done = sum(1 for lp in loops if lp.status == "Completed")
+        return ResultsSummary(len({m for _, m in results}), len(results), done,
+                              sum(1 for lp in loops if lp.status == "InProgress"))
+
     def agreement(self, *, workflow: str | None = None) -> AgreementReport:
         return self._cached("agreement", workflow, lambda: self._agreement(workflow))
 
@@ -105,7 +127,7 @@ class Results:
         ids = {lp.loop_id for lp in loops}
         media_ids = {lp.media_id for lp in loops}
         answers = [a for a in self.answers.all() if a.loop_id in ids]
-        consolidated = [c for c in self.consolidation.all() if c.media_id in media_ids]
+        consolidated = list(self.consolidation.all(workflow))
         predictions = {p.media_id: p for p in self.predictions.all() if p.media_id in media_ids}
         return measure(answers, loops, consolidated, predictions, self._threshold(workflow))
 

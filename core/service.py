@@ -29,6 +29,7 @@ from core.leftovers import Leftovers
 from core.loop_starter import LoopStarter
 from core.loops import Loops
 from core.members import Members
+from core.migration import ResultsMigrationReport, migrate_results
 from core.models import ModelCache
 from core.predictions import Predictions
 from core.project_settings import ProjectSettings
@@ -97,6 +98,7 @@ class Service:
                      self.loop_starter, self.exports, self.demo):
             part.access = self.access
         self._register_jobs()
+        self.results_migration = self._migrate_results()
         if start_jobs:  # leftovers cleaned; abandoned jobs resumed now and every heartbeat, with or without a browser
             try:  # the cheap, local part; `python -m core gc` also sweeps the media store and DynamoDB
                 self.leftovers.collect(local_only=True)
@@ -117,6 +119,14 @@ class Service:
         register(loop_starter.JOB_KIND, self.loop_starter.run_route_job)
         register(exports.JOB_KIND, self.exports.run_export_job)
         register(demo.JOB_KIND, self.demo.run_job)
+
+    def _migrate_results(self) -> ResultsMigrationReport | None:
+        """Key results by (workflow, item) in a store written before they were (one marker read once done)."""
+        try:
+            return migrate_results(self.records, self.consolidation, self.loops)
+        except StoreUnavailable as exc:  # keep the app up so Settings can say what is wrong
+            log.error("store unavailable, results not migrated to per-workflow keys: %s", exc)
+            return None
 
     def submit_uploads(self, files: list[Upload], *, created_by: str = "", actor: Actor | None = None) -> Job:
         """Stage uploads (bytes or streams, copied in chunks) on disk and ingest them in a background job.

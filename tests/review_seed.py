@@ -67,3 +67,34 @@ def seed_label_review(service: Service, *, task_count: int = 1, names: tuple[str
         service.loops.create(loop)
         loops.append(loop)
     return loops
+
+
+PERSON = (Label("Person", 0.95, instances=(Instance(BoundingBox(0.2, 0.1, 0.3, 0.8), 0.9, "Person"),)),
+          Label("Rocket", 0.88), Label("Helmet", 0.35))
+REPRO_IMAGES = ("astronaut.jpg", "cat.jpg", "rocket.jpg")
+
+
+def answer_all(service: Service, worker: str, content: dict, task_type: str,
+               workflows: list[str] | None = None) -> None:
+    while (task := service.review.next_task(worker, task_type=task_type, workflows=workflows)) is not None:
+        service.review.submit(task, content)
+
+
+def seed_issue_12_repro(service: Service) -> None:
+    """Issue 12's repro: Dana reviews demo-label-review (Person unticked, Launch pad added with a box), then a
+    moderation pass, then team-review (two reviewers, Dana and Lee), all on the same three images."""
+    from core.task_types.label_review import label_review_content
+    from core.task_types.moderation import moderation_content
+
+    seed_label_review(service, workflow="demo-label-review", names=REPRO_IMAGES, labels=PERSON)
+    dana = label_review_content([("Rocket", 0.88)], ["Launch pad"],
+                                [{"label": "Person", "left": 10, "top": 10, "width": 50, "height": 80},
+                                 {"label": "Launch pad", "left": 5, "top": 60, "width": 40, "height": 30}],
+                                (100, 100), is_blind=False)
+    answer_all(service, "Dana", dana, "label_review", ["demo-label-review"])
+    seed_moderation(service, task_count=1, workflow="moderation-pass", names=REPRO_IMAGES)
+    answer_all(service, "Dana", moderation_content([("Weapons", "Violence")]), "moderation")
+    seed_label_review(service, workflow="team-review", names=REPRO_IMAGES, labels=PERSON, task_count=2)
+    team = label_review_content([("Person", 0.95), ("Rocket", 0.88)], [], [], (100, 100), is_blind=False)
+    for worker in ("Dana", "Lee"):
+        answer_all(service, worker, team, "label_review", ["team-review"])

@@ -1,4 +1,5 @@
-"""Commands for the team backend: `setup-aws` (create the table and bucket) and `migrate` (copy a project)."""
+"""Commands for the team backend and stores: `setup-aws` (create the table and bucket), `migrate` (copy a project)
+and `migrate-results` (key an older store's results by workflow and item)."""
 from __future__ import annotations
 
 import logging
@@ -16,6 +17,9 @@ def register(sub) -> None:
     p = sub.add_parser("migrate", help="copy every record and media file to another backend (resumable)")
     p.add_argument("--to", required=True, choices=STORES, help="destination backend")
     p.set_defaults(func=migrate)
+    p = sub.add_parser("migrate-results", help="key results by workflow and item in an older store (resumable; "
+                       "the app also does it on start)")
+    p.set_defaults(func=migrate_results)
 
 
 def setup_aws(service, args) -> int:
@@ -71,4 +75,18 @@ def migrate(service, args) -> int:
         sys.stdout.write("Some records are missing on the destination: run the same command again.\n")
         return 1
     sys.stdout.write(f"Done. Set LOUPE_STORE={args.to} and restart the app to use it.\n")
+    return 0
+
+
+def migrate_results(service, args) -> int:
+    """The service rewrote the results when it was built; this runs it again if that stopped, and reports."""
+    from core.migration import migrate_results as rekey
+
+    report = service.results_migration
+    if report is None or not report.is_complete:
+        report = rekey(service.records, service.consolidation, service.loops)
+    sys.stdout.write(report.summary() + "\n")
+    if not report.is_complete:
+        sys.stdout.write("Some results are not keyed by workflow yet: run the same command again.\n")
+        return 1
     return 0

@@ -125,3 +125,13 @@ def test_cached_results_refresh_when_a_new_answer_comes_in(service):
     service.review.submit(service.review.next_task("ana"), moderation_content([("Weapons", "Violence")]))
     assert {i.media_id for i in service.results.items()} == {lp.media_id for lp in loops}
     assert service.results.agreement().reviewers[0].tasks_done == 2
+
+
+def test_a_box_counts_only_under_a_label_people_accepted(service):
+    """Answers stored before unticking took boxes along may still hold a box of an unticked label."""
+    (loop,) = seed_label_review(service, task_count=1)
+    task = service.review.next_task("ana", task_type="label_review")
+    service.review.submit(task, {"labels": [{"name": "Animal", "confidence": 0.91, "source": "model"}],
+                                 "boxes": [{"label": "Cat", "left": 0.1, "top": 0.1, "width": 0.5, "height": 0.6}]})
+    cons = service.consolidation.get(loop.media_id, "label-flow")
+    assert cons.accepted == {"Animal"} and cons.boxes == ()

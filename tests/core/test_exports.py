@@ -203,3 +203,62 @@ def test_the_command_line_exports_and_imports(tmp_path, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "imported 1 human loop(s)" in out and "does not exist" in out
     assert cli_main(["export", "--format", "csv", "--out", str(tmp_path / "o2"), "--workflow", "missing"]) == 2
+
+
+def _a2i_output(flow: str, loop: str, picks: list[tuple[str, str]], worker: str) -> dict:
+    return {"flowDefinitionArn": f"arn:aws:sagemaker:us-east-1:111122223333:flow-definition/{flow}",
+            "humanLoopName": loop, "humanAnswers": [{"answerContent": moderation_content(picks), "workerId": worker,
+                                                     "timeSpentInSeconds": 4}],
+            "inputContent": {"aiServiceRequest": {"image": {"s3Object": {"bucket": "b", "name": "cat.jpg"}}},
+                             "aiServiceResponse": {"moderationLabels": [
+                                 {"name": "Smoking", "confidence": 71.5, "parentName": "Tobacco"},
+                                 {"name": "Weapons", "confidence": 64.0, "parentName": "Violence"}]}}}
+
+
+def test_a2i_outputs_for_one_image_under_two_flow_definitions_keep_both(service, tmp_path):
+    from tests.review_seed import ingest_demo
+
+    (media_id,) = ingest_demo(service, ("cat.jpg",))
+    (tmp_path / "in").mkdir()
+    # the same loop name under two flow definitions, as two accounts' exports can have
+    for flow, picks, worker in (("smoke-check", [("Smoking", "Tobacco")], "w1"),
+                                ("weapons-check", [("Weapons", "Violence")], "w2")):
+        (tmp_path / "in" / f"{flow}.json").write_text(json.dumps(_a2i_output(flow, "loop-1", picks, worker)))
+    report = service.exports.import_a2i([tmp_path / "in"])
+    assert len(report.imported) == 2 and not report.rejected
+    assert {wf.name for wf in service.workflows.list()} == {"smoke-check", "weapons-check"}
+    assert service.consolidation.get(media_id, "smoke-check").accepted == {"Smoking"}
+    assert service.consolidation.get(media_id, "weapons-check").accepted == {"Weapons"}
+    for flow, label, worker in (("smoke-check", "Smoking", "w1"), ("weapons-check", "Weapons", "w2")):
+        service.exports.export("csv", str(tmp_path / flow), workflow=flow)
+        rows = [r for r in csv.DictReader((tmp_path / flow / "labels.csv").open()) if r["source"] == "human"]
+        assert [(r["label"], r["reviewers"], r["workflow"]) for r in rows] == [(label, worker, flow)]
+    again = service.exports.import_a2i([tmp_path / "in"])  # importing again records nothing twice
+    assert len(again.imported) == 2 and len(list(service.answers.all())) == 2 and len(service.loops.list()) == 2
+
+
+def test_an_imported_label_review_output_makes_a_label_review_workflow(service, tmp_path):
+    from tests.review_seed import ingest_demo
+
+    ingest_demo(service, ("cat.jpg",))
+    doc = _a2i_output("labels-flow", "loop-9", [], "w1")
+    doc["humanAnswers"][0]["answerContent"] = {"labels": [{"name": "Cat", "confidence": 1.0, "source": "human"}],
+                                               "boxes": []}
+    (tmp_path / "out.json").write_text(json.dumps(doc))
+    assert service.exports.import_a2i([tmp_path / "out.json"]).imported
+    assert service.workflows.get("labels-flow").task_type == "label_review"
+
+
+def test_an_unticked_labels_box_is_in_neither_the_csv_nor_the_manifest(service, tmp_path):
+    from core.task_types.label_review import label_review_content
+
+    seed_label_review(service, names=("astronaut.jpg",))
+    content = label_review_content([("Animal", 0.91)], [], [{"label": "Cat", "left": 10, "top": 10, "width": 50,
+                                                             "height": 80}], (512, 512), is_blind=False)
+    _review_all(service, [("dana", content)], task_type="label_review")
+    service.exports.export("csv", str(tmp_path / "csv"), workflow="label-flow")
+    service.exports.export("gt-manifest", str(tmp_path / "gt"), workflow="label-flow")
+    rows = list(csv.DictReader((tmp_path / "csv" / "labels.csv").open()))
+    assert not [r for r in rows if r["label"] == "Cat"]
+    _, names, boxes = parse_manifest_line(json.loads((tmp_path / "gt" / "output.manifest").read_text()), "labels")
+    assert names == ["Animal"] and boxes == []

@@ -61,3 +61,14 @@ def test_a_task_type_is_named_in_words_from_its_spec():
 
     assert title_of("label_review") == "Label review" and title_of("transcript_review") == "Transcript review"
     assert title_of("retired_type") == "retired_type"
+
+
+def test_unticking_a_label_takes_its_boxes_out_of_the_answer():
+    from core.task_types.label_review import orphan_box_labels
+
+    boxes = [{"label": "Person", "left": 10, "top": 10, "width": 50, "height": 80},
+             {"label": "Launch pad", "left": 5, "top": 60, "width": 40, "height": 30}]
+    content = label_review_content([("Rocket", 0.88)], ["Launch pad"], boxes, (100, 100), is_blind=False)
+    assert [b["label"] for b in content["boxes"]] == ["Launch pad"]
+    assert orphan_box_labels([("Rocket", 0.88)], ["Launch pad"], boxes) == ["Person"]
+    assert orphan_box_labels([("Person", 0.9)], ["Launch pad"], boxes) == []

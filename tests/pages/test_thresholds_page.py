@@ -138,7 +138,7 @@ def test_evidence_appears_once_people_have_answered(seeded, app_at):
         kept = [{"name": "Weapons"}] if i >= 20 else []  # people confirm weapons only from 0.5 up
         seeded.answers.submit(Answer(loop.loop_id, "ann", {SOURCE: {"moderationLabels": kept}}, time_spent_s=12.0))
         seeded.loops.set_status(loop.loop_id, "Completed")
-        seeded.consolidation.consolidate(loop.media_id)
+        seeded.consolidation.consolidate(loop.media_id, "audit")
     at = show(app_at(PAGE), "Evidence")
     assert not any("No human answers yet" in i.value for i in at.info)
     assert metrics(at)["Seconds per task"] == "12"
