@@ -1,6 +1,10 @@
-"""The Results page's figures: agreement between reviewers, items and final labels, reviewers, and the models.
+"""The Results page's figures: what is counted (items or human loops), agreement between reviewers, items and final
+labels, reviewers, and the models.
 
-Every label, reviewer and file name is user data: it goes into a dataframe cell or a metric, never into HTML.
+Every label, reviewer and file name is user data: it goes into a dataframe cell or a metric, never into HTML. A
+figure that cannot be computed shows as "—", never as "None"; agreement figures (Krippendorff's α, Cohen's κ,
+agreement with the consensus) are all shown on one 0 to 1 scale with two decimals, shares of the model's labels
+as percentages.
 """
 from __future__ import annotations
 
@@ -8,39 +12,79 @@ import pandas as pd
 import streamlit as st
 
 from core.agreement import AgreementReport, BlindComparison, TranscriptAccuracy
-from core.results import ItemResult
+from core.results import ItemResult, ResultsSummary
+
+MISSING = "—"
+EMPTY = ("No results yet{scope}. Results appear when people complete human loops: save a workflow on **Thresholds → "
+         "Workflows and loops**, press **Start human loops**, then review on **Moderation task** or **Label review**.")
 
 
-def results_tables(items: list[ItemResult], report: AgreementReport) -> None:
-    """Headline agreement figures, then items, reviewers and reviewer pairs as tables (cells are plain text)."""
-    cols = st.columns(4)
-    cols[0].metric("Items reviewed", len(items))
-    cols[1].metric("By 2+ reviewers", report.multi_reviewed_items)
-    cols[2].metric("Krippendorff's α", "—" if report.alpha is None else f"{report.alpha:.2f}",
-                   help="Agreement between reviewers on each (item, label) decision; 1 is perfect, 0 is chance.")
-    acc = report.model.accuracy
-    cols[3].metric("Image-label model accuracy", "—" if acc is None else f"{acc:.0%}",
-                   help=f"On {report.model.decisions} label decisions people made. Precision "
-                        f"{_pct(report.model.precision)}, recall {_pct(report.model.recall)}.")
+def agreement_text(value: float | None) -> str:
+    """An agreement figure (α, κ, share agreeing with the consensus) on its 0 to 1 scale: "0.83", or "—"."""
+    return MISSING if value is None else f"{value:.2f}"
+
+
+def pct(value: float | None) -> str:
+    return MISSING if value is None else f"{value:.0%}"
+
+
+def seconds_text(value: float | None) -> str:
+    return MISSING if value is None else f"{value:.1f}"
+
+
+def results_empty(summary: ResultsSummary, workflow: str | None) -> bool:
+    """Say how to get results when there are none (in this workflow); True when it did."""
+    if not summary.is_empty:
+        return False
+    st.info(EMPTY.format(scope=f" in {workflow}" if workflow else ""))
+    return True
+
+
+def results_tables(summary: ResultsSummary, items: list[ItemResult], report: AgreementReport) -> None:
+    """Counts (each says whether it counts items or loops), agreement figures, then items, reviewers and reviewer
+    pairs as tables (cells are plain text)."""
+    cols = st.columns(3)
+    cols[0].metric("Items reviewed", summary.items, help="Media items with a final result from people. An item "
+                   "reviewed in several workflows counts once here and has one row per workflow below.")
+    cols[1].metric("Human loops completed", summary.loops_completed,
+                   help=f"Loops with all their answers in; {summary.loops_open} more wait for reviewers.")
+    cols[2].metric("Items with 2+ reviewers", report.multi_reviewed_items,
+                   help="Items that two or more people answered in one workflow: what agreement is measured on.")
+    cols = st.columns(3)
+    cols[0].metric("Agreement (Krippendorff's α)", agreement_text(report.alpha),
+                   help="Agreement between reviewers on each (item, label) decision, from −1 to 1: 1 is perfect, "
+                        "0 is chance. — until two people have answered the same item.")
+    cols[1].metric("Image-label model accuracy", pct(report.model.accuracy),
+                   help=f"Share of the {report.model.decisions} label decisions people made where the model agreed. "
+                        f"Precision {pct(report.model.precision)}, recall {pct(report.model.recall)}.")
+    cols[2].metric("Label decisions by people", report.model.decisions,
+                   help="(item, label) decisions in the final results: each label people kept or left out.")
     st.subheader("Items and final labels")
     if not items:
         st.caption("No reviewed items yet.")
     else:
+        st.caption(f"One row per workflow and item: {len(items)} results on {summary.items} items.")
         st.dataframe(pd.DataFrame([{
-            "item": i.file_name, "human labels": ", ".join(i.human_labels), "auto-accepted": ", ".join(i.auto_labels),
-            "confidence": i.confidence, "boxes": i.boxes, "reviewers": ", ".join(i.reviewers), "workflow": i.workflow,
+            "item": i.file_name, "workflow": i.workflow, "human labels": ", ".join(i.human_labels) or MISSING,
+            "auto-accepted": ", ".join(i.auto_labels) or MISSING, "confidence": i.confidence or 0.0,
+            "boxes": i.boxes, "reviewers": ", ".join(i.reviewers) or MISSING,
         } for i in items]), hide_index=True, width="stretch",
-            column_config={"confidence": st.column_config.ProgressColumn("confidence", min_value=0.0, max_value=1.0)})
+            column_config={"confidence": st.column_config.ProgressColumn("confidence", min_value=0.0, max_value=1.0,
+                                                                         format="%.2f")})
     st.subheader("Reviewers")
-    st.dataframe(pd.DataFrame([{"reviewer": r.worker_id, "tasks done": r.tasks_done,
-                                "of which transcripts": r.transcripts_done,
-                                "median time per task (s)": r.median_time_s,
-                                "agreement with consensus": r.agreement} for r in report.reviewers]),
+    if not report.reviewers:
+        st.caption("No answers yet.")
+        return
+    st.dataframe(pd.DataFrame([{"reviewer": r.worker_id, "loops answered": r.tasks_done,
+                                "of which transcript reviews": r.transcripts_done,
+                                "median seconds per loop": seconds_text(r.median_time_s),
+                                "agreement with consensus": agreement_text(r.agreement)} for r in report.reviewers]),
                  hide_index=True, width="stretch")
     if report.pairs:
-        st.caption("Cohen's kappa per pair of reviewers, on the items both answered")
+        st.caption("Cohen's κ per pair of reviewers, on the items both answered: 1 is perfect agreement, 0 is chance")
         st.dataframe(pd.DataFrame([{"reviewer A": p.worker_a, "reviewer B": p.worker_b, "shared items": p.shared_items,
-                                    "kappa": p.kappa} for p in report.pairs]), hide_index=True, width="stretch")
+                                    "Cohen's κ": agreement_text(p.kappa)} for p in report.pairs]),
+                     hide_index=True, width="stretch")
 
 
 def transcript_metrics(acc: TranscriptAccuracy) -> None:
@@ -49,15 +93,11 @@ def transcript_metrics(acc: TranscriptAccuracy) -> None:
         return
     st.subheader("Transcripts")
     cols = st.columns(2)
-    cols[0].metric("Transcription model accuracy vs people (1 − WER)", _pct(acc.accuracy),
+    cols[0].metric("Transcription model accuracy vs people (1 − WER)", pct(acc.accuracy),
                    help=f"Mean over {acc.items} reviewed transcripts of 1 − word error rate of the model's transcript "
                         "against the version a reviewer marked reviewed (an item's figure is at least 0).")
-    cols[1].metric("Mean word error rate", _pct(acc.mean_wer), help="Words substituted, deleted or inserted, per "
+    cols[1].metric("Mean word error rate", pct(acc.mean_wer), help="Words substituted, deleted or inserted, per "
                    "word of the reviewed transcript.")
-
-
-def _pct(value: float | None) -> str:
-    return "—" if value is None else f"{value:.0%}"
 
 
 def blind_metrics(blind: BlindComparison) -> None:
@@ -66,7 +106,7 @@ def blind_metrics(blind: BlindComparison) -> None:
         return
     st.subheader("Do reviewers follow the model?")
     cols = st.columns(2)
-    cols[0].metric("Match with model, suggestions shown", _pct(blind.shown_match), help=f"{blind.shown_tasks} tasks; "
+    cols[0].metric("Match with model, suggestions shown", pct(blind.shown_match), help=f"{blind.shown_tasks} loops; "
                    "mean overlap (Jaccard) of the reviewer's labels with the model's labels at or above the threshold.")
-    cols[1].metric("Match with model, blind", _pct(blind.blind_match), help=f"{blind.blind_tasks} tasks with the "
+    cols[1].metric("Match with model, blind", pct(blind.blind_match), help=f"{blind.blind_tasks} loops with the "
                    "model's suggestions hidden. A much lower figure here means reviewers lean on the suggestions.")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import fields
 
 import pandas as pd
 import streamlit as st
@@ -11,7 +12,8 @@ from components.labels import label_bars_html
 from components.markup import plain
 from core.domain import Label, Workflow
 from core.errors import LoupeError
-from core.flow_definitions import to_create_flow_definition
+from core.flow_definitions import (PLACEHOLDER_ACCOUNT, TARGET_FIELDS, AwsTargets, target_problems,
+                                   to_create_flow_definition)
 from core.routing import BANDS, Routed
 from core.task_types import REGISTRY, routing_mismatch, task_type_of, title_of
 
@@ -110,14 +112,27 @@ def workflow_picker(workflows: Sequence[Workflow], *, key: str) -> str:
 
 
 def flow_definition_download(workflow: Workflow, *, key: str) -> None:
-    """The workflow as a CreateFlowDefinition request to download, or why it can't be one."""
-    try:
-        body = json.dumps(to_create_flow_definition(workflow), indent=2)
-    except LoupeError as exc:
-        st.caption(f"No CreateFlowDefinition export: {plain(exc)}")
-        return
-    st.download_button("Download CreateFlowDefinition request", body, f"{workflow.name}-flow-definition.json",
-                       "application/json", key=key)
+    """The workflow as a CreateFlowDefinition request to download, with the four AWS resources it names set here or
+    flagged as placeholders; or why it can't be one."""
+    with st.expander("A2I flow definition (CreateFlowDefinition request)"):
+        st.caption("A flow definition names four AWS resources of your account. Loupe fills in placeholders "
+                   f"(account {PLACEHOLDER_ACCOUNT}) until you set them here; SageMaker refuses the request while they "
+                   "are left in.")
+        defaults = AwsTargets()
+        cols = st.columns(2)
+        values = {f.name: cols[i % 2].text_input(TARGET_FIELDS[f.name][0], getattr(defaults, f.name),
+                                                  key=f"{key}.{f.name}")
+                  for i, f in enumerate(fields(AwsTargets))}
+        targets = AwsTargets(**{k: v.strip() for k, v in values.items()})
+        try:
+            body = json.dumps(to_create_flow_definition(workflow, targets), indent=2)
+        except LoupeError as exc:
+            st.caption(f"No CreateFlowDefinition export: {plain(exc)}")
+            return
+        for problem in target_problems(targets):
+            st.caption("⚠ " + plain(problem))
+        st.download_button("Download CreateFlowDefinition request", body, f"{workflow.name}-flow-definition.json",
+                           "application/json", key=key, on_click="ignore")
 
 
 def loops_result(result: dict) -> None:

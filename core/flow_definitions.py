@@ -23,6 +23,31 @@ class AwsTargets:
     s3_output_path: str = "s3://loupe-a2i-output/flow-definitions/"
 
 
+PLACEHOLDER_ACCOUNT = "111122223333"  # AWS's documentation account id: no real resource has it
+TARGET_FIELDS = {  # field -> (what it is, the shape SageMaker accepts)
+    "role_arn": ("Execution role ARN", re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}")),
+    "workteam_arn": ("Work team ARN",
+                     re.compile(r"arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:workteam/[\w.-]+/[\w.-]+")),
+    "human_task_ui_arn": ("Human task UI ARN",
+                          re.compile(r"arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:human-task-ui/[\w.-]+")),
+    "s3_output_path": ("S3 output path", re.compile(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?")),
+}
+
+
+def target_problems(targets: AwsTargets) -> list[str]:
+    """What is wrong with the AWS resources a flow definition names, in words: a value of the wrong shape, or one
+    still holding the placeholder account or bucket. Empty when it can be deployed as is."""
+    problems = []
+    defaults = AwsTargets()
+    for field, (what, shape) in TARGET_FIELDS.items():
+        value = getattr(targets, field).strip()
+        if not shape.fullmatch(value):
+            problems.append(f"{what} {value!r} is not of the form SageMaker takes.")
+        elif value == getattr(defaults, field) or PLACEHOLDER_ACCOUNT in value:
+            problems.append(f"{what} is still the placeholder; replace it with your own before deploying.")
+    return problems
+
+
 def flow_definition_name(name: str) -> str:
     """A2I flow definition names are lower-case letters, digits and hyphens."""
     candidate = name.lower()

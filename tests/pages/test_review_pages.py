@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from components.markup import as_shown
+from core.domain import Workflow
 from core.task_types.moderation import moderation_content
 from tests.review_seed import seed_label_review, seed_moderation
 
@@ -88,11 +89,28 @@ def test_the_results_page_shows_final_labels_agreement_and_reviewers(app_at, see
         seeded.review.submit(seeded.review.next_task(worker), moderation_content([("Weapons", "Violence")]))
     at = app_at("pages/results.py", reviewer="ana")
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Items reviewed"] == "1" and metrics["Krippendorff's α"] == "1.00"
+    assert metrics["Items reviewed"] == "1" and metrics["Human loops completed"] == "1"
+    assert metrics["Agreement (Krippendorff's α)"] == "1.00" and metrics["Items with 2+ reviewers"] == "1"
     items = at.dataframe[0].value
     assert items.iloc[0]["human labels"] == "Weapons" and "Cat" in items.iloc[0]["auto-accepted"]
     reviewers = at.dataframe[1].value
-    assert list(reviewers["reviewer"]) == ["ana", "ben"] and list(reviewers["tasks done"]) == [1, 1]
+    assert list(reviewers["reviewer"]) == ["ana", "ben"] and list(reviewers["loops answered"]) == [1, 1]
+    assert list(reviewers["agreement with consensus"]) == ["1.00", "1.00"]  # the same two-decimal scale as α
+    pairs = at.dataframe[2].value
+    assert list(pairs["Cohen's κ"]) == ["1.00"]
+
+
+def test_the_results_page_never_shows_a_literal_none(app_at, seeded):
+    """Issue 12 item 15: a figure that can't be computed (one reviewer, no timing) is a dash, not "None"."""
+    seed_label_review(seeded)
+    seeded.review.submit(seeded.review.next_task("ana", task_type="label_review"),
+                         {"labels": [], "boxes": [], "isBlind": False})
+    at = app_at("pages/results.py", reviewer="ana")
+    assert not at.exception
+    assert "None" not in {m.value for m in at.metric}
+    for frame in at.dataframe:
+        cells = frame.value.astype(object).to_numpy().ravel().tolist()
+        assert not [c for c in cells if c is None or str(c) in ("None", "nan")], frame.value
 
 
 def test_the_results_page_exports_in_a_background_job(app_at, seeded, tmp_path):
@@ -121,7 +139,13 @@ def test_the_results_page_refuses_a_server_path_or_a_bucket_in_words(app_at, see
 
 def test_an_empty_results_page_renders(app_at, seeded):
     at = app_at("pages/results.py")
-    assert any("No reviewed items yet" in c.value for c in at.caption)
+    assert not at.exception
+    (empty,) = [i.value for i in at.info if "No results yet" in i.value]
+    assert "Start human loops" in empty and not at.dataframe  # how to get results, and no empty tables
+    seeded.workflows.save(Workflow(name="fresh-flow", task_type="moderation"))
+    at = app_at("pages/results.py")
+    at.selectbox(key="results.workflow").select("fresh-flow").run()
+    assert any("No results yet in fresh-flow" in i.value for i in at.info)
 
 
 def test_the_results_page_compares_blind_and_shown_label_reviews(app_at, seeded):

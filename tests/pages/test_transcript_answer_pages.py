@@ -58,5 +58,5 @@ def test_results_show_transcript_reviews_per_reviewer_and_the_transcription_accu
     assert metrics["Mean word error rate"] == "20%"
     assert metrics["Image-label model accuracy"] == "—"  # no label decisions: kept apart
     reviewers = at.dataframe[0].value
-    assert list(reviewers["reviewer"]) == ["ann"] and list(reviewers["tasks done"]) == [1]
-    assert list(reviewers["of which transcripts"]) == [1]
+    assert list(reviewers["reviewer"]) == ["ann"] and list(reviewers["loops answered"]) == [1]
+    assert list(reviewers["of which transcript reviews"]) == [1]

@@ -1,0 +1,29 @@
+"""Every export as a browser download (Ground Truth manifest, CSV, the A2I output tree as a zip), rendered on the
+click and written nowhere on the server: the way out for reviewers who cannot reach the server's folders."""
+from __future__ import annotations
+
+import streamlit as st
+
+from components.markup import plain
+from core.exports import DOWNLOAD_MIME, Exports, download_name
+
+DOWNLOADS = (("gt-manifest", "Ground Truth manifest"), ("csv", "CSV of final labels"), ("a2i", "A2I output (zip)"))
+PREFIX_HELP = ("Each manifest line's source-ref is this prefix and the file name, e.g. s3://my-bucket/images/cat.jpg, "
+               "so SageMaker finds the images where you keep them. Leave it empty to name where the file lies in "
+               "this Loupe store.")
+
+
+def export_downloads(exports: Exports, workflow: str | None, *, key: str) -> None:
+    """A source-prefix field and one download button per export format, for one workflow (None: all of them)."""
+    prefix = st.text_input("Source prefix for the manifest", key=f"{key}.source_prefix",
+                           placeholder="s3://my-bucket/images/", help=PREFIX_HELP).strip()
+    st.caption("Manifest source-refs: " + (plain(f"{prefix.rstrip('/')}/<file name>") if prefix else
+                                            "where each file lies in this Loupe store"))
+    cols = st.columns(len(DOWNLOADS))
+    for col, (fmt, label) in zip(cols, DOWNLOADS):
+        col.download_button(f"Download {label}", data=lambda fmt=fmt: exports.render(
+            fmt, workflow=workflow, source_prefix=prefix).data, file_name=download_name(fmt, workflow),
+            mime=DOWNLOAD_MIME[fmt], key=f"{key}.{fmt}", on_click="ignore", width="stretch")
+    st.caption(f"{'Workflow ' + workflow if workflow else 'All workflows'}: the manifest has one line per image, the "
+               "CSV one block of rows per workflow and item, and the zip one output.json per answered human loop, in "
+               "A2I's folder layout.")
