@@ -114,7 +114,7 @@ def test_two_reviewers_take_the_same_task_and_results_show_the_consolidated_outc
         ana.screenshot(path=str(artifacts_dir / "review-results.png"), full_page=True)
         text = ana.locator("[data-testid='stMetric']").all_inner_texts()
         assert any("Items reviewed" in t and "1" in t for t in text)
-        assert any("By 2+ reviewers" in t and "1" in t for t in text)
+        assert any("Items with 2+ reviewers" in t and "1" in t for t in text)
     finally:
         for c in contexts:
             c.close()
