@@ -24,6 +24,7 @@ def export_downloads(exports: Exports, workflow: str | None, *, key: str) -> Non
         col.download_button(f"Download {label}", data=lambda fmt=fmt: exports.render(
             fmt, workflow=workflow, source_prefix=prefix).data, file_name=download_name(fmt, workflow),
             mime=DOWNLOAD_MIME[fmt], key=f"{key}.{fmt}", on_click="ignore", width="stretch")
-    st.caption(f"{'Workflow ' + workflow if workflow else 'All workflows'}: the manifest has one line per image, the "
+    scope = plain(f"Workflow {workflow}") if workflow else "All workflows"
+    st.caption(scope + ": the manifest has one line per image, the "
                "CSV one block of rows per workflow and item, and the zip one output.json per answered human loop, in "
                "A2I's folder layout.")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from components.markup import plain
 from core.agreement import AgreementReport, BlindComparison, TranscriptAccuracy
 from core.results import ItemResult, ResultsSummary
 
@@ -36,7 +37,9 @@ def results_empty(summary: ResultsSummary, workflow: str | None) -> bool:
     """Say how to get results when there are none (in this workflow); True when it did."""
     if not summary.is_empty:
         return False
-    st.info(EMPTY.format(scope=f" in {workflow}" if workflow else ""))
+    scope = f" in {plain(workflow)}" if workflow else ""
+    text = EMPTY.format(scope=scope)
+    st.info(text)
     return True
 
 
@@ -63,7 +66,7 @@ def results_tables(summary: ResultsSummary, items: list[ItemResult], report: Agr
     if not items:
         st.caption("No reviewed items yet.")
     else:
-        st.caption(f"One row per workflow and item: {len(items)} results on {summary.items} items.")
+        st.caption(f"One row per workflow and item: {len(items):,} results on {summary.items:,} items.")
         st.dataframe(pd.DataFrame([{
             "item": i.file_name, "workflow": i.workflow, "human labels": ", ".join(i.human_labels) or MISSING,
             "auto-accepted": ", ".join(i.auto_labels) or MISSING, "confidence": i.confidence or 0.0,

@@ -116,8 +116,8 @@ def flow_definition_download(workflow: Workflow, *, key: str) -> None:
     flagged as placeholders; or why it can't be one."""
     with st.expander("A2I flow definition (CreateFlowDefinition request)"):
         st.caption("A flow definition names four AWS resources of your account. Loupe fills in placeholders "
-                   f"(account {PLACEHOLDER_ACCOUNT}) until you set them here; SageMaker refuses the request while they "
-                   "are left in.")
+                   f"(account {plain(PLACEHOLDER_ACCOUNT)}) until you set them here; SageMaker refuses the request "
+                   "while they are left in.")
         defaults = AwsTargets()
         cols = st.columns(2)
         values = {f.name: cols[i % 2].text_input(TARGET_FIELDS[f.name][0], getattr(defaults, f.name),

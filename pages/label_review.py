@@ -56,7 +56,7 @@ with task_page(service, task_type="label_review", title="Label review") as frame
                                key=f"{prefix}.canvas", room=room)
 
     if orphans := orphan_box_labels(kept, added, boxes):
-        orphan_slot.warning(f"Boxes labelled {', '.join(plain(n) for n in orphans)} will be left out on submit: "
+        orphan_slot.warning(f"Boxes labelled {plain(', '.join(orphans))} will be left out on submit: "
                             "the label is not ticked. Tick it again to keep its boxes.")
     if wants_submit:
         frame.submit(label_review_content(kept, added, boxes, size, is_blind=blind))

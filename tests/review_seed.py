@@ -91,10 +91,10 @@ def seed_issue_12_repro(service: Service) -> None:
                                 [{"label": "Person", "left": 10, "top": 10, "width": 50, "height": 80},
                                  {"label": "Launch pad", "left": 5, "top": 60, "width": 40, "height": 30}],
                                 (100, 100), is_blind=False)
-    answer_all(service, "Dana", dana, "label_review", ["demo-label-review"])
+    answer_all(service, "dana", dana, "label_review", ["demo-label-review"])
     seed_moderation(service, task_count=1, workflow="moderation-pass", names=REPRO_IMAGES)
-    answer_all(service, "Dana", moderation_content([("Weapons", "Violence")]), "moderation")
+    answer_all(service, "dana", moderation_content([("Weapons", "Violence")]), "moderation")
     seed_label_review(service, workflow="team-review", names=REPRO_IMAGES, labels=PERSON, task_count=2)
     team = label_review_content([("Person", 0.95), ("Rocket", 0.88)], [], [], (100, 100), is_blind=False)
-    for worker in ("Dana", "Lee"):
+    for worker in ("dana", "lee"):
         answer_all(service, worker, team, "label_review", ["team-review"])

@@ -64,7 +64,7 @@ def test_each_workflow_keeps_its_results_and_every_export_downloads(app_factory,
     with Service(Config(data_dir=data), start_jobs=False) as service:
         seed_issue_12_repro(service)
     app = app_factory(data)
-    _open_as(page, app.url + "/results", "Dana")
+    _open_as(page, app.url + "/results", "dana")
     page.get_by_role("heading", name="Items and final labels").wait_for()
     assert _metric(page, "Items reviewed") == "3" and _metric(page, "Human loops completed") == "9"
     page.screenshot(path=str(artifacts_dir / f"results-all-{size}.png"), full_page=True)
@@ -76,7 +76,7 @@ def test_each_workflow_keeps_its_results_and_every_export_downloads(app_factory,
     page.screenshot(path=str(artifacts_dir / f"results-workflow-{size}.png"), full_page=True)
 
     rows = list(csv.DictReader(io.StringIO(_download(page, "Download CSV of final labels").decode())))
-    assert {r["reviewers"] for r in rows} == {"Dana"} and {r["workflow"] for r in rows} == {"demo-label-review"}
+    assert {r["reviewers"] for r in rows} == {"dana"} and {r["workflow"] for r in rows} == {"demo-label-review"}
     assert not [r for r in rows if r["label"] == "Person"]  # Dana unticked it: its box went too
 
     page.get_by_role("textbox", name="Source prefix for the manifest").fill("s3://team-bucket/images/")
@@ -89,7 +89,7 @@ def test_each_workflow_keeps_its_results_and_every_export_downloads(app_factory,
     with zipfile.ZipFile(io.BytesIO(_download(page, "Download A2I output (zip)"))) as zf:
         names = [n for n in zf.namelist() if n.endswith("/output.json")]
         assert len(names) == 3 and all(n.startswith("demo-label-review/") for n in names)
-        assert {h["workerId"] for n in names for h in json.loads(zf.read(n))["humanAnswers"]} == {"Dana"}
+        assert {h["workerId"] for n in names for h in json.loads(zf.read(n))["humanAnswers"]} == {"dana"}
 
     _choose(page, "Workflow", "team-review")
     page.get_by_text("Workflow team-review:").wait_for()
@@ -105,7 +105,7 @@ def test_the_flow_definition_download_takes_your_own_aws_resources(app_factory, 
     with Service(Config(data_dir=data), start_jobs=False) as service:
         seed_issue_12_repro(service)
     app = app_factory(data)
-    _open_as(page, app.url + "/thresholds", "Dana")
+    _open_as(page, app.url + "/thresholds", "dana")
     page.get_by_text("Workflows and loops").click()
     wait_for_app(page)
     page.get_by_text("A2I flow definition (CreateFlowDefinition request)").click()
@@ -123,7 +123,7 @@ def test_the_flow_definition_download_takes_your_own_aws_resources(app_factory, 
 @pytest.mark.parametrize("sized_page", SIZES, indirect=True)
 def test_results_with_nothing_reviewed_say_how_to_get_results(app, sized_page, artifacts_dir):
     page, size = sized_page
-    _open_as(page, app.url + "/results", "Dana")
+    _open_as(page, app.url + "/results", "dana")
     page.get_by_text("No results yet").wait_for()
     page.screenshot(path=str(artifacts_dir / f"results-empty-{size}.png"), full_page=True)
     assert "None" not in page.locator("[data-testid='stMain']").inner_text()

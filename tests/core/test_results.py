@@ -13,7 +13,7 @@ from tests.review_seed import seed_issue_12_repro
 def test_a_second_workflow_keeps_the_first_workflows_results(service):
     seed_issue_12_repro(service)
     first = service.results.items(workflow="demo-label-review")
-    assert len(first) == 3 and {i.reviewers for i in first} == {("Dana",)}
+    assert len(first) == 3 and {i.reviewers for i in first} == {("dana",)}
     assert {i.human_labels for i in first} == {("Launch pad", "Rocket")}
     assert len(service.results.items(workflow="team-review")) == 3
     assert len(service.results.items(workflow="moderation-pass")) == 3
@@ -26,9 +26,9 @@ def test_a_second_workflow_keeps_the_first_workflows_results(service):
 def test_agreement_is_measured_per_workflow(service):
     seed_issue_12_repro(service)
     mine = service.results.agreement(workflow="demo-label-review")
-    assert [r.worker_id for r in mine.reviewers] == ["Dana"] and mine.multi_reviewed_items == 0
+    assert [r.worker_id for r in mine.reviewers] == ["dana"] and mine.multi_reviewed_items == 0
     team = service.results.agreement(workflow="team-review")
-    assert [r.worker_id for r in team.reviewers] == ["Dana", "Lee"] and team.multi_reviewed_items == 3
+    assert [r.worker_id for r in team.reviewers] == ["dana", "lee"] and team.multi_reviewed_items == 3
     assert team.alpha is None or team.alpha == 1.0  # they agreed everywhere
     everything = service.results.agreement()
     # Dana's answers in other workflows are other items: they never make her disagree with Lee
@@ -43,14 +43,14 @@ def test_the_command_line_exports_exactly_one_workflows_final_answers(tmp_path, 
     out = tmp_path / "out"
     assert cli_main(["export", "--format", "csv", "--out", str(out), "--workflow", "demo-label-review"]) == 0
     rows = list(csv.DictReader((out / "labels.csv").open()))
-    assert {r["reviewers"] for r in rows} == {"Dana"}
+    assert {r["reviewers"] for r in rows} == {"dana"}
     assert {r["workflow"] for r in rows} == {"demo-label-review"}
     labels = {(r["file_name"], r["kind"], r["label"]) for r in rows if r["source"] == "human"}
     assert ("astronaut.jpg", "label", "Launch pad") in labels and ("astronaut.jpg", "box", "Launch pad") in labels
     assert not any(r["label"] == "Person" for r in rows)  # unticked, and its box went with it
     assert cli_main(["export", "--format", "csv", "--out", str(tmp_path / "team"), "--workflow", "team-review"]) == 0
     team = list(csv.DictReader((tmp_path / "team" / "labels.csv").open()))
-    assert {r["reviewers"] for r in team} == {"Dana;Lee"}
+    assert {r["reviewers"] for r in team} == {"dana;lee"}
     assert {r["label"] for r in team if r["kind"] == "label" and r["source"] == "human"} == {"Person", "Rocket"}
 
 
