@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from components.markup import plain
+from core.access import acting_member
 from core.exports import DOWNLOAD_MIME, Exports, download_name
 
 DOWNLOADS = (("gt-manifest", "Ground Truth manifest"), ("csv", "CSV of final labels"), ("a2i", "A2I output (zip)"))
@@ -21,8 +22,9 @@ def export_downloads(exports: Exports, workflow: str | None, *, key: str) -> Non
                                             "where each file lies in this Loupe store"))
     cols = st.columns(len(DOWNLOADS))
     for col, (fmt, label) in zip(cols, DOWNLOADS):
-        col.download_button(f"Download {label}", data=lambda fmt=fmt: exports.render(
-            fmt, workflow=workflow, source_prefix=prefix).data, file_name=download_name(fmt, workflow),
+        # the file is rendered on the click, on another thread: it acts as the member of this run, named here
+        col.download_button(f"Download {label}", data=lambda fmt=fmt, actor=acting_member(): exports.render(
+            fmt, workflow=workflow, source_prefix=prefix, actor=actor).data, file_name=download_name(fmt, workflow),
             mime=DOWNLOAD_MIME[fmt], key=f"{key}.{fmt}", on_click="ignore", width="stretch")
     scope = plain(f"Workflow {workflow}") if workflow else "All workflows"
     st.caption(scope + ": the manifest has one line per image, the "
