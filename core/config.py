@@ -65,6 +65,8 @@ class Config:
     export_s3_prefix: str = ""  # the only s3://bucket/prefix the app exports to; unset: no S3 export from the app
     auth: Auth = "none"
     admins: str = ""  # emails that are admins whatever the store says, comma-separated: bootstraps the first admin
+    webhook_urls: str = ""  # where loop status events go (comma-separated http(s) URLs); core/webhooks.py
+    webhook_secret: str = ""  # the HMAC key of their X-Loupe-Signature header
 
     def __post_init__(self) -> None:
         if self.export_dir == Path():

@@ -5,11 +5,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from core.conditions import dump_conditions, validate_conditions
+from core.conditions import dump_conditions, parse_conditions, validate_conditions
 from core.domain import Workflow
 from core.errors import LoupeError
 from core.formats.a2i import is_a2i_name
-from core.task_types import task_type_of
+from core.routing_policy import RoutingPolicy
+from core.task_types import REGISTRY, task_type_of
+from core.workflows import validate_workflow
 
 _KEYWORD = re.compile(r"[A-Za-z0-9]+( [A-Za-z0-9]+)*")  # SageMaker's TaskKeywords pattern, 1-30 characters
 
@@ -88,3 +90,43 @@ def to_create_flow_definition(wf: Workflow, targets: AwsTargets = AwsTargets()) 
             request["HumanLoopActivationConfig"] = {"HumanLoopActivationConditionsConfig": {
                 "HumanLoopActivationConditions": dump_conditions(wf.routing.conditions)}}
     return request
+
+
+TASK_TYPE_TAG = "loupe:task-type"  # picks the Loupe task type of a custom flow definition (default label_review)
+
+
+def workflow_from_request(request: dict[str, Any]) -> Workflow:
+    """The workflow a CreateFlowDefinition request describes (the mirror of `to_create_flow_definition`).
+
+    A Rekognition moderation source makes a moderation workflow with the request's activation conditions;
+    no source makes a custom task type, which A2I starts only through StartHumanLoop, so it takes no conditions.
+    """
+    name = str(request.get("FlowDefinitionName", ""))
+    if not is_a2i_name(name):
+        raise LoupeError(f"{name!r} can't be a flow definition name: use 1-63 lower-case letters, digits and "
+                         "single hyphens, starting and ending with a letter or digit.")
+    source = (request.get("HumanLoopRequestSource") or {}).get("AwsManagedHumanLoopRequestSource")
+    activation = request.get("HumanLoopActivationConfig")
+    tags = {t.get("Key"): t.get("Value") for t in request.get("Tags") or ()}
+    managed = {spec.aws_managed_source: spec.name for spec in REGISTRY.values() if spec.aws_managed_source}
+    if source in managed:
+        task_type = managed[source]
+    elif source is None:
+        if activation:
+            raise LoupeError("Activation conditions need a HumanLoopRequestSource: custom task types start their "
+                             "human loops with StartHumanLoop.")
+        task_type = tags.get(TASK_TYPE_TAG) or "label_review"
+    else:
+        raise LoupeError(f"Loupe reviews images and speech; the request source {source!r} is not supported "
+                         f"(use {', '.join(managed)}, or none for a custom task type).")
+    conditions: dict[str, Any] = {}
+    if activation:
+        text = activation.get("HumanLoopActivationConditionsConfig", {}).get("HumanLoopActivationConditions", "")
+        conditions = parse_conditions(text)
+    config = request.get("HumanLoopConfig") or {}
+    wf = Workflow(name=name, task_type=task_type, routing=RoutingPolicy(conditions=conditions),
+                  task_count=int(config.get("TaskCount", 1)), title=str(config.get("TaskTitle", "")),
+                  description=str(config.get("TaskDescription", "")),
+                  time_limit_s=int(config.get("TaskTimeLimitInSeconds", 3600)))
+    validate_workflow(wf)
+    return wf

@@ -12,15 +12,20 @@ from collections.abc import Mapping
 from types import TracebackType
 
 from core import catalog, demo, exports, labeling, loop_starter, transcription
+from core.a2i_flows import FlowDefinitions
+from core.a2i_loops import A2ILoops
+from core.a2i_outputs import A2IOutputs, default_output_path
 from core.access import LOCAL_ADMIN, Access, Actor
 from core.answers import Answers
+from core.api_keys import ApiKeys
 from core.audit import AuditLog
 from core.catalog import Catalog, Upload
 from core.config import Config
 from core.consolidation import Consolidation
 from core.demo import Demo
+from core.detections import Detections
 from core.domain import Job
-from core.errors import StoreUnavailable
+from core.errors import LoupeError, StoreUnavailable
 from core.exports import Exports
 from core.jobs import JobRunner
 from core.labelers import Labeler
@@ -28,6 +33,7 @@ from core.labeling import Labeling
 from core.leftovers import Leftovers
 from core.loop_starter import LoopStarter
 from core.loops import Loops
+from core.media_refs import MediaRefs
 from core.members import Members
 from core.migration import ResultsMigrationReport, migrate_results
 from core.models import ModelCache
@@ -41,6 +47,7 @@ from core.stores.base import BlobStore, RecordStore, StoreHealth
 from core.transcribers import Transcriber
 from core.transcription import Transcription
 from core.transcripts import Transcripts
+from core.webhooks import WebhookSettings, Webhooks
 from core.workflows import Workflows
 
 log = logging.getLogger(__name__)
@@ -79,8 +86,7 @@ class Service:
         self.labeling = Labeling(self.catalog, self.predictions, self.jobs, config, self.settings, models=self.models)
         self.consolidation = Consolidation(records, self.loops, self.answers, self.predictions, self.workflows,
                                            catalog=self.catalog)
-        self.review = Review(records, self.workflows, self.loops, self.answers,
-                             on_completed=self.consolidation.on_completed)
+        self.review = Review(records, self.workflows, self.loops, self.answers, on_completed=self._loop_completed)
         self.transcripts = Transcripts(records, self.catalog, self.loops, self.workflows, review=self.review)
         self.transcription = Transcription(config, self.catalog, self.transcripts, self.jobs, self.settings,
                                            models=self.models)
@@ -97,6 +103,7 @@ class Service:
         for part in (self.consolidation, self.labeling, self.review, self.transcripts, self.transcription,
                      self.loop_starter, self.exports, self.demo):
             part.access = self.access
+        self._build_aws_faces(config)
         self._register_jobs()
         self.results_migration = self._migrate_results()
         if start_jobs:  # leftovers cleaned; abandoned jobs resumed now and every heartbeat, with or without a browser
@@ -104,6 +111,7 @@ class Service:
                 self.leftovers.collect(local_only=True)
             except Exception:
                 log.warning("leftovers not cleaned at startup", exc_info=True)
+            self.webhooks.start()
             try:
                 self.jobs.recover()
             except StoreUnavailable as exc:  # keep the app up so Settings can say what is wrong
@@ -155,7 +163,27 @@ class Service:
         """Whether the record store and the media store are reachable, in plain words. Never raises."""
         return {"records": self.records.check(), "media": self.blobs.check()}
 
+    def _build_aws_faces(self, config: Config) -> None:
+        """What the AWS-compatible API (api/) calls: keys, flow definitions, A2I loops, Rekognition, webhooks."""
+        records = self.records
+        self.api_keys = ApiKeys(records)
+        self.flow_definitions = FlowDefinitions(records, self.workflows, default_output_path(config))
+        self.webhooks = Webhooks(records, WebhookSettings.parse(config.webhook_urls, config.webhook_secret))
+        self.media_refs = MediaRefs(self.catalog, config)
+        self.a2i = A2ILoops(records, self.loops, self.workflows, self.flow_definitions, self.catalog,
+                            self.predictions, self.answers, self.media_refs, A2IOutputs(config), self.webhooks)
+        self.detections = Detections(self.media_refs, self.labeling, self.workflows, self.a2i)
+
+    def _loop_completed(self, loop) -> None:
+        """A loop got its last answer (any face): consolidate it, then its A2I output.json and webhook events."""
+        self.consolidation.on_completed(loop)
+        try:
+            self.a2i.on_finished(loop)  # output.json and webhook events; the answer itself is already kept
+        except LoupeError as exc:
+            log.error("human loop %s completed, but its A2I output or events were not recorded: %s", loop.loop_id, exc)
+
     def close(self) -> None:
+        self.webhooks.stop()
         self.jobs.shutdown(wait=True)
         self.records.close()
 

@@ -1,6 +1,7 @@
 """Settings: where data lives, which backends are configured, and the labeling and transcription choices."""
 import streamlit as st
 
+from components.api_panel import api_panel
 from components.app import get_service, reviewer, shows_errors
 from components.markup import plain
 from components.settings_form import labeling_transcription_form
@@ -26,6 +27,14 @@ st.table({
     "setting": ["LOUPE_MAX_UPLOAD_BYTES", "LOUPE_MAX_IMAGE_PIXELS", "LOUPE_JOB_WORKERS"],
     "value": [f"{config.max_upload_mb:.0f} MB", f"{config.max_image_pixels:,} pixels", str(config.job_workers)],
 })
+
+st.subheader("AWS-compatible API and webhooks")
+if health["records"].ok:
+    hooks = service.webhooks
+    if api_panel(service.api_keys.list(), hooks.settings.urls, bool(hooks.settings.secret), hooks.problems()):
+        for delivery in hooks.list("failed"):
+            hooks.retry(delivery.delivery_id)
+        st.rerun()
 
 st.subheader("Labeling and transcription")
 if not health["records"].ok:

@@ -76,3 +76,35 @@ def test_reset_brings_back_the_configuration_defaults(app_at, seeded, data_dir):
     assert any("configuration defaults apply" in s.value for s in at.success)
     assert widget(at, "number_input", "Caption lines").value == 2
     assert stored_settings(data_dir)[1] == seeded.settings.defaults()
+
+
+def test_settings_lists_api_keys_without_secrets_and_failed_webhook_deliveries_that_can_be_sent_again(
+        app_at, data_dir, monkeypatch):
+    from core.webhooks import status_event
+
+    monkeypatch.setenv("LOUPE_WEBHOOK_URLS", "http://127.0.0.1:9/down")
+    monkeypatch.setenv("LOUPE_WEBHOOK_SECRET", "s3cret")
+    svc = Service(Config.from_env(), start_jobs=False)
+    try:
+        key = svc.api_keys.create("shop-app", "client")
+        (delivery,) = svc.webhooks.notify(status_event(loop_name="order-7", status="Stopped", loop_arn="arn:x",
+                                                       flow_arn="arn:y", created_at="2026-01-01T00:00:00.000Z"))
+        svc.records.put("webhook_delivery", delivery.delivery_id,
+                        {**svc.records.get("webhook_delivery", delivery.delivery_id).body, "state": "failed",
+                         "attempts": 8, "last_error": "URLError: connection refused"},
+                        expected_version=1, parent="failed")
+    finally:
+        svc.close()
+    at = app_at("pages/settings.py", reviewer="ann")
+    assert not at.exception
+    frames = [df.value for df in at.dataframe]
+    assert any(key.access_key_id in frame.to_string() and "shop-app" in frame.to_string() for frame in frames)
+    assert not any(key.secret_access_key in frame.to_string() for frame in frames)
+    assert any("order-7" in frame.to_string() and "connection refused" in frame.to_string() for frame in frames)
+    assert any("failed for good" in w.value for w in at.warning)
+    press(at, "Send the failed deliveries again")
+    svc = Service(Config.from_env(), start_jobs=False)
+    try:
+        assert [d.state for d in svc.webhooks.list()] == ["pending"]
+    finally:
+        svc.close()
