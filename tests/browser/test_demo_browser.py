@@ -20,12 +20,12 @@ def test_load_demo_then_review_one_item_and_see_it_in_results(app, page, artifac
     page.keyboard.press("Enter")
     page.get_by_role("button", name="Load demo data").click()
     page.get_by_text("demo · succeeded").wait_for(timeout=120_000)
-    page.get_by_role("link", name="Label review").click()
+    page.get_by_test_id("stSidebarNavItems").get_by_role("link", name="Label review").click()
     wait_for_app(page)
     page.get_by_text("Model labels").wait_for(timeout=60_000)  # the first task page measures its column first
     page.get_by_role("button", name="Submit").click()
     page.get_by_text("2 for you").wait_for()  # auto-advanced to the next of the three demo tasks
-    page.get_by_role("link", name="Results").click()
+    page.get_by_test_id("stSidebarNavItems").get_by_role("link", name="Results").click()
     wait_for_app(page)
     page.get_by_role("heading", name="Items and final labels").wait_for()
     page.locator("[data-testid='stMetric']").filter(has_text="Items reviewed").filter(has_text="1").wait_for()
