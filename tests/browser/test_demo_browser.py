@@ -23,6 +23,8 @@ def test_load_demo_then_review_one_item_and_see_it_in_results(app, page, artifac
     page.get_by_test_id("stSidebarNavItems").get_by_role("link", name="Label review").click()
     wait_for_app(page)
     page.get_by_text("Model labels").wait_for(timeout=60_000)  # the first task page measures its column first
+    page.locator("canvas.upper-canvas").first.wait_for()  # the canvas reports once drawn, which reruns the page:
+    wait_for_app(page)  # a click during that rerun can be dropped
     page.get_by_role("button", name="Submit").click()
     page.get_by_text("2 for you").wait_for()  # auto-advanced to the next of the three demo tasks
     page.get_by_test_id("stSidebarNavItems").get_by_role("link", name="Results").click()
