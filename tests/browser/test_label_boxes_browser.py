@@ -7,6 +7,7 @@ import csv
 import json
 
 import pytest
+from playwright.sync_api import expect
 
 from core.config import Config
 from core.formats.ground_truth import parse_manifest_line
@@ -34,7 +35,7 @@ def test_unticking_a_label_leaves_its_boxes_out_everywhere(app_factory, tmp_path
         wait_for_app(page)
         page.locator("canvas.upper-canvas").wait_for()
         cat = page.locator("[data-testid='stCheckbox']").filter(has_text="Cat")
-        assert cat.get_by_role("checkbox").is_checked()
+        expect(cat.get_by_role("checkbox")).to_be_checked()  # waits: the page may still be rerunning
         cat.click()
         wait_for_app(page)
         page.get_by_text("Boxes labelled Cat will be left out on submit").wait_for()
