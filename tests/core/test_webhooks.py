@@ -123,8 +123,8 @@ def test_a_completed_loop_is_announced_once_by_the_sender_thread(config, receive
         svc.loops.create(HumanLoop("loop-a", media_id, "flow"))
         task = svc.review.next_task("ana", task_type="moderation")
         svc.review.submit(task, {"AWS/Rekognition/DetectModerationLabels/Image/V3": {"moderationLabels": []}})
-        for _ in range(100):
-            if receiver.received:
+        for _ in range(200):  # the receiver sees the POST before the sender records it as delivered
+            if svc.webhooks.list("delivered"):
                 break
             threading.Event().wait(0.05)
         ((headers, body),) = receiver.received
