@@ -95,7 +95,14 @@ def test_the_label_review_canvas_fits_its_column_submit_is_in_view_and_boxes_sta
     page.mouse.move(canvas["x"] + canvas["width"] * 0.75, canvas["y"] + canvas["height"] * 0.8, steps=8)
     page.mouse.up()
     expect(page.get_by_role("button", name="Undo")).to_be_enabled(timeout=30_000)
+    boxes_sent = max((frame.count(b"LabeledRect") for frame in sent.frames), default=0)
+    since = len(sent)
     page.get_by_role("button", name="Update the app with this drawing").click()
+    for _ in range(600):  # the drawing reaches the app in a frame with one more box than it has seen
+        if any(frame.count(b"LabeledRect") > boxes_sent for frame in sent.frames[since:]):
+            break
+        page.wait_for_timeout(50)
+    assert any(frame.count(b"LabeledRect") > boxes_sent for frame in sent.frames[since:]), "the drawing was not sent"
     wait_for_app(page)
     page.screenshot(path=str(artifacts_dir / f"label-review-drawn-{width}x{height}.png"))
     page.get_by_role("button", name="Submit").click()
