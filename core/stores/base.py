@@ -4,13 +4,20 @@ Every backend (local SQLite + folder, DynamoDB + S3) implements `RecordStore` an
 contract test suite (tests/contract/) runs against each. Typed access lives in the modules that own a
 record kind (catalog, jobs, ...), so a backend only has to get these few operations right.
 
+Pages and counters (for lists and counts that must not read every record): `page` returns "the next N after a
+cursor" in key order or in the record's `sort` order (a second order the writer gives, e.g. created_at), with an
+opaque cursor; `get_many` reads a page's related records in one call; `add_counts` / `counts` are named counters
+that stay exact under concurrent writers (one atomic increment each), kept by the module that owns a record kind.
+
 Versions: a record is created at version 1, and every `put` that names `expected_version=n` writes
 version n+1 only if the stored version is still n. Otherwise it raises `VersionConflict` naming both,
 and nothing is overwritten.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+import base64
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
@@ -24,6 +31,41 @@ class Record:
     version: int = 1
     parent: str = ""  # groups records for `query(kind, parent=...)`, e.g. answers by loop
     updated_at: float = 0.0  # epoch seconds of the last write
+    sort: str = ""  # the record's place in `page(order="sort")`, ties broken by key; "" sorts first
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of `RecordStore.page`: the records, and the cursor to pass as `after` for the next page."""
+    records: tuple[Record, ...]
+    cursor: str | None  # None: nothing after this page
+    read: int = 0  # records read to fill it (more than len(records) when a filter dropped some)
+
+
+ORDERS = ("key", "sort")
+
+
+def cursor_of(record: Record, order: str = "key") -> str:
+    """The opaque cursor just after `record` in `order`: the same on every backend, so pages can be merged or cut."""
+    point = [record.key] if order == "key" else [record.sort, record.key]
+    return base64.urlsafe_b64encode(json.dumps(point, ensure_ascii=False).encode()).decode().rstrip("=")
+
+
+def parse_cursor(cursor: str, order: str) -> tuple[str, ...]:
+    """(key,) or (sort, key) from `cursor_of`; ValueError for anything else."""
+    try:
+        point = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, TypeError):
+        raise ValueError(f"Not a page cursor: {cursor!r}") from None
+    if not isinstance(point, list) or len(point) != (1 if order == "key" else 2) or \
+            not all(isinstance(p, str) for p in point):
+        raise ValueError(f"Not a page cursor for order {order!r}: {cursor!r}")
+    return tuple(point)
+
+
+def check_order(order: str) -> None:
+    if order not in ORDERS:
+        raise ValueError(f"Unknown page order {order!r}; one of {', '.join(ORDERS)}.")
 
 
 @dataclass(frozen=True)
@@ -36,11 +78,14 @@ class StoreHealth:
 class RecordStore(Protocol):
     def get(self, kind: str, key: str) -> Record | None: ...
 
-    def create(self, kind: str, key: str, body: dict[str, Any], *, parent: str = "") -> Record:
+    def create(self, kind: str, key: str, body: dict[str, Any], *, parent: str = "", sort: str = "") -> Record:
         """Write version 1. Raises AlreadyExists if the key is taken."""
 
-    def put(self, kind: str, key: str, body: dict[str, Any], *, expected_version: int, parent: str = "") -> Record:
-        """Write version expected_version+1 if the stored version is expected_version, else VersionConflict."""
+    def put(self, kind: str, key: str, body: dict[str, Any], *, expected_version: int, parent: str = "",
+            sort: str = "") -> Record:
+        """Write version expected_version+1 if the stored version is expected_version, else VersionConflict.
+
+        Like `parent`, `sort` is what the new version holds: pass the old one on to keep it."""
 
     def put_many(self, records: Iterable[Record]) -> int:
         """Unconditional bulk upsert for records nobody edits concurrently (predictions, imports).
@@ -52,6 +97,25 @@ class RecordStore(Protocol):
 
     def query(self, kind: str, *, parent: str | None = None) -> Iterator[Record]:
         """All records of a kind (optionally with one parent), in key order."""
+
+    def page(self, kind: str, *, parent: str | None = None, order: str = "key", after: str | None = None,
+             limit: int = 50, descending: bool = False) -> Page:
+        """Up to `limit` records of a kind (optionally of one parent) after the cursor `after`, in key order or in
+        (sort, key) order, ascending or descending. Reads one index range of about `limit` records, never every
+        record. The cursor is `cursor_of(last record, order)`, so a caller may also cut a page short itself."""
+
+    def get_many(self, kind: str, keys: Iterable[str]) -> dict[str, Record]:
+        """The records of these keys that exist, by key, in as few calls as the backend allows."""
+
+    def add_counts(self, name: str, deltas: Mapping[str, int]) -> None:
+        """Add each delta to the counter `name`'s field, atomically per field (exact under concurrent writers,
+        across processes); a field or counter never written starts at 0."""
+
+    def counts(self, name: str) -> dict[str, int]:
+        """The counter's fields ({} if it was never written)."""
+
+    def set_counts(self, name: str, values: Mapping[str, int]) -> None:
+        """Replace the counter's fields (after a recount)."""
 
     def count(self, kind: str) -> int: ...
 
@@ -98,7 +162,7 @@ def update_record(records: RecordStore, kind: str, key: str, change: Callable[[d
             raise NotFound(what, key)
         body = change(rec.body)
         try:
-            records.put(kind, key, body, expected_version=rec.version, parent=rec.parent)
+            records.put(kind, key, body, expected_version=rec.version, parent=rec.parent, sort=rec.sort)
             return body
         except VersionConflict:
             continue

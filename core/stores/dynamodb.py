@@ -12,6 +12,13 @@ Key design (single table, see README "Team backend"):
   deletes its chunks.
 - GSI `by_kind` (kind, sk): `query(kind)` and `count(kind)` in key order.
 - GSI `by_parent` (kp, sk): `query(kind, parent=...)` in key order.
+- GSIs `by_kind_sort` (kind, so) and `by_parent_sort` (kp, so): `page(order="sort")`, where `so` = "." + sort +
+  "\x01" + key (ties broken by key, as on SQLite). Items written before `so` existed are missing from these two
+  until rewritten (the owner of a kind that is paged by sort rewrites them; see Catalog.prepare).
+- counter items: `pk = "#counters#<name>"`, one number attribute `f:<field>` per field, changed with UpdateItem ADD
+  (atomic); no `kind`, so neither the indexes nor `scan` see them.
+
+Every call asks for ReturnConsumedCapacity; `consumed_rcu` / `consumed_wcu` sum it, for benchmarks and the logs.
 
 Every write that can collide is a conditional write on `version`; no transactions are used (dynalite has
 none). `get` reads with ConsistentRead; queries go through the indexes, which real DynamoDB updates
@@ -27,19 +34,25 @@ import threading
 import time
 import uuid
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from core.aws import AwsConfig, explain_aws_error
 from core.errors import AlreadyExists, NotFound, StoreUnavailable, VersionConflict
 from core.stores.aws_clients import error_code as _code
 from core.stores.aws_clients import lazy_client as _lazy_client
-from core.stores.base import Record, StoreHealth
+from core.stores.base import Page, Record, StoreHealth, check_order, cursor_of, parse_cursor
 
 log = logging.getLogger(__name__)
 
 KIND_INDEX = "by_kind"
 PARENT_INDEX = "by_parent"
+SORT_KIND_INDEX = "by_kind_sort"
+SORT_PARENT_INDEX = "by_parent_sort"
+INDEXES = (KIND_INDEX, PARENT_INDEX, SORT_KIND_INDEX, SORT_PARENT_INDEX)
+COUNTER_PREFIX = "#counters#"  # no record's pk starts with '#': kinds are non-empty and '#'-free
+_READS = {"get_item", "batch_get_item", "query", "scan"}
+_CAPACITY_OPS = _READS | {"put_item", "delete_item", "update_item", "batch_write_item"}
 INLINE_BODY_BYTES = 64 * 1024  # JSON bodies larger than this are compressed; well under the 400 KB item limit
 CHUNK_BYTES = 300 * 1024  # compressed slice per chunk item, leaving room for the item's other attributes
 BATCH_WRITE_MAX = 25  # DynamoDB's BatchWriteItem limit
@@ -61,6 +74,8 @@ class DynamoDBRecordStore:
         self.backoff_max_s = backoff_max_s
         self._client = client
         self._lock = threading.Lock()
+        self.consumed_rcu = 0.0  # read capacity units all calls consumed, as DynamoDB reports them
+        self.consumed_wcu = 0.0
 
     # ---- plumbing -----------------------------------------------------------------------------------
     @property
@@ -75,7 +90,9 @@ class DynamoDBRecordStore:
         try:
             if not op.startswith("batch_"):
                 kwargs["TableName"] = self.table
-            return getattr(self.client, op)(**kwargs)
+            if op in _CAPACITY_OPS:
+                kwargs["ReturnConsumedCapacity"] = "TOTAL"
+            resp = getattr(self.client, op)(**kwargs)
         except Exception as exc:
             if _code(exc) == "ConditionalCheckFailedException":
                 raise
@@ -83,15 +100,28 @@ class DynamoDBRecordStore:
             if message:
                 raise StoreUnavailable(message) from exc
             raise
+        if op in _CAPACITY_OPS:
+            self._count_capacity(op, resp.get("ConsumedCapacity"))
+        return resp
+
+    def _count_capacity(self, op: str, consumed: Any) -> None:
+        entries = consumed if isinstance(consumed, list) else [consumed] if consumed else []
+        units = sum(float(e.get("CapacityUnits", 0) or 0) for e in entries)
+        with self._lock:
+            if op in _READS:
+                self.consumed_rcu += units
+            else:
+                self.consumed_wcu += units
 
     # ---- items <-> records --------------------------------------------------------------------------
     def _item(self, kind: str, key: str, parent: str, version: int, updated_at: float, body: dict[str, Any],
-              ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+              sort: str = "") -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """The main item and its chunk items (none for a small body)."""
         text = json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
         item: dict[str, Any] = {
             "pk": {"S": _pk(kind, key)}, "kind": {"S": kind}, "key": {"S": key}, "sk": {"S": "." + key},
             "parent": {"S": parent}, "kp": {"S": f"{kind}#{parent}"}, "version": {"N": str(version)},
+            "so": {"S": _so(sort, key)},
             "updated_at": {"N": repr(float(updated_at))}, "wt": {"S": uuid.uuid4().hex},
         }
         raw = text.encode("utf-8")
@@ -124,7 +154,10 @@ class DynamoDBRecordStore:
             if pieces is None:
                 return None
             body = json.loads(zlib.decompress(b"".join(pieces)))
-        return Record(kind, key, body, int(item["version"]["N"]), item["parent"]["S"], float(item["updated_at"]["N"]))
+        so = item.get("so", {}).get("S", "")
+        sort = so[1:len(so) - len(key) - 1] if so else ""
+        return Record(kind, key, body, int(item["version"]["N"]), item["parent"]["S"], float(item["updated_at"]["N"]),
+                      sort)
 
     def _get_chunks(self, pks: list[str], *, consistent: bool) -> list[bytes] | None:
         found: dict[str, bytes] = {}
@@ -211,17 +244,18 @@ class DynamoDBRecordStore:
             self._delete_chunks(item)
         return False, current
 
-    def create(self, kind: str, key: str, body: dict[str, Any], *, parent: str = "") -> Record:
+    def create(self, kind: str, key: str, body: dict[str, Any], *, parent: str = "", sort: str = "") -> Record:
         now = time.time()
-        item, chunks = self._item(kind, key, parent, 1, now, body)
+        item, chunks = self._item(kind, key, parent, 1, now, body, sort)
         written, _ = self._conditional_put(item, chunks, "attribute_not_exists(pk)")
         if not written:
             raise AlreadyExists(kind, key)
-        return Record(kind, key, body, 1, parent, now)
+        return Record(kind, key, body, 1, parent, now, sort)
 
-    def put(self, kind: str, key: str, body: dict[str, Any], *, expected_version: int, parent: str = "") -> Record:
+    def put(self, kind: str, key: str, body: dict[str, Any], *, expected_version: int, parent: str = "",
+            sort: str = "") -> Record:
         now = time.time()
-        item, chunks = self._item(kind, key, parent, expected_version + 1, now, body)
+        item, chunks = self._item(kind, key, parent, expected_version + 1, now, body, sort)
         written, other = self._conditional_put(item, chunks, "#v = :v", {":v": {"N": str(expected_version)}})
         if not written:
             current = self._record(other, consistent=True) if other else None
@@ -230,7 +264,7 @@ class DynamoDBRecordStore:
             raise VersionConflict(kind, key, expected_version, current.version if current else None,
                                   current.body if current else None)
         self._delete_chunks(other)
-        return Record(kind, key, body, expected_version + 1, parent, now)
+        return Record(kind, key, body, expected_version + 1, parent, now, sort)
 
     def put_many(self, records: Iterable[Record]) -> int:
         now = time.time()
@@ -239,7 +273,7 @@ class DynamoDBRecordStore:
             latest[_pk(r.kind, r.key)] = r  # BatchWriteItem refuses two writes to one key in a batch; last wins
         small: list[dict[str, Any]] = []
         for r in latest.values():
-            item, chunks = self._item(r.kind, r.key, r.parent, r.version, r.updated_at or now, r.body)
+            item, chunks = self._item(r.kind, r.key, r.parent, r.version, r.updated_at or now, r.body, r.sort)
             if not chunks:
                 small.append({"PutRequest": {"Item": item}})
                 continue
@@ -291,6 +325,90 @@ class DynamoDBRecordStore:
             start = resp.get("LastEvaluatedKey")
             if not start:
                 return total
+
+    def page(self, kind: str, *, parent: str | None = None, order: str = "key", after: str | None = None,
+             limit: int = 50, descending: bool = False) -> Page:
+        """One Query on an index, from the cursor on, for `limit` + 1 items (the extra one says whether a next page
+        exists); more calls only when DynamoDB's 1 MB page cut it short."""
+        check_order(order)
+        range_attr = "sk" if order == "key" else "so"
+        if parent is None:
+            hash_attr, hash_value = "kind", kind
+            index = KIND_INDEX if order == "key" else SORT_KIND_INDEX
+        else:
+            hash_attr, hash_value = "kp", f"{kind}#{parent}"
+            index = PARENT_INDEX if order == "key" else SORT_PARENT_INDEX
+        args: dict[str, Any] = {"IndexName": index, "KeyConditionExpression": "#h = :h",
+                                "ExpressionAttributeNames": {"#h": hash_attr},
+                                "ExpressionAttributeValues": {":h": {"S": hash_value}},
+                                "ScanIndexForward": not descending}
+        start: dict[str, Any] | None = None
+        if after:
+            point = parse_cursor(after, order)
+            key = point[-1]
+            start = {"pk": {"S": _pk(kind, key)}, hash_attr: {"S": hash_value},
+                     range_attr: {"S": "." + key if order == "key" else _so(point[0], key)}}
+        items: list[dict[str, Any]] = []
+        while len(items) <= limit:
+            resp = self._call("query", **args, Limit=limit + 1 - len(items),
+                              **({"ExclusiveStartKey": start} if start else {}))
+            items.extend(resp.get("Items", []))
+            start = resp.get("LastEvaluatedKey")
+            if not start:
+                break
+        shown: list[Record] = []
+        for item in items[:limit]:
+            record = self._record(item, consistent=False)
+            if record is None:  # replaced since the index was read: fetch the current version
+                record = self.get(kind, item["key"]["S"])
+            if record is not None:
+                shown.append(record)
+        more = len(items) > limit
+        cursor = cursor_of(shown[-1], order) if more and shown else None
+        return Page(tuple(shown), cursor, min(len(items), limit))
+
+    def get_many(self, kind: str, keys: Iterable[str]) -> dict[str, Record]:
+        wanted = list(dict.fromkeys(keys))
+        found: dict[str, Record] = {}
+        for start in range(0, len(wanted), BATCH_GET_MAX):
+            pending: dict[str, Any] = {self.table: {"Keys": [{"pk": {"S": _pk(kind, k)}}
+                                                             for k in wanted[start:start + BATCH_GET_MAX]],
+                                                    "ConsistentRead": True}}
+            for attempt in range(MAX_UNPROCESSED_ROUNDS):
+                resp = self._call("batch_get_item", RequestItems=pending)
+                for item in resp.get("Responses", {}).get(self.table, []):
+                    record = self._record(item, consistent=True)
+                    if record is None:
+                        record = self.get(kind, item["key"]["S"])
+                    if record is not None:
+                        found[record.key] = record
+                pending = resp.get("UnprocessedKeys") or {}
+                if not pending:
+                    break
+                self._sleep_backoff(attempt)
+            else:
+                raise StoreUnavailable(f"{self._what()} kept refusing reads (throttled); try again shortly.")
+        return found
+
+    def add_counts(self, name: str, deltas: Mapping[str, int]) -> None:
+        """One UpdateItem with ADD per field: atomic on DynamoDB, so concurrent writers never lose an increment."""
+        fields = [(field, int(delta)) for field, delta in deltas.items() if delta]
+        if not fields:
+            return
+        names = {f"#f{i}": "f:" + field for i, (field, _) in enumerate(fields)}
+        values = {f":d{i}": {"N": str(delta)} for i, (_, delta) in enumerate(fields)}
+        self._call("update_item", Key={"pk": {"S": COUNTER_PREFIX + name}},
+                   UpdateExpression="ADD " + ", ".join(f"#f{i} :d{i}" for i in range(len(fields))),
+                   ExpressionAttributeNames=names, ExpressionAttributeValues=values)
+
+    def counts(self, name: str) -> dict[str, int]:
+        item = self._call("get_item", Key={"pk": {"S": COUNTER_PREFIX + name}}, ConsistentRead=True).get("Item") or {}
+        return {attr[2:]: int(value["N"]) for attr, value in item.items() if attr.startswith("f:")}
+
+    def set_counts(self, name: str, values: Mapping[str, int]) -> None:
+        item: dict[str, Any] = {"pk": {"S": COUNTER_PREFIX + name}}
+        item.update({"f:" + field: {"N": str(int(value))} for field, value in values.items()})
+        self._call("put_item", Item=item)
 
     def scan(self) -> Iterator[Record]:
         """Every record, in no particular order (for migration). Chunk items are folded into their records."""
@@ -346,10 +464,10 @@ class DynamoDBRecordStore:
         except Exception as exc:
             return StoreHealth(False, explain_aws_error(exc, what=self._what()) or f"{self._what()}: {exc}")
         indexes = {i["IndexName"] for i in desc.get("GlobalSecondaryIndexes", [])}
-        missing = {KIND_INDEX, PARENT_INDEX} - indexes
+        missing = set(INDEXES) - indexes
         if missing:
-            return StoreHealth(False, f"{self._what()} lacks the indexes {', '.join(sorted(missing))}. "
-                                      "It was not made by `python -m core setup-aws`; create a new table with it.")
+            return StoreHealth(False, f"{self._what()} lacks the indexes {', '.join(sorted(missing))}. Run "
+                                      "`python -m core setup-aws` once: it adds them to a table made before them.")
         return StoreHealth(True, f"{self._what()} is reachable ({desc.get('TableStatus', '?').lower()}, "
                                  f"about {desc.get('ItemCount', 0)} items).")
 
@@ -375,6 +493,12 @@ def _pk(kind: str, key: str) -> str:
     if "#" in kind or not kind:
         raise ValueError(f"A record kind must be non-empty and without '#': {kind!r}")  # '#' separates kind from key
     return f"{kind}#{key}"
+
+
+def _so(sort: str, key: str) -> str:
+    """The sort-index range key: "." (DynamoDB refuses empty key strings) + sort + "\x01" + key, so items order by
+    (sort, key) byte-wise as SQLite orders its (sort, key) index."""
+    return f".{sort}\x01{key}"
 
 
 def _chunk_pk(kind: str, key: str, chunk_id: str, i: int) -> str:

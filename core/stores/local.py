@@ -8,13 +8,13 @@ import shutil
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from core.errors import AlreadyExists, NotFound, VersionConflict, write_failed
-from core.stores.base import Record, StoreHealth
+from core.stores.base import Page, Record, StoreHealth, check_order, cursor_of, parse_cursor
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,20 @@ CREATE TABLE IF NOT EXISTS records (
     PRIMARY KEY (kind, key)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS records_by_parent ON records (kind, parent, key);
+CREATE TABLE IF NOT EXISTS counters (
+    name TEXT NOT NULL,
+    field TEXT NOT NULL,
+    value INTEGER NOT NULL,
+    PRIMARY KEY (name, field)
+) WITHOUT ROWID;
 """
+# The `sort` column came later: a file written before it gets it (every record sorting as "") on open.
+_SORT_SCHEMA = """
+CREATE INDEX IF NOT EXISTS records_by_sort ON records (kind, sort, key);
+CREATE INDEX IF NOT EXISTS records_by_parent_sort ON records (kind, parent, sort, key);
+"""
+_COLUMNS = "kind, key, parent, version, updated_at, body, sort"
+GET_MANY_CHUNK = 500  # keys per IN (...) query, well under SQLite's variable limit
 
 
 class SQLiteRecordStore:
@@ -39,7 +52,15 @@ class SQLiteRecordStore:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        self._conn().executescript(_SCHEMA)
+        conn = self._conn()
+        conn.executescript(_SCHEMA)
+        if "sort" not in {row[1] for row in conn.execute("PRAGMA table_info(records)")}:
+            try:
+                conn.execute("ALTER TABLE records ADD COLUMN sort TEXT NOT NULL DEFAULT ''")
+            except sqlite3.OperationalError as exc:  # another process added it meanwhile
+                if "duplicate column" not in str(exc).lower():
+                    raise
+        conn.executescript(_SORT_SCHEMA)
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -55,53 +76,57 @@ class SQLiteRecordStore:
 
     def get(self, kind: str, key: str) -> Record | None:
         row = self._conn().execute(
-            "SELECT kind, key, parent, version, updated_at, body FROM records WHERE kind=? AND key=?", (kind, key)
-        ).fetchone()
+            f"SELECT {_COLUMNS} FROM records WHERE kind=? AND key=?", (kind, key)).fetchone()
         return _record(row) if row else None
 
-    def create(self, kind: str, key: str, body: dict[str, Any], *, parent: str = "") -> Record:
+    def create(self, kind: str, key: str, body: dict[str, Any], *, parent: str = "", sort: str = "") -> Record:
         now = time.time()
         try:
             with _writing(f"the {kind} record"):
                 self._conn().execute(
-                    "INSERT INTO records (kind, key, parent, version, updated_at, body) VALUES (?, ?, ?, 1, ?, ?)",
-                    (kind, key, parent, now, _dump(body)),
+                    "INSERT INTO records (kind, key, parent, version, updated_at, body, sort) "
+                    "VALUES (?, ?, ?, 1, ?, ?, ?)",
+                    (kind, key, parent, now, _dump(body), sort),
                 )
         except sqlite3.IntegrityError:
             raise AlreadyExists(kind, key) from None
-        return Record(kind, key, body, 1, parent, now)
+        return Record(kind, key, body, 1, parent, now, sort)
 
-    def put(self, kind: str, key: str, body: dict[str, Any], *, expected_version: int, parent: str = "") -> Record:
+    def put(self, kind: str, key: str, body: dict[str, Any], *, expected_version: int, parent: str = "",
+            sort: str = "") -> Record:
         now = time.time()
         with _writing(f"the {kind} record"):
             cur = self._conn().execute(
-                "UPDATE records SET version=version+1, updated_at=?, body=?, parent=? "
+                "UPDATE records SET version=version+1, updated_at=?, body=?, parent=?, sort=? "
                 "WHERE kind=? AND key=? AND version=?",
-                (now, _dump(body), parent, kind, key, expected_version),
+                (now, _dump(body), parent, sort, kind, key, expected_version),
             )
         if cur.rowcount != 1:
             current = self.get(kind, key)
             raise VersionConflict(kind, key, expected_version, current.version if current else None,
                                   current.body if current else None)
-        return Record(kind, key, body, expected_version + 1, parent, now)
+        return Record(kind, key, body, expected_version + 1, parent, now, sort)
 
     def put_many(self, records: Iterable[Record]) -> int:
         now = time.time()
-        rows = [(r.kind, r.key, r.parent, r.version, r.updated_at or now, _dump(r.body)) for r in records]
+        rows = [(r.kind, r.key, r.parent, r.version, r.updated_at or now, _dump(r.body), r.sort) for r in records]
+        with self._transaction(f"{len(rows)} record(s)") as conn:
+            conn.executemany(f"INSERT OR REPLACE INTO records ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+        return len(rows)
+
+    @contextmanager
+    def _transaction(self, what: str) -> Iterator[sqlite3.Connection]:
+        """One write transaction (taken at once, so two processes queue instead of failing to upgrade a lock)."""
         conn = self._conn()
-        with _writing(f"{len(rows)} record(s)"):
+        with _writing(what):
             conn.execute("BEGIN IMMEDIATE")
             try:
-                conn.executemany(
-                    "INSERT OR REPLACE INTO records (kind, key, parent, version, updated_at, body) "
-                    "VALUES (?, ?, ?, ?, ?, ?)", rows,
-                )
+                yield conn
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:  # SQLite has already rolled back after "disk is full"
                     conn.execute("ROLLBACK")
                 raise
-        return len(rows)
 
     def delete(self, kind: str, key: str, *, expected_version: int | None = None) -> None:
         with _writing(f"a change (deleting a {kind} record)"):
@@ -122,7 +147,7 @@ class SQLiteRecordStore:
             raise VersionConflict(kind, key, expected_version, current.version, current.body)
 
     def query(self, kind: str, *, parent: str | None = None) -> Iterator[Record]:
-        sql = "SELECT kind, key, parent, version, updated_at, body FROM records WHERE kind=?"
+        sql = f"SELECT {_COLUMNS} FROM records WHERE kind=?"
         args: tuple[str, ...] = (kind,)
         if parent is not None:
             sql += " AND parent=?"
@@ -134,8 +159,57 @@ class SQLiteRecordStore:
         return self._conn().execute("SELECT COUNT(*) FROM records WHERE kind=?", (kind,)).fetchone()[0]
 
     def scan(self) -> Iterator[Record]:
-        for row in self._conn().execute("SELECT kind, key, parent, version, updated_at, body FROM records"):
+        for row in self._conn().execute(f"SELECT {_COLUMNS} FROM records"):
             yield _record(row)
+
+    def page(self, kind: str, *, parent: str | None = None, order: str = "key", after: str | None = None,
+             limit: int = 50, descending: bool = False) -> Page:
+        check_order(order)
+        columns = ("key",) if order == "key" else ("sort", "key")
+        sql = f"SELECT {_COLUMNS} FROM records WHERE kind=?"
+        args: list[Any] = [kind]
+        if parent is not None:
+            sql += " AND parent=?"
+            args.append(parent)
+        if after:  # a row-value comparison, which SQLite answers from the (kind, [parent,] sort, key) index
+            point = parse_cursor(after, order)
+            sql += f" AND ({', '.join(columns)}) {'<' if descending else '>'} ({', '.join('?' * len(point))})"
+            args.extend(point)
+        direction = " DESC" if descending else ""
+        sql += " ORDER BY " + ", ".join(c + direction for c in columns) + " LIMIT ?"
+        args.append(max(0, limit) + 1)  # one more, to know whether a next page exists
+        rows = [_record(row) for row in self._conn().execute(sql, args)]
+        shown = tuple(rows[:limit])
+        cursor = cursor_of(shown[-1], order) if len(rows) > limit and shown else None
+        return Page(shown, cursor, len(shown))
+
+    def get_many(self, kind: str, keys: Iterable[str]) -> dict[str, Record]:
+        wanted = list(dict.fromkeys(keys))
+        found: dict[str, Record] = {}
+        for start in range(0, len(wanted), GET_MANY_CHUNK):
+            chunk = wanted[start:start + GET_MANY_CHUNK]
+            sql = f"SELECT {_COLUMNS} FROM records WHERE kind=? AND key IN ({', '.join('?' * len(chunk))})"
+            for row in self._conn().execute(sql, [kind, *chunk]):
+                found[row[1]] = _record(row)
+        return found
+
+    def add_counts(self, name: str, deltas: Mapping[str, int]) -> None:
+        rows = [(name, field, int(delta)) for field, delta in deltas.items() if delta]
+        if not rows:
+            return
+        with self._transaction(f"the {name} counts") as conn:
+            conn.executemany("INSERT INTO counters (name, field, value) VALUES (?, ?, ?) "
+                             "ON CONFLICT (name, field) DO UPDATE SET value = value + excluded.value", rows)
+
+    def counts(self, name: str) -> dict[str, int]:
+        rows = self._conn().execute("SELECT field, value FROM counters WHERE name=?", (name,))
+        return {field: value for field, value in rows}
+
+    def set_counts(self, name: str, values: Mapping[str, int]) -> None:
+        with self._transaction(f"the {name} counts") as conn:
+            conn.execute("DELETE FROM counters WHERE name=?", (name,))
+            conn.executemany("INSERT INTO counters (name, field, value) VALUES (?, ?, ?)",
+                             [(name, field, int(value)) for field, value in values.items()])
 
     def check(self) -> StoreHealth:
         try:
@@ -173,8 +247,8 @@ def _dump(body: dict[str, Any]) -> str:
 
 
 def _record(row: tuple) -> Record:
-    kind, key, parent, version, updated_at, body = row
-    return Record(kind, key, json.loads(body), version, parent, updated_at)
+    kind, key, parent, version, updated_at, body, sort = row
+    return Record(kind, key, json.loads(body), version, parent, updated_at, sort)
 
 
 class LocalBlobStore:

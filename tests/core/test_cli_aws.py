@@ -43,7 +43,8 @@ def test_setup_aws_creates_the_table_and_bucket_once(team_env, tmp_path):
     assert second.returncode == 0 and second.stdout.count("already exists") == 2
     desc = make_client("dynamodb").describe_table(TableName=team_env["LOUPE_DYNAMODB_TABLE"])["Table"]
     assert desc["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
-    assert {i["IndexName"] for i in desc["GlobalSecondaryIndexes"]} == {"by_kind", "by_parent"}
+    assert {i["IndexName"] for i in desc["GlobalSecondaryIndexes"]} == {"by_kind", "by_parent", "by_kind_sort",
+                                                                 "by_parent_sort"}
 
 
 def test_the_app_never_creates_the_table_by_itself(team_env, monkeypatch, tmp_path):

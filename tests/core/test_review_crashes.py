@@ -35,13 +35,13 @@ class CrashingRecords:
             self.trap = None
             raise SimulatedCrash(f"{op} {kind}")
 
-    def create(self, kind: str, key: str, body: dict[str, Any], *, parent: str = "") -> Record:
+    def create(self, kind: str, key: str, body: dict[str, Any], **kw: Any) -> Record:
         self._maybe_crash("create", kind)
-        return self.inner.create(kind, key, body, parent=parent)
+        return self.inner.create(kind, key, body, **kw)
 
-    def put(self, kind: str, key: str, body: dict[str, Any], *, expected_version: int, parent: str = "") -> Record:
+    def put(self, kind: str, key: str, body: dict[str, Any], *, expected_version: int, **kw: Any) -> Record:
         self._maybe_crash("put", kind)
-        return self.inner.put(kind, key, body, expected_version=expected_version, parent=parent)
+        return self.inner.put(kind, key, body, expected_version=expected_version, **kw)
 
     def put_many(self, records: Iterable[Record]) -> int:
         records = list(records)
