@@ -1,6 +1,7 @@
 """The media catalog: ingest files into the store (validated, content-addressed) and look them up."""
 from __future__ import annotations
 
+import bisect
 import io
 import logging
 import os
@@ -29,6 +30,8 @@ STAGING_CHUNK_BYTES = 1 << 20  # an upload is copied to disk in chunks this big,
 NAME_KIND = "media_name"  # one record per display name (key: the name casefolded), claimed atomically
 
 JOB_KIND = "ingest"  # handler: Catalog.run_ingest_job, wrapped by Labeling.label_after (core/service.py)
+POINT_LOOKUPS = 32  # up to this many references are looked up key by key; more read the catalog once instead
+MIN_ID_PREFIX = 12  # an id prefix this long or longer names an item
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,13 @@ class IngestOutcome:
 
     def as_json(self) -> dict[str, Any]:
         return {"file": self.file, "status": self.status, "media_id": self.media_id, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class MediaMatch:
+    """What one reference in an import names: an item, or in words why none (no such item, or several)."""
+    item: MediaItem | None
+    problem: str = ""  # "" when item is set; "not found" or "matches 2 items: a.jpg, a.png" otherwise
 
 
 Upload = tuple[str, "bytes | BinaryIO"]  # (name as uploaded, content: bytes or a readable binary stream)
@@ -198,15 +208,48 @@ class Catalog:
 
     def find(self, name_or_id: str) -> MediaItem | None:
         """A media item by id, file name (display names are unique, case aside) or id prefix (12+ chars)."""
-        rec = self.records.get(KIND, name_or_id)
+        return self.match([name_or_id], by_stem=False, as_given=True)[name_or_id].item
+
+    def match(self, refs: Iterable[str], *, by_stem: bool = True, as_given: bool = False) -> dict[str, MediaMatch]:
+        """What each reference names, for imports keyed by anything: a media id, a file name (case aside), a
+        `media/<id>` key or an S3 URI of one (`s3://bucket/photos/cat.jpg` is `cat.jpg`), an id prefix of 12+
+        characters, or (`by_stem`) a file name without its extension.
+
+        The catalog is read at most once, however many references there are: a handful are looked up key by key
+        (an import of one response file in a big catalog reads a few records), and only those not found that way
+        (or all of them, past POINT_LOOKUPS) are resolved against one pass over the catalog. A reference that fits
+        several items (two ids share the prefix, photo.jpg and photo.png share the stem) names none of them, and the
+        problem says which it could be. `as_given`: the reference is an id, prefix or name exactly as given, no URI
+        or path taken apart.
+        """
+        wanted = list(dict.fromkeys(r for r in refs if r is not None))
+        normal = {r: str(r).strip() if as_given else _normal_ref(r) for r in wanted}
+        found: dict[str, MediaMatch] = {}
+        if len(wanted) <= POINT_LOOKUPS:
+            for ref in wanted:
+                if item := self._by_key(normal[ref]):
+                    found[ref] = MediaMatch(item)
+        rest = [r for r in wanted if r not in found]
+        if len(wanted) <= POINT_LOOKUPS:  # names are claimed in a record each: a name not found by key is not there
+            for ref in [r for r in rest if not _needs_scan(normal[r], by_stem)]:
+                found[ref] = MediaMatch(None, "not found")
+                rest.remove(ref)
+        if rest:
+            index = _CatalogIndex(self.list())
+            found.update((ref, index.match(normal[ref], by_stem=by_stem)) for ref in rest)
+        return found
+
+    def _by_key(self, ref: str) -> MediaItem | None:
+        """By id or by display name, each one key read; None when it takes a scan (a prefix or a stem) or fails."""
+        if not ref:
+            return None
+        rec = self.records.get(KIND, ref)
         if rec:
             return from_dict(MediaItem, rec.body)
         self._index_names()
-        named = self.records.get(NAME_KIND, _name_key(name_or_id))
+        named = self.records.get(NAME_KIND, _name_key(ref))
         if named and (rec := self.records.get(KIND, named.body["media_id"])):
             return from_dict(MediaItem, rec.body)
-        if len(name_or_id) >= 12:
-            return next((i for i in self.list() if i.media_id.startswith(name_or_id)), None)
         return None
 
     # ---- display names ------------------------------------------------------------------------------
@@ -297,6 +340,56 @@ def numbered_name(name: str, number: int) -> str:
 
 def _name_key(name: str) -> str:
     return unicodedata.normalize("NFC", name).casefold()
+
+
+def _normal_ref(ref: str) -> str:
+    """The part of a reference that can name an item: an S3 URI's object key, `media/<id>` as the id, and a path
+    as its file name (display names never hold a slash)."""
+    ref = str(ref).strip()
+    if ref.startswith("s3://"):
+        ref = ref[5:].partition("/")[2]
+    if ref.startswith("media/"):
+        ref = ref.removeprefix("media/")
+    return ref.rsplit("/", 1)[-1]
+
+
+def _needs_scan(ref: str, by_stem: bool) -> bool:
+    return bool(ref) and (by_stem or len(ref) >= MIN_ID_PREFIX)
+
+
+class _CatalogIndex:
+    """Every item by id, by display name and by name without extension (all case aside), from one catalog read."""
+
+    def __init__(self, items: Iterable[MediaItem]):
+        self.by_id: dict[str, MediaItem] = {}
+        self.by_name: dict[str, list[MediaItem]] = {}
+        self.by_stem: dict[str, list[MediaItem]] = {}
+        for item in items:
+            self.by_id[item.media_id] = item
+            key = _name_key(item.file_name)
+            self.by_name.setdefault(key, []).append(item)
+            self.by_stem.setdefault(key.rsplit(".", 1)[0] if "." in key.lstrip(".") else key, []).append(item)
+        self.ids = sorted(self.by_id)
+
+    def match(self, ref: str, *, by_stem: bool) -> MediaMatch:
+        if not ref:
+            return MediaMatch(None, "not found")
+        if item := self.by_id.get(ref):
+            return MediaMatch(item)
+        key = _name_key(ref)
+        candidates = self.by_name.get(key, [])
+        if not candidates and len(ref) >= MIN_ID_PREFIX:
+            start, end = bisect.bisect_left(self.ids, ref), bisect.bisect_right(self.ids, ref + "\U0010ffff")
+            candidates = [self.by_id[media_id] for media_id in self.ids[start:end]]
+        if not candidates and by_stem:
+            candidates = self.by_stem.get(key, [])
+        if len(candidates) == 1:
+            return MediaMatch(candidates[0])
+        if not candidates:
+            return MediaMatch(None, "not found")
+        names = ", ".join(sorted(i.file_name for i in candidates)[:5])
+        more = "" if len(candidates) <= 5 else f" and {len(candidates) - 5} more"
+        return MediaMatch(None, f"matches {len(candidates)} items: {names}{more}")
 
 
 def expand_paths(paths: Iterable[Path]) -> Iterable[tuple[Path, str]]:

@@ -192,15 +192,32 @@ T = TypeVar("T")
 
 
 def as_dict(value: Any) -> dict[str, Any]:
-    """A JSON-ready dict of a domain dataclass (tuples become lists)."""
-    return _plain(dataclasses.asdict(value))
+    """A JSON-ready dict of a domain dataclass (tuples become lists).
+
+    Walks the fields itself rather than through `dataclasses.asdict`, which deep-copies every leaf: writing
+    10,000 predictions of 10 labels spent most of an import there."""
+    return _plain(value)
+
+
+_LEAVES = (str, int, float, bool, type(None))
+
+
+@cache
+def _field_names(cls: type) -> tuple[str, ...] | None:
+    return tuple(f.name for f in dataclasses.fields(cls)) if dataclasses.is_dataclass(cls) else None
 
 
 def _plain(value: Any) -> Any:
+    cls = type(value)
+    if cls in _LEAVES:
+        return value
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
+    names = _field_names(cls)
+    if names is not None:
+        return {n: _plain(getattr(value, n)) for n in names}
     return value
 
 

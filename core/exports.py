@@ -23,7 +23,7 @@ from typing import Any
 
 from core.access import OPEN, Access, Actor, job_actor
 from core.answers import Answers
-from core.catalog import Catalog
+from core.catalog import Catalog, MediaMatch
 from core.config import Config
 from core.consolidation import Consolidated, Consolidation, FinalLabel, final_labels
 from core.destinations import Destination, app_destination, operator_destination
@@ -277,29 +277,41 @@ class Exports:
         current = self.access.require(actor, "exports")
 
         report = A2iImport()
+        parsed: list[tuple[str, Any]] = []  # (file, its parsed output, or the reason it can't be read)
         for path, name in expand_paths(paths):
             if not name.endswith(".json"):
                 continue
             try:
-                self._import_one(json.loads(Path(path).read_text(encoding="utf-8")), current)
-                report.imported.append(str(path))
+                parsed.append((str(path), parse_output_json(json.loads(Path(path).read_text(encoding="utf-8")))))
             except (LoupeError, ValueError, TypeError, KeyError) as exc:
-                reason = str(exc) if isinstance(exc, LoupeError) else f"not valid A2I output JSON ({exc})"
+                parsed.append((str(path), _why_rejected(exc)))
+        images = self.catalog.match((o.image_name for _, o in parsed if not isinstance(o, str) and o.image_name),
+                                    by_stem=False)  # one pass over the catalog for every file's image
+        for path, output in parsed:
+            try:
+                if isinstance(output, str):
+                    raise LoupeError(output)
+                self._import_one(output, current, images)
+                report.imported.append(path)
+            except (LoupeError, ValueError, TypeError, KeyError) as exc:
+                reason = _why_rejected(exc)
                 log.info("skipped %s: %s", path, reason)
-                report.rejected.append((str(path), reason))
+                report.rejected.append((path, reason))
         self.access.record(current, "import", "a2i", detail=f"{len(report.imported)} imported, "
                            f"{len(report.rejected)} rejected")
         return report
 
-    def _import_one(self, doc: dict[str, Any], actor: Actor) -> None:
-        parsed = parse_output_json(doc)
+    def _import_one(self, parsed: Any, actor: Actor, images: dict[str, MediaMatch]) -> None:
         check_a2i_name(parsed.loop_name, "The humanLoopName")
         flow = check_a2i_name(parsed.flow_name, "The flow definition name") if parsed.flow_name else "imported"
         check_object_name(parsed.image_name or "-")
-        item = self.catalog.find(parsed.image_name) if parsed.image_name else None
+        match = images.get(parsed.image_name) if parsed.image_name else None
+        item = match.item if match else None
         if item is None:
             raise LoupeError(f"The image {parsed.image_name!r} of loop {parsed.loop_name} is not in the catalog; "
-                             "ingest it first, then import again.")
+                             "ingest it first, then import again." if match is None or match.problem == "not found"
+                             else f"The image {parsed.image_name!r} of loop {parsed.loop_name} {match.problem}; "
+                             "rename one of them, then import again.")
         loop_id = self._import_loop_id(parsed.loop_name, flow, item.media_id)
         if self._is_already_imported(parsed, loop_id, item.media_id):
             return
@@ -347,6 +359,10 @@ class Exports:
         state = f" ({existing.status}, workflow {existing.workflow})" if existing else ""
         raise LoupeError(f"A human loop named {loop_name} already exists here{state}. An import never writes into an "
                          "existing loop, so its answers were not recorded; import it under another humanLoopName.")
+
+
+def _why_rejected(exc: Exception) -> str:
+    return str(exc) if isinstance(exc, LoupeError) else f"not valid A2I output JSON ({exc})"
 
 
 def _csv(rows) -> str:

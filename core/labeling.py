@@ -227,19 +227,22 @@ class Labeling:
 
     def _import_rekognition(self, file_name: str, data: dict[str, Any]) -> PredictionImport:
         media_ref = str(data.get("media_id") or data.get("file") or data.get("media") or Path(file_name).stem)
-        item = self._find_media(media_ref) or self._find_media(Path(file_name).stem)
+        matches = self.catalog.match([media_ref, Path(file_name).stem])
+        item = matches[media_ref].item or matches[Path(file_name).stem].item
         if item is None:
+            why = matches[media_ref].problem
             return PredictionImport(file_name, "rekognition", 0, 0, (
                 f"no media item matches {media_ref!r}: name the response file after the image "
-                "(photo.jpg.json or photo.json) or add a \"media_id\" field",))
+                "(photo.jpg.json or photo.json) or add a \"media_id\" field" if why == "not found" else
+                f"{media_ref!r} {why}: add a \"media_id\" field",))
         prediction = rekognition_format.parse_response(data, item.media_id, source="import",
                                                        model_version=f"import:{file_name}")
-        self._store_imported([prediction])
+        self._store_imported([prediction], {item.media_id: item})
         return PredictionImport(file_name, "rekognition", 1, len(prediction.labels), (), "0-100", (item.media_id,))
 
     def _import_response_lines(self, file_name: str, text: str) -> PredictionImport:
         """JSON Lines of responses, each naming its image (`media_id` or `file`), as `label --json` writes."""
-        predictions: dict[str, Prediction] = {}
+        responses: list[tuple[int, str, dict[str, Any]]] = []
         errors: list[str] = []
         for line, chunk in enumerate(text.splitlines(), start=1):
             if not chunk.strip():
@@ -248,59 +251,60 @@ class Labeling:
             if not rekognition_format.looks_like_rekognition(obj):
                 errors.append(f"line {line}: not a Rekognition response object")
                 continue
-            ref = str(obj.get("media_id") or obj.get("file") or obj.get("media") or "")
-            item = self._find_media(ref)
-            if item is None:
-                errors.append(f"line {line}: no media item matches {ref!r} (give media_id or file)")
+            responses.append((line, str(obj.get("media_id") or obj.get("file") or obj.get("media") or ""), obj))
+        matches = self.catalog.match(ref for _, ref, _ in responses)
+        predictions: dict[str, Prediction] = {}
+        items: dict[str, MediaItem] = {}
+        for line, ref, obj in responses:
+            match = matches[ref]
+            if match.item is None:
+                errors.append(f"line {line}: no media item matches {ref!r} (give media_id or file)"
+                              if match.problem == "not found" else
+                              f"line {line}: {ref!r} {match.problem} (give media_id or the full file name)")
                 continue
-            predictions[item.media_id] = rekognition_format.parse_response(obj, item.media_id, source="import",
-                                                                           model_version=f"import:{file_name}")
-        self._store_imported(list(predictions.values()))
+            items[match.item.media_id] = match.item
+            predictions[match.item.media_id] = rekognition_format.parse_response(
+                obj, match.item.media_id, source="import", model_version=f"import:{file_name}")
+        self._store_imported(list(predictions.values()), items)
+        errors.sort(key=lambda e: int(e.split(":", 1)[0].removeprefix("line ")))
         return PredictionImport(file_name, "rekognition", len(predictions),
                                 sum(len(p.labels) for p in predictions.values()),
-                            tuple(errors), "0-100", tuple(predictions))
+                                tuple(errors), "0-100", tuple(predictions))
 
     def _import_table(self, file_name: str, text: str) -> PredictionImport:
         table = parse_label_table(text, file_name=file_name)
         kind = "jsonl" if text.lstrip("\ufeff \t\r\n").startswith("{") else "csv"
         errors: list[RowError] = list(table.errors)
+        matches = self.catalog.match(row.media for row in table.rows)
         by_media: dict[str, list[Label]] = {}
-        cache: dict[str, MediaItem | None] = {}
+        items: dict[str, MediaItem] = {}
         for row in table.rows:
-            if row.media not in cache:
-                cache[row.media] = self._find_media(row.media)
-            item = cache[row.media]
-            if item is None:
-                errors.append(RowError(row.line, f"no media item is named {row.media!r} (use a file name or media id)"))
+            match = matches[row.media]
+            if match.item is None:
+                errors.append(RowError(row.line, f"no media item is named {row.media!r} (use a file name or media id)"
+                                       if match.problem == "not found" else
+                                       f"{row.media!r} {match.problem} (use the full file name or the media id)"))
                 continue
             if row.category == "moderation":
                 label = Label(name=row.label, confidence=row.confidence, category="moderation", parent_name=row.parent,
                               taxonomy_level=2 if row.parent else 1)
             else:
                 label = Label(name=row.label, confidence=row.confidence, parents=(row.parent,) if row.parent else ())
-            by_media.setdefault(item.media_id, []).append(label)
+            items[match.item.media_id] = match.item
+            by_media.setdefault(match.item.media_id, []).append(label)
         predictions = [Prediction(media_id=m, model_version=f"import:{file_name}", labels=tuple(lbs), source="import")
                        for m, lbs in by_media.items()]
-        self._store_imported(predictions)
+        self._store_imported(predictions, items)
         errors.sort(key=lambda e: e.line)
         return PredictionImport(file_name, kind, len(predictions), sum(len(p.labels) for p in predictions),
-                            tuple(str(e) for e in errors), table.scale, tuple(by_media))
+                                tuple(str(e) for e in errors), table.scale, tuple(by_media))
 
-    def _store_imported(self, predictions: list[Prediction]) -> None:
+    def _store_imported(self, predictions: list[Prediction], items: dict[str, MediaItem]) -> None:
+        """Save, then mark the items that were new as labeled (their status was read when they were looked up)."""
         self.predictions.save_many(predictions)
         for p in predictions:
-            if self.catalog.get(p.media_id).status == "new":
+            if items[p.media_id].status == "new":
                 self.catalog.set_status(p.media_id, "labeled")
-
-    def _find_media(self, name_or_id: str) -> MediaItem | None:
-        """By media id, id prefix or file name; failing those, by file name without its extension if unique."""
-        if not name_or_id:
-            return None
-        found = self.catalog.find(name_or_id)
-        if found is None:
-            same_stem = [i for i in self.catalog.list() if Path(i.file_name).stem == name_or_id]
-            found = same_stem[0] if len(same_stem) == 1 else None
-        return found
 
 
 def _json_or_none(text: str) -> Any:
