@@ -82,6 +82,7 @@ class Prediction:
     labels: tuple[Label, ...] = ()
     source: str = "local"  # "local", "rekognition", or "import"
     created_at: str = ""
+    embedding: str = ""  # the image's features as the labeler saw them (core.embeddings.encode); stored beside, not in
 
 
 @dataclass(frozen=True)

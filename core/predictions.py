@@ -23,7 +23,7 @@ class Predictions:
         """Replace the predictions of these items (unversioned: predictions are written, never edited)."""
         now = utc_now()
         written = self.records.put_many(
-            Record(KIND, p.media_id, as_dict(p if p.created_at else _stamped(p, now)), parent=p.source)
+            Record(KIND, p.media_id, _body(p if p.created_at else _stamped(p, now)), parent=p.source)
             for p in predictions
         )
         self.records.put_many([Record(STAMP_KIND, "latest", {"token": uuid.uuid4().hex, "saved_at": now})])
@@ -55,6 +55,13 @@ class Predictions:
 
     def labeled_ids(self) -> set[str]:
         return {rec.key for rec in self.records.query(KIND)}
+
+
+def _body(p: Prediction) -> dict:
+    """The stored form: embeddings live in their own records (core.embeddings), so routing reads stay small."""
+    body = as_dict(p)
+    body.pop("embedding", None)
+    return body
 
 
 def _stamped(p: Prediction, now: str) -> Prediction:

@@ -31,10 +31,12 @@ PIXEL_STD = 128.0
 CROP_FRACTION = IMAGE_SIZE / (IMAGE_SIZE + 32)  # TensorFlow's eval crop (crop_padding=32)
 # Stride of each of the 16 MBConv blocks of B0/Lite0: stages r1s1, r2s2, r2s2, r3s2, r3s1, r4s2, r1s1.
 BLOCK_STRIDES = (1, 2, 1, 2, 1, 2, 1, 1, 1, 1, 1, 2, 1, 1, 1, 1)
-GRAPH_VERSION = 1  # bump when the graph construction changes, so cached files are rebuilt
+GRAPH_VERSION = 2  # bump when the graph construction changes, so cached files are rebuilt
 INPUT_NAME = "image"
 OUTPUT_NAME = "probabilities"
 LOGITS_NAME = "logits"
+FEATURES_NAME = "features"  # the pooled penultimate activations [N, 1280]: the image embedding
+FEATURES_DIM = 1280
 
 
 def weights_path() -> Path:
@@ -86,7 +88,8 @@ def fold_batch_norm(state: dict[str, np.ndarray], conv: str, bn: str) -> tuple[n
 
 
 def build_graph(state: dict[str, np.ndarray]):
-    """The onnx.ModelProto of Lite0: input `image` [N, 3, 224, 224] -> `probabilities` and `logits` [N, 1000]."""
+    """The onnx.ModelProto of Lite0: input `image` [N, 3, 224, 224] -> `probabilities` and `logits` [N, 1000], and
+    `features` [N, 1280], the pooled head activations the classifier reads (the embedding team models learn from)."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
@@ -126,16 +129,17 @@ def build_graph(state: dict[str, np.ndarray]):
         x = h
     x = conv(x, "head", "_conv_head", "_bn1")
     nodes.append(helper.make_node("GlobalAveragePool", [x], ["pool"]))
-    nodes.append(helper.make_node("Flatten", ["pool"], ["features"], axis=1))
+    nodes.append(helper.make_node("Flatten", ["pool"], [FEATURES_NAME], axis=1))
     inits.extend([numpy_helper.from_array(state["_fc.weight"].astype(np.float32), "fc.w"),
                   numpy_helper.from_array(state["_fc.bias"].astype(np.float32), "fc.b")])
-    nodes.append(helper.make_node("Gemm", ["features", "fc.w", "fc.b"], [LOGITS_NAME], transB=1))
+    nodes.append(helper.make_node("Gemm", [FEATURES_NAME, "fc.w", "fc.b"], [LOGITS_NAME], transB=1))
     nodes.append(helper.make_node("Softmax", [LOGITS_NAME], [OUTPUT_NAME], axis=1))
     graph = helper.make_graph(
         nodes, "efficientnet_lite0",
         [helper.make_tensor_value_info(INPUT_NAME, TensorProto.FLOAT, ["N", 3, IMAGE_SIZE, IMAGE_SIZE])],
         [helper.make_tensor_value_info(OUTPUT_NAME, TensorProto.FLOAT, ["N", 1000]),
-         helper.make_tensor_value_info(LOGITS_NAME, TensorProto.FLOAT, ["N", 1000])],
+         helper.make_tensor_value_info(LOGITS_NAME, TensorProto.FLOAT, ["N", 1000]),
+         helper.make_tensor_value_info(FEATURES_NAME, TensorProto.FLOAT, ["N", FEATURES_DIM])],
         inits,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)],

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from core import embeddings
 from core.domain import Label, Prediction
 from core.labelers import ImageRef, LabelingFailed
 from core.labelers import efficientnet, imagenet_hierarchy, moderation
@@ -96,9 +97,14 @@ class LocalLabeler:
     # ---- the bare models, one image at a time ------------------------------------------------------
     def classify(self, image: Image.Image) -> np.ndarray:
         """ImageNet-1k probabilities [1000]."""
+        return self.classify_and_embed(image)[0]
+
+    def classify_and_embed(self, image: Image.Image) -> tuple[np.ndarray, np.ndarray]:
+        """ImageNet-1k probabilities [1000] and the pooled features [1280] of one pass (the features are computed
+        on the way to the probabilities, so the embedding costs no second run)."""
         inputs = {efficientnet.INPUT_NAME: efficientnet.preprocess(image)[None]}
-        (probs,) = self.classifier.run([efficientnet.OUTPUT_NAME], inputs)
-        return probs[0]
+        probs, features = self.classifier.run([efficientnet.OUTPUT_NAME, efficientnet.FEATURES_NAME], inputs)
+        return probs[0], features[0]
 
     def nsfw_score(self, image: Image.Image) -> float:
         resized = image.resize((NSFW_SIZE, NSFW_SIZE), Image.Resampling.BILINEAR)
@@ -110,20 +116,24 @@ class LocalLabeler:
 
     # ---- the labeler -------------------------------------------------------------------------------
     def label_image(self, image: Image.Image) -> tuple[Label, ...]:
-        probs = self.classify(image)
+        return self.label_and_embed(image)[0]
+
+    def label_and_embed(self, image: Image.Image) -> tuple[tuple[Label, ...], np.ndarray]:
+        probs, features = self.classify_and_embed(image)
         general = self.hierarchy.labels(probs, min_confidence=self.min_confidence, max_labels=self.max_labels)
         general = _with_people(general, self.people.detect(np.asarray(image)))
         moderation_labels = self.moderation.labels(probs, self.nsfw_score(image),
                                                    min_confidence=self.min_moderation_confidence)
-        return tuple(general) + tuple(moderation_labels)
+        return tuple(general) + tuple(moderation_labels), features
 
     def predict(self, images: Sequence[ImageRef]) -> list[Prediction | LabelingFailed]:
         return list(self._pool.map(self._predict_one, images))
 
     def _predict_one(self, ref: ImageRef) -> Prediction | LabelingFailed:
         try:
-            labels = self.label_image(decode_image(ref.read_bytes()))
-            return Prediction(media_id=ref.media_id, model_version=self.model_version, labels=labels, source="local")
+            labels, features = self.label_and_embed(decode_image(ref.read_bytes()))
+            return Prediction(media_id=ref.media_id, model_version=self.model_version, labels=labels, source="local",
+                              embedding=embeddings.encode(features))
         except LabelingFailed as exc:
             return exc
         except OSError as exc:
