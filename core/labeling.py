@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core import labelers
 from core.access import OPEN, Access, Actor
@@ -27,6 +27,9 @@ from core.labelers import ImageRef, Labeler
 from core.models import ModelCache
 from core.predictions import Predictions
 from core.project_settings import ProjectSettings
+
+if TYPE_CHECKING:
+    from core.learning import Learning
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +69,7 @@ class PredictionImport:
 
 class Labeling:
     access: Access = OPEN  # the service sets its own
+    learning: "Learning | None" = None  # the service sets it: embeddings kept, team model applied
     def __init__(self, catalog: Catalog, predictions: Predictions, jobs: JobRunner, config: Config,
                  settings: ProjectSettings, *, models: ModelCache | None = None):
         self.catalog = catalog
@@ -88,8 +92,9 @@ class Labeling:
 
     def label(self, media_ids: Iterable[str], *, backend: str | None = None,
               progress: Callable[[int, int, str], None] | None = None,
-              is_cancelled: Callable[[], bool] | None = None) -> list[LabelOutcome]:
-        """Label these images now, storing each prediction; bad items are reported and the rest go on."""
+              is_cancelled: Callable[[], bool] | None = None, model_version: str | None = None) -> list[LabelOutcome]:
+        """Label these images now, storing each prediction; bad items are reported and the rest go on. The team
+        model in use (or `model_version`, an older one) refines each prediction (core/learning.py)."""
         ids = list(dict.fromkeys(media_ids))
         backend = backend or self.settings.effective().labeler
         outcomes: list[LabelOutcome] = []
@@ -117,7 +122,7 @@ class Labeling:
                                                  f"The media file is missing: {exc}"))
             if refs:
                 labeler = labeler or self.labeler(backend)
-                results = labeler.predict(refs)
+                results = self._with_team(labeler.predict(refs), model_version)
                 good = [r for r in results if isinstance(r, Prediction)]
                 self.predictions.save_many(good)
                 for ref, result in zip(refs, results):
@@ -134,6 +139,15 @@ class Labeling:
                 progress(len(outcomes), len(ids), last)
         return outcomes
 
+    def _with_team(self, results: list, model_version: str | None) -> list:
+        """Embeddings kept and the team model applied to the predictions among `results` (failures stay put)."""
+        good = [r for r in results if isinstance(r, Prediction)]
+        if self.learning is None:
+            refined = {p.media_id: replace(p, embedding="") for p in good}
+        else:
+            refined = {p.media_id: p for p in self.learning.absorb(good, model_version=model_version)}
+        return [refined[r.media_id] if isinstance(r, Prediction) else r for r in results]
+
     def _ref(self, item: MediaItem, backend: str) -> ImageRef:
         bucket = getattr(self.catalog.blobs, "bucket", "")
         if backend == "rekognition" and bucket:
@@ -142,13 +156,17 @@ class Labeling:
         return ImageRef(item.media_id, path=self.catalog.media_path(item.media_id))
 
     def submit(self, media_ids: Iterable[str] | None = None, *, backend: str | None = None,
-               created_by: str = "", actor: Actor | None = None) -> Job:
+               created_by: str = "", actor: Actor | None = None, model_version: str | None = None) -> Job:
         """Label in a background job: these images, or (None) every image without a prediction yet. Admins only."""
         current = self.access.require(actor, "media")
-        return self._submit(media_ids, backend=backend, created_by=created_by if current.is_local else current.id)
+        return self._submit(media_ids, backend=backend, created_by=created_by if current.is_local else current.id,
+                            model_version=model_version)
 
-    def _submit(self, media_ids: Iterable[str] | None, *, backend: str | None, created_by: str) -> Job:
+    def _submit(self, media_ids: Iterable[str] | None, *, backend: str | None, created_by: str,
+                model_version: str | None = None) -> Job:
         params: dict[str, Any] = {"backend": backend or self.settings.effective().labeler, "created_by": created_by}
+        if model_version:
+            params["model_version"] = model_version
         if media_ids is not None:
             params["media_ids"] = list(media_ids)
         return self.jobs.submit(JOB_KIND, params, created_by=created_by)
@@ -158,7 +176,8 @@ class Labeling:
         ids = params.get("media_ids")
         ids = self.unlabeled_ids() if ids is None else ids
         ctx.progress(0, len(ids), "loading the labeler" if ids else "nothing to label")
-        outcomes = self.label(ids, backend=params.get("backend"), progress=ctx.progress, is_cancelled=ctx.is_cancelled)
+        outcomes = self.label(ids, backend=params.get("backend"), progress=ctx.progress, is_cancelled=ctx.is_cancelled,
+                              model_version=params.get("model_version"))
         failed = [o for o in outcomes if o.status == "failed"]
         return {"labeled": len(outcomes) - len(failed), "failed": len(failed),
                 "outcomes": [o.as_json() for o in outcomes][:500]}

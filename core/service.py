@@ -11,7 +11,7 @@ import logging
 from collections.abc import Mapping
 from types import TracebackType
 
-from core import catalog, demo, exports, labeling, loop_starter, transcription
+from core import catalog, demo, exports, labeling, learning, loop_starter, transcription
 from core.a2i_flows import FlowDefinitions
 from core.a2i_loops import A2ILoops
 from core.a2i_outputs import A2IOutputs, default_output_path
@@ -25,11 +25,14 @@ from core.consolidation import Consolidation
 from core.demo import Demo
 from core.detections import Detections
 from core.domain import Job
+from core.embeddings import Embeddings
 from core.errors import LoupeError, StoreUnavailable
 from core.exports import Exports
+from core.ground_truth_import import GroundTruthImport
 from core.jobs import JobRunner
 from core.labelers import Labeler
 from core.labeling import Labeling
+from core.learning import Learning
 from core.leftovers import Leftovers
 from core.loop_starter import LoopStarter
 from core.loops import Loops
@@ -86,6 +89,11 @@ class Service:
         self.labeling = Labeling(self.catalog, self.predictions, self.jobs, config, self.settings, models=self.models)
         self.consolidation = Consolidation(records, self.loops, self.answers, self.predictions, self.workflows,
                                            catalog=self.catalog)
+        self.embeddings = Embeddings(records)
+        self.learning = Learning(records, self.consolidation, self.embeddings, self.jobs)  # team models
+        self.labeling.learning = self.learning
+        self.ground_truth = GroundTruthImport(self.catalog, self.workflows, self.loops, self.answers,
+                                              self.consolidation)
         self.review = Review(records, self.workflows, self.loops, self.answers, on_completed=self._loop_completed)
         self.transcripts = Transcripts(records, self.catalog, self.loops, self.workflows, review=self.review)
         self.transcription = Transcription(config, self.catalog, self.transcripts, self.jobs, self.settings,
@@ -100,7 +108,8 @@ class Service:
         self.demo = Demo(self.catalog, self.labeling, self.predictions, self.transcription, self.routing,
                          self.loop_starter, self.workflows, self.jobs)
         self.leftovers = Leftovers(records, self.blobs, self.catalog, self.jobs)
-        for part in (self.consolidation, self.labeling, self.review, self.transcripts, self.transcription,
+        for part in (self.consolidation, self.labeling, self.learning, self.ground_truth, self.review, self.transcripts,
+                     self.transcription,
                      self.loop_starter, self.exports, self.demo):
             part.access = self.access
         self._build_aws_faces(config)
@@ -127,6 +136,7 @@ class Service:
         register(loop_starter.JOB_KIND, self.loop_starter.run_route_job)
         register(exports.JOB_KIND, self.exports.run_export_job)
         register(demo.JOB_KIND, self.demo.run_job)
+        register(learning.JOB_KIND, self.learning.run_learn_job)
 
     def _migrate_results(self) -> ResultsMigrationReport | None:
         """Key results by (workflow, item) in a store written before they were (one marker read once done)."""
@@ -177,6 +187,10 @@ class Service:
     def _loop_completed(self, loop) -> None:
         """A loop got its last answer (any face): consolidate it, then its A2I output.json and webhook events."""
         self.consolidation.on_completed(loop)
+        try:
+            self.learning.after_answers()  # retrain after N new answers, when that setting is on
+        except LoupeError as exc:
+            log.error("could not queue retraining after loop %s: %s", loop.loop_id, exc)
         try:
             self.a2i.on_finished(loop)  # output.json and webhook events; the answer itself is already kept
         except LoupeError as exc:

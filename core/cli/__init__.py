@@ -15,7 +15,8 @@ from core.config import Config
 from core.errors import LoupeError
 
 COMMAND_MODULES = ["core.cli.media", "core.cli.transcripts", "core.cli.review", "core.cli.aws", "core.cli.labeling",
-                   "core.cli.routing", "core.cli.maintenance", "core.cli.members", "core.cli.api"]
+                   "core.cli.routing", "core.cli.maintenance", "core.cli.members", "core.cli.api",
+                   "core.cli.learning"]
 
 
 def main(argv: list[str] | None = None) -> int:

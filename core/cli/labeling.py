@@ -16,6 +16,9 @@ def register(sub) -> None:
                    help="labeler to use (default: LOUPE_LABELER, which defaults to local)")
     p.add_argument("--json", action="store_true",
                    help="one JSON object per image: media_id, file, labels, moderation_labels, model_version")
+    p.add_argument("--model-version", default=None,
+                   help="team model version to apply (e.g. local-1+team-2); default: the one in use")
+    p.add_argument("--all", action="store_true", help="label every image again, not only unlabeled ones")
     p.set_defaults(func=label)
     p = sub.add_parser("import-predictions",
                        help="import Rekognition JSON, or CSV / JSON Lines of media,label,confidence")
@@ -36,9 +39,11 @@ def label(service, args) -> int:
         else:
             ids.append(item.media_id)
     if not args.media:
-        ids = service.labeling.unlabeled_ids()
+        everything = args.all or args.model_version
+        ids = ([m.media_id for m in service.catalog.list(kind="image")] if everything
+               else service.labeling.unlabeled_ids())
     failed = missing
-    for outcome in service.labeling.label(ids, backend=args.backend):
+    for outcome in service.labeling.label(ids, backend=args.backend, model_version=args.model_version):
         if outcome.prediction is not None:
             text = ", ".join(f"{lb.name} {lb.confidence * 100:.1f}%" for lb in outcome.prediction.labels[:6])
             _emit(args, to_label_json(outcome.prediction, outcome.file), f"labeled  {outcome.file}  {text}")

@@ -7,7 +7,7 @@ from core.stores.local import SQLiteRecordStore
 
 
 def test_every_job_kind_a_part_submits_has_a_handler(service):
-    assert service.jobs.kinds == {"ingest", "label", "transcribe", "route", "export", "demo"}
+    assert service.jobs.kinds == {"ingest", "label", "transcribe", "route", "export", "demo", "learn"}
 
 
 def test_injected_stores_are_the_ones_used(tmp_path):

@@ -1,0 +1,177 @@
+"""Loupe learns from its reviewers: real photos, the real labeler, people's answers imported as Ground Truth, a team
+model trained on them, and predictions on crops the model never saw."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core.cli import main as cli_main
+from core.config import Config
+from core.labelers.local import LocalLabeler
+from core.service import Service
+from tests.learning_set import ADDED_LABEL, Crop, make_crops, truth
+
+
+@pytest.fixture(scope="module")
+def shared_labeler(tmp_path_factory) -> LocalLabeler:
+    return LocalLabeler(tmp_path_factory.mktemp("models"))
+
+
+def general_names(svc: Service, media_id: str) -> set[str]:
+    return {lb.name for lb in svc.predictions.get(media_id).labels if lb.category == "general"}
+
+
+def manifest(rows: list[tuple[str, list[str]]]) -> str:
+    """A Ground Truth multi-label output manifest: one line per (source-ref, class names)."""
+    names = sorted({n for _, labels in rows for n in labels})
+    ids = {n: i for i, n in enumerate(names)}
+    class_map = {str(i): n for n, i in ids.items()}
+    return "\n".join(json.dumps({
+        "source-ref": ref, "labels": [ids[n] for n in labels],
+        "labels-metadata": {"job-name": "labeling-job/labels", "class-map": class_map, "human-annotated": "yes",
+                            "type": "groundtruth/image-classification-multilabel",
+                            "creation-date": "2026-11-30T12:00:00.000000"}}) for ref, labels in rows) + "\n"
+
+
+def label_and_answer(svc: Service, crops: list[Crop], workflow: str = "ground-truth") -> dict[str, Crop]:
+    """Ingest and label the crops, then give people's answers for them (as an imported Ground Truth manifest)."""
+    ids = {svc.catalog.ingest_file(c.path).media_id: c for c in crops}
+    svc.labeling.label(list(ids))
+    rows = [(c.path.name, truth(c, general_names(svc, m))) for m, c in ids.items()]
+    report = svc.ground_truth.import_text(manifest(rows), workflow=workflow)
+    assert report.errors == [] and report.imported == len(crops)
+    return ids
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, shared_labeler):
+    root = tmp_path_factory.mktemp("learning")
+    with Service(Config(data_dir=root / "data"), labelers={"local": shared_labeler}) as svc:
+        train = make_crops(root / "train", 5, seed=1, extra={"rocket.jpg": 9})
+        label_and_answer(svc, train)
+        version = svc.learning.train()
+        test = make_crops(root / "test", 3, seed=2, extra={"rocket.jpg": 5})
+        test_ids = {svc.catalog.ingest_file(c.path).media_id: c for c in test}
+        outcomes = svc.labeling.label(list(test_ids))
+        yield svc, version, test_ids, outcomes
+
+
+def test_a_label_people_added_is_predicted_on_crops_the_model_never_saw(trained):
+    svc, version, test_ids, outcomes = trained
+    report = {r.name: r for r in version.labels}[ADDED_LABEL]
+    assert report.is_learned and report.positives == 14 and report.negatives == 55
+    threshold = report.threshold or 0.5
+    said = {o.media_id for o in outcomes
+            if any(lb.name == ADDED_LABEL and lb.confidence >= threshold for lb in o.prediction.labels)}
+    has = {m for m, c in test_ids.items() if c.has_added_label}
+    precision, recall = len(said & has) / max(len(said), 1), len(said & has) / len(has)
+    assert precision >= 0.8 and recall >= 0.7, (precision, recall, threshold)
+    assert all(o.prediction.model_version.endswith("+team-1") for o in outcomes)
+    assert version.version.startswith("local-1+team-1")
+
+
+def expected_calibration_error(confidence: np.ndarray, kept: np.ndarray, bins: int = 5) -> float:
+    edges = np.linspace(0, 1, bins + 1)
+    which = np.clip(np.digitize(confidence, edges) - 1, 0, bins - 1)
+    return float(sum(abs(confidence[which == b].mean() - kept[which == b].mean()) * (which == b).sum()
+                     for b in range(bins) if (which == b).any()) / len(confidence))
+
+
+def test_calibration_brings_stated_confidence_near_the_share_people_kept(trained):
+    svc, version, test_ids, outcomes = trained
+    learned = {r.name for r in version.learned} - {ADDED_LABEL}
+    before, after, kept_before, kept_after = [], [], [], []
+    for o in outcomes:
+        crop = test_ids[o.media_id]
+        base = svc.embeddings.get(o.media_id).base_labels
+        right = set(truth(crop, set(base)))
+        for name, confidence in base.items():
+            if name in learned:
+                before.append(confidence)
+                kept_before.append(name in right)
+        for lb in o.prediction.labels:
+            if lb.name in learned:
+                after.append(lb.confidence)
+                kept_after.append(lb.name in right)
+    ece_before = expected_calibration_error(np.array(before), np.array(kept_before, dtype=float))
+    ece_after = expected_calibration_error(np.array(after), np.array(kept_after, dtype=float))
+    assert ece_after < ece_before and ece_after <= 0.15, (ece_before, ece_after)
+
+
+def test_a_label_with_too_few_answers_is_not_learned_and_the_reason_is_given_in_words(trained):
+    _, version, _, _ = trained
+    reports = {r.name: r for r in version.labels}
+    tripod = reports["Tripod"]
+    assert not tripod.is_learned
+    assert tripod.reason == f"Not learned yet: only {tripod.positives} positive answers (10 needed)."
+
+
+def test_training_the_same_answers_again_gives_the_same_version(trained):
+    svc, version, _, _ = trained
+    again = svc.learning.train()
+    assert again.number == version.number and len(svc.learning.versions()) == 1
+
+
+def test_each_prediction_records_its_version_and_an_older_version_relabels(tmp_path, shared_labeler):
+    with Service(Config(data_dir=tmp_path / "data"), labelers={"local": shared_labeler}) as svc:
+        first = label_and_answer(svc, make_crops(tmp_path / "a", 3, seed=3, extra={"rocket.jpg": 9}))
+        v1 = svc.learning.train()
+        label_and_answer(svc, make_crops(tmp_path / "b", 2, seed=4, extra={"rocket.jpg": 2}))
+        v2 = svc.learning.train()
+        assert (v1.number, v2.number, v2.previous) == (1, 2, 1)
+        assert {c["label"] for c in svc.learning.compare()} >= {ADDED_LABEL}
+        some = list(first)[:2]
+        svc.labeling.label(some)
+        assert svc.predictions.get(some[0]).model_version.endswith("+team-2")
+        svc.labeling.label(some, model_version=v1.version)
+        assert svc.predictions.get(some[0]).model_version.endswith("+team-1")
+        assert svc.learning.revert().number == 1  # back to version 1 ...
+        assert svc.learning.train().number == 2  # ... and training the same answers again finds version 2
+        svc.learning.revert("base")
+        assert svc.learning.current() is None
+        svc.labeling.label(some)
+        assert "+team-" not in svc.predictions.get(some[0]).model_version
+        label_and_answer(svc, make_crops(tmp_path / "c", 1, seed=5), workflow="more-answers")
+        v3 = svc.learning.train()  # retraining after a revert: new answers make a new version
+        assert v3.number == 3 and v3.previous == 0 and svc.learning.current().number == 3
+
+
+def test_learn_and_label_commands_print_the_model_version_and_learned_labels(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("LOUPE_DATA_DIR", str(tmp_path / "cli"))
+    crops = make_crops(tmp_path / "crops", 2, seed=6, extra={"rocket.jpg": 10},
+                       sources=("rocket.jpg", "chelsea.png", "coffee.png", "grass.png", "brick.png", "coins.png"))
+    assert cli_main(["ingest", *(str(c.path) for c in crops)]) == 0
+    capsys.readouterr()
+    assert cli_main(["label", "--json"]) == 0
+    by_file = {json.loads(line)["file"]: json.loads(line) for line in capsys.readouterr().out.splitlines()}
+    rows = [(c.path.name, truth(c, {lb["Name"] for lb in by_file[c.path.name]["labels"]})) for c in crops]
+    gt = tmp_path / "output.manifest"
+    gt.write_text(manifest(rows))
+    assert cli_main(["import-ground-truth", str(gt), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["imported"] == len(crops)
+    assert cli_main(["learn", "--json"]) == 0
+    learned = json.loads(capsys.readouterr().out)
+    assert set(learned) >= {"model_version", "labels", "answers_used"} and learned["answers_used"] == len(crops)
+    assert learned["model_version"].endswith("+team-1")
+    launch = next(r for r in learned["labels"] if r["name"] == ADDED_LABEL)
+    assert set(launch) >= {"name", "positives", "negatives", "precision", "recall", "threshold"}
+    assert launch["positives"] == 12 and launch["negatives"] == 10
+    rocket = next(c for c in crops if c.has_added_label)
+    assert cli_main(["label", rocket.path.name, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["model_version"].endswith("+team-1") and ADDED_LABEL in {lb["Name"] for lb in out["labels"]}
+    assert cli_main(["label", "--all", "--json", "--model-version", learned["model_version"]]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == len(crops)
+
+
+def test_a_bad_team_model_version_is_refused_in_words(tmp_path, shared_labeler):
+    with Service(Config(data_dir=tmp_path / "data"), labelers={"local": shared_labeler}) as svc:
+        with pytest.raises(Exception, match="team_model"):
+            svc.learning.get("local-1+team-9")
+
+
+def crop_names(crops: list[Crop]) -> list[str]:
+    return [Path(c.path).name for c in crops]
