@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from core import team_model
+from core import automation, team_model
 from core.access import OPEN, Access, Actor
 from core.domain import Job, Label, Prediction, utc_now
 from core.embeddings import Embedding, Embeddings
@@ -103,8 +103,11 @@ def _key(number: int) -> str:
 class Learning:
     access: Access = OPEN  # the service sets its own
 
-    def __init__(self, records: RecordStore, consolidation, embeddings: Embeddings, jobs):
+    def __init__(self, records: RecordStore, consolidation, embeddings: Embeddings, jobs, predictions=None,
+                 workflows=None):
         self.records = records
+        self.workflows = workflows
+        self.predictions = predictions
         self.consolidation = consolidation
         self.embeddings = embeddings
         self.jobs = jobs
@@ -315,6 +318,65 @@ class Learning:
                 self._models[number] = [LabelModel.from_json(r.body)
                                         for r in self.records.query(LABEL_KIND, parent=_key(number))]
             return self._models[number]
+
+    # ---- automation -------------------------------------------------------------------------------
+    def automation_report(self, target_precision: float | None = None) -> dict[str, Any]:
+        """Automation rate and precision at the target, before learning (the base model's own confidences) and after
+        (the stored predictions, made by the team model in use), on reviewed items that model was not trained on:
+        the audit sample and every review since. Thresholds come from the evidence on those same items."""
+        target = target_precision or self.settings().target_precision
+        truth = self.consolidation.accepted_labels()
+        current = self.current()
+        seen = set(current.trained_on) if current else set()
+        fresh = {m: t for m, t in truth.items() if m[:16] not in seen}
+        after: dict[str, dict[str, float]] = {}
+        for media_id, labels in self.predictions.raw_labels():
+            if media_id in fresh:
+                after[media_id] = {str(lb["name"]): float(lb["confidence"]) for lb in labels
+                                   if lb.get("category", "general") == "general"}
+        general = {n for labels in after.values() for n in labels} | {n for t in fresh.values() for n in t}
+        before = {}
+        for media_id in after:
+            found = self.embeddings.get(media_id)
+            if found is not None:
+                before[media_id] = {n: c for n, c in found.base_labels.items() if n in general}
+        measured = sorted(set(before) & set(after))
+        report = {"target_precision": target, "model_version": current.version if current else None,
+                  "items": len(measured)}
+        if not measured:
+            report["note"] = ("No reviewed item is new to the team model yet: review the audit sample (or more items) "
+                              "after labeling with it, then look again.")
+            return report
+        report["before"] = automation.automation(before, fresh, target, measure_on=measured)
+        report["after"] = automation.automation(after, fresh, target, measure_on=measured)
+        return report
+
+    def automate(self, workflow: str, target_precision: float | None = None, *,
+                 actor: Actor | None = None) -> automation.Automation:
+        """The workflow option "accept the team model's labels when, by the audited evidence, they meet the target
+        precision": its routing becomes per-label drop / review / accept thresholds from the evidence on every
+        reviewed item (core/automation.py); labels without enough evidence go to people; its audit sample stays.
+        Run it again after training or more reviews to follow the evidence. Admins only."""
+        from core.routing import workflow_with_thresholds
+
+        current = self.access.require(actor, "workflows")
+        target = target_precision or self.settings().target_precision
+        wf = self.workflows.get(workflow)
+        if wf.task_type != "label_review":
+            raise LoupeError(f"Workflow {workflow!r} reviews {wf.task_type} tasks; automated labeling routes image "
+                             "labels, so choose a label review workflow.")
+        truth = self.consolidation.accepted_labels()
+        confidence = {m: {str(lb["name"]): float(lb["confidence"]) for lb in labels
+                          if lb.get("category", "general") == "general"}
+                      for m, labels in self.predictions.raw_labels()}
+        result = automation.automation(confidence, truth, target)
+        names = sorted({n for c in confidence.values() for n in c})
+        routed = workflow_with_thresholds(wf, result.thresholds(), names)
+        routed = replace(routed, routing=replace(routed.routing, accept_at=wf.routing.accept_at),
+                         description=(wf.description or "") if "automated" in (wf.description or "") else
+                         f"{wf.description} (automated labeling at {target:.0%} precision)".strip())
+        self.workflows.save(routed, expected_version=self.workflows.version(workflow), actor=current)
+        return result
 
     # ---- applying ----------------------------------------------------------------------------------
     def absorb(self, predictions: Iterable[Prediction], *, model_version: str | None = None) -> list[Prediction]:

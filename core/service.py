@@ -90,7 +90,8 @@ class Service:
         self.consolidation = Consolidation(records, self.loops, self.answers, self.predictions, self.workflows,
                                            catalog=self.catalog)
         self.embeddings = Embeddings(records)
-        self.learning = Learning(records, self.consolidation, self.embeddings, self.jobs)  # team models
+        self.learning = Learning(records, self.consolidation, self.embeddings, self.jobs,  # team models
+                                 predictions=self.predictions, workflows=self.workflows)
         self.labeling.learning = self.learning
         self.ground_truth = GroundTruthImport(self.catalog, self.workflows, self.loops, self.answers,
                                               self.consolidation)

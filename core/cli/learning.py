@@ -26,6 +26,12 @@ def register(sub) -> None:
     p = sub.add_parser("revert-model", help="use an older team model version (default: the one before the current)")
     p.add_argument("version", nargs="?", default=None, help="e.g. local-1+team-2, team-2 or 2; 'base' = no team model")
     p.set_defaults(func=revert_model)
+    p = sub.add_parser("automate", help="route a label review workflow by the team model's evidence: accept labels "
+                                        "that meet the target precision, send the rest to people")
+    p.add_argument("--workflow", required=True)
+    p.add_argument("--precision", type=float, default=None, help="target precision (default: the learning setting)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=automate)
     p = sub.add_parser("import-ground-truth",
                        help="read a Ground Truth output manifest (classification or boxes) as human answers")
     p.add_argument("manifest", type=Path)
@@ -84,6 +90,20 @@ def revert_model(service, args) -> int:
     target = service.learning.revert(args.version)
     sys.stdout.write(f"Now labeling with {target.version if target else 'the base model alone'}; label again "
                      "(python -m core label --all) to update predictions.\n")
+    return 0
+
+
+def automate(service, args) -> int:
+    result = service.learning.automate(args.workflow, args.precision)
+    out = {**result.as_json(), "workflow": args.workflow,
+           "labels": [{"name": b.name, "drop_below": b.drop_below, "accept_at": b.accept_at} for b in result.bands]}
+    if args.json:
+        sys.stdout.write(json.dumps(out) + "\n")
+    else:
+        precision = "-" if result.precision is None else f"{result.precision:.1%}"
+        sys.stdout.write(f"workflow {args.workflow}: {sum(b.accept_at is not None for b in result.bands)} labels "
+                         f"accepted without people at {result.target_precision:.0%} precision; on reviewed items "
+                         f"{result.rate:.0%} would be automated (precision {precision})\n")
     return 0
 
 

@@ -133,7 +133,7 @@ class LocalLabeler:
         try:
             labels, features = self.label_and_embed(decode_image(ref.read_bytes()))
             return Prediction(media_id=ref.media_id, model_version=self.model_version, labels=labels, source="local",
-                              embedding=embeddings.encode(features))
+                              embedding=embeddings.encode(features) if features is not None else "")
         except LabelingFailed as exc:
             return exc
         except OSError as exc:

@@ -175,3 +175,49 @@ def test_a_bad_team_model_version_is_refused_in_words(tmp_path, shared_labeler):
 
 def crop_names(crops: list[Crop]) -> list[str]:
     return [Path(c.path).name for c in crops]
+
+
+def review(svc: Service, media_id: str, workflow: str, picks_by_worker: dict[str, list[str]]) -> None:
+    from core.domain import Answer, HumanLoop, Workflow
+    from core.loops import loop_id_for
+
+    if svc.workflows.version(workflow) is None:
+        svc.workflows.save(Workflow(name=workflow, task_type="label_review", task_count=len(picks_by_worker)))
+    loop = HumanLoop(loop_id_for(workflow, media_id), media_id, workflow, status="Completed",
+                     task_count=len(picks_by_worker))
+    svc.loops.create(loop)
+    for worker, picks in picks_by_worker.items():
+        svc.answers.submit(Answer(loop.loop_id, worker, {"labels": [{"name": n} for n in picks]}))
+    svc.consolidation.consolidate(media_id, workflow, loops=[loop])
+
+
+def answers_of(svc: Service, name: str) -> dict[str, int]:
+    data, _ = svc.learning.training_set()
+    target = next(t for t in data.targets if t.name == name)
+    return dict(zip(data.media_ids, target.answers.tolist()))
+
+
+def test_a_removed_label_is_a_negative_and_an_unreviewed_item_is_not_an_answer(service):
+    from core import embeddings
+    from core.domain import Label, Prediction
+    from core.embeddings import Embedding
+
+    for media_id in ("a" * 64, "b" * 64, "c" * 64):
+        service.embeddings.save_many([Embedding(media_id, embeddings.encode(np.ones(1280)), "loupe-local-1/x",
+                                                {"Dog": 0.4, "Cat": 0.9})])
+        service.predictions.save(Prediction(media_id, "loupe-local-1/x", (Label("Cat", 0.9), Label("Dog", 0.4))))
+    review(service, "a" * 64, "labels", {"ann": ["Cat"]})  # Dog unticked: removed
+    review(service, "b" * 64, "labels", {"ann": ["Cat", "Dog", "Hat"]})  # Hat added
+    assert answers_of(service, "Dog") == {"a" * 64: 0, "b" * 64: 1}  # c was never reviewed: no answer
+    assert answers_of(service, "Hat") == {"a" * 64: 0, "b" * 64: 1}  # absent from a reviewed answer: negative
+
+
+def test_conflicting_answers_are_settled_by_the_vote_and_then_by_the_newest_review(service):
+    from core import embeddings
+    from core.embeddings import Embedding
+
+    service.embeddings.save_many([Embedding("d" * 64, embeddings.encode(np.ones(1280)), "loupe-local-1/x", {})])
+    review(service, "d" * 64, "two-people", {"ann": ["Cat"], "bob": []})  # a tie: not accepted
+    assert answers_of(service, "Cat") == {"d" * 64: 0}
+    review(service, "d" * 64, "second-look", {"cy": ["Cat"]})  # a later review in another workflow says Cat
+    assert answers_of(service, "Cat") == {"d" * 64: 1}
