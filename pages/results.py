@@ -4,6 +4,7 @@ import streamlit as st
 
 from components.app import get_service, reviewer, shows_errors
 from components.jobs import watch_jobs
+from components.learning_panel import model_history
 from components.result_downloads import export_downloads
 from components.results_tables import blind_metrics, results_empty, results_tables, transcript_metrics
 from components.review import plain
@@ -26,6 +27,7 @@ if not results_empty(summary, workflow):
                        service.results.agreement(workflow=workflow))
         blind_metrics(service.results.blind(workflow=workflow))
         transcript_metrics(service.results.transcripts(workflow=workflow))
+model_history(service.learning.history(), key="results.model_history")
 
 st.subheader("Download")
 export_downloads(service.exports, workflow, key="results.download")

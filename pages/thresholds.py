@@ -6,6 +6,7 @@ import streamlit as st
 from components.app import get_service, reviewer, shows_errors
 from components.evidence_panel import evidence_panel
 from components.jobs import watch_jobs
+from components.learning_panel import learning_panel
 from components.conditions_files import conditions_export, conditions_import
 from components.routing_views import (band_counts, flow_definition_download, items_table, loops_result, per_label_table,
                                       worked_example, workflow_form, workflow_picker)
@@ -39,7 +40,7 @@ if active:
 band_counts(routed, key=f"{PAGE_KEY}.counts")
 
 # One view at a time (not st.tabs, which would run every view on each slider move).
-view = st.radio("View", ["Distribution", "Items", "Evidence", "Workflows and loops"], horizontal=True,
+view = st.radio("View", ["Distribution", "Items", "Evidence", "Learning", "Workflows and loops"], horizontal=True,
                 key=f"{PAGE_KEY}.view", label_visibility="collapsed")
 if view == "Distribution":
     lines = [thresholds.high * 100] + ([thresholds.low * 100] if thresholds.has_drop_band else [])
@@ -61,6 +62,8 @@ elif view == "Evidence":
     if chosen:
         st.session_state[f"{PAGE_KEY}.apply"] = chosen
         st.rerun()
+elif view == "Learning":
+    learning_panel(service, key=f"{PAGE_KEY}.learning")
 else:
     st.subheader("Activation conditions")
     conditions_export(thresholds, frame.label_names, audit, key=f"{PAGE_KEY}.conditions")
