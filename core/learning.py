@@ -141,11 +141,7 @@ class Learning:
             key = (c.media_id, spec.label_category)
             if key not in newest or c.updated_at > newest[key].updated_at:
                 newest[key] = c
-        vectors: dict[str, Embedding] = {}
-        for media_id in sorted({m for m, _ in newest}):
-            found = self.embeddings.get(media_id)
-            if found is not None and found.vector:
-                vectors[media_id] = found
+        vectors = {m: e for m, e in self.embeddings.get_many({m for m, _ in newest}).items() if e.vector}
         media_ids = tuple(sorted(vectors))
         index = {m: i for i, m in enumerate(media_ids)}
         answers: dict[tuple[str, str], np.ndarray] = {}  # (category, name) -> int8 per item
@@ -335,11 +331,8 @@ class Learning:
                 after[media_id] = {str(lb["name"]): float(lb["confidence"]) for lb in labels
                                    if lb.get("category", "general") == "general"}
         general = {n for labels in after.values() for n in labels} | {n for t in fresh.values() for n in t}
-        before = {}
-        for media_id in after:
-            found = self.embeddings.get(media_id)
-            if found is not None:
-                before[media_id] = {n: c for n, c in found.base_labels.items() if n in general}
+        before = {m: {n: c for n, c in e.base_labels.items() if n in general}
+                  for m, e in self.embeddings.get_many(after).items()}
         measured = sorted(set(before) & set(after))
         report = {"target_precision": target, "model_version": current.version if current else None,
                   "items": len(measured)}
