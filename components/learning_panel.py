@@ -20,8 +20,9 @@ def learning_panel(service, *, key: str) -> None:
     "accept the team model's labels at a target precision" for a label review workflow."""
     learning = service.learning
     current = learning.current()
-    st.caption(f"Team model in use: {plain(current.version) if current else 'none (the base model alone)'}. "
-               "It learns from people's final answers; label images again to apply a new version.")
+    st.caption((f"Team model in use: {plain(current.version)}." if current else
+                "Team model in use: none (the base model alone).")
+               + " It learns from people's final answers; label images again to apply a new version.")
     settings = learning.settings()
     cols = st.columns(4, vertical_alignment="bottom")
     examples = cols[0].number_input("Examples per label", 2, 1000, settings.min_positives, key=f"{key}.examples")
@@ -68,7 +69,7 @@ def automation_panel(report: dict, *, key: str) -> None:
     """Automation rate and precision at the target, before and after learning, on reviewed items new to the model."""
     st.subheader(f"Automation at {report['target_precision']:.0%} precision")
     if "note" in report:
-        st.caption(report["note"])
+        st.caption(plain(report["note"]))
         return
     before, after = report["before"], report["after"]
     cols = st.columns(2)
