@@ -16,7 +16,6 @@ import numpy as np
 from core.stores.base import Record, RecordStore
 
 KIND = "embedding"
-MANY = 200
 
 
 def encode(vector: np.ndarray) -> str:
@@ -53,12 +52,8 @@ class Embeddings:
         return _from_record(rec) if rec else None
 
     def get_many(self, media_ids: Iterable[str]) -> dict[str, Embedding]:
-        """The embeddings of these items that exist: one read each for a few, one pass over all for many (a
-        DynamoDB query pages through them far faster than thousands of single reads)."""
-        wanted = set(media_ids)
-        if len(wanted) <= MANY:
-            return {m: e for m in sorted(wanted) if (e := self.get(m)) is not None}
-        return {e.media_id: e for e in self.all() if e.media_id in wanted}
+        """The embeddings of these items that exist, in as few store calls as the backend allows."""
+        return {key: _from_record(rec) for key, rec in self.records.get_many(KIND, sorted(set(media_ids))).items()}
 
     def all(self) -> Iterator[Embedding]:
         for rec in self.records.query(KIND):
