@@ -36,6 +36,7 @@ from core.learning import Learning
 from core.leftovers import Leftovers
 from core.loop_starter import LoopStarter
 from core.loops import Loops
+from core.media_list import MediaList
 from core.media_refs import MediaRefs
 from core.members import Members
 from core.migration import ResultsMigrationReport, migrate_results
@@ -77,6 +78,7 @@ class Service:
         self.members.access = self.access
         self.settings = ProjectSettings(records, config, self.access)  # Settings page overrides; read per run
         self.catalog = Catalog(records, self.blobs, config)
+        self.media_list = MediaList(records, self.catalog)  # the Images and Transcripts lists, a page at a time
         self.predictions = Predictions(records)
         self.workflows = Workflows(records, self.access)
         self.loops = Loops(records)
