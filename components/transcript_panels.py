@@ -6,14 +6,16 @@ Each takes domain values and a key prefix and returns what the user asked for; t
 from __future__ import annotations
 
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import streamlit as st
 
 from components.markup import plain
+from components.media_browser import browse, media_table
 from components.transcript_versions import show_diff, version_table
 from core.domain import MediaItem, Transcript
+from core.media_list import MediaFilter, MediaPage
 from core.project_settings import EffectiveSettings
 from core.transcribers import describe_engines
 from core.transcript_text import EXPORT_FORMATS, Tweak, export_transcript, format_tweaks, word_diff
@@ -21,18 +23,36 @@ from core.transcripts import ReviewState, SaveOutcome, TranscriptVersion
 
 
 
-def media_picker(items: Sequence[MediaItem], *, key: str) -> MediaItem:
-    """Pick one of `items`, each shown with its status; the `media` query parameter follows the choice, so a link
-    opens that item.
+def find_media(fetch: Callable[[MediaFilter, str | None], MediaPage], *, find: Callable[[str], MediaItem | None],
+               key: str, kinds: tuple[str, ...] = ("audio", "video")) -> MediaItem:
+    """The searchable, paged list of audio and video (open unless a link named the item), then the picker."""
+    with st.expander("Find audio and video", expanded=not st.query_params.get("media")):
+        found = browse(fetch, key=f"{key}.filter", kinds=kinds, with_labels=False, noun="items")
+        picked = media_table(found.rows, key=f"{key}.table")
+    return media_picker([r.item for r in found.rows], key=f"{key}.media", find=find, picked=picked)
+
+
+def media_picker(items: Sequence[MediaItem], *, key: str, find: Callable[[str], MediaItem | None],
+                 picked: str | None = None) -> MediaItem:
+    """Pick one of `items` (the list's page), each shown with its status; the `media` query parameter follows the
+    choice, so a link opens that item, and `picked` (a row just selected in the list) becomes the choice. An item
+    chosen before but not on this page is looked up with `find` and kept at the top.
 
     The choice is kept under `key`. The widget's own key changes with the statuses shown, so a status that changed
     (a transcription job ended: "new" -> "transcribed") is drawn anew: the browser keeps a widget's old labels.
     """
     by_id = {i.media_id: i for i in items}
-    labels = {m: f"{i.file_name} · {i.status}" for m, i in by_id.items()}
+    if picked and picked != st.session_state.get(f"{key}.picked"):
+        st.session_state[f"{key}.picked"] = st.session_state[key] = picked
+    wanted = st.session_state.get(key) or st.query_params.get("media")
+    if wanted and wanted not in by_id and (found := find(wanted)) is not None:
+        by_id = {found.media_id: found, **by_id}
+    if not by_id:
+        st.info("No audio or video matches the search.")
+        st.stop()
     if st.session_state.get(key) not in by_id:
-        wanted = st.query_params.get("media")
-        st.session_state[key] = wanted if wanted in by_id else items[0].media_id
+        st.session_state[key] = wanted if wanted in by_id else next(iter(by_id))
+    labels = {m: f"{i.file_name} · {i.status}" for m, i in by_id.items()}
     widget_key = f"{key}.{zlib.crc32(chr(31).join(labels.values()).encode()):08x}"
     st.session_state[widget_key] = st.session_state[key]
     media_id = st.selectbox("Media item", list(by_id), key=widget_key, format_func=labels.get,

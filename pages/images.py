@@ -1,12 +1,13 @@
-"""Images: every ingested image with its labels; label one, a selection or all unlabeled ones as a job."""
-import pandas as pd
+"""Images: the ingested images a page at a time, searchable by name, status, label and confidence, with their labels;
+label one, a selection or all unlabeled ones as a job."""
 import streamlit as st
 
 from components.app import get_service, reviewer, shows_errors
 from components.image_boxes import image_with_boxes
 from components.jobs import watch_jobs
-from components.labels import import_report, label_job_failures, label_panel, label_text
+from components.labels import import_report, label_job_failures, label_panel
 from components.markup import plain
+from components.media_browser import PAGE_ROWS, browse, image_table
 from core.labelers import available
 
 service = get_service()
@@ -19,31 +20,16 @@ with st.expander("Import predictions (Rekognition JSON, or CSV / JSON Lines of m
         with shows_errors():
             import_report(service.labeling.import_bytes(upload.name, upload.getvalue()).as_json())
 
-images = sorted(service.catalog.list(kind="image"), key=lambda i: i.created_at, reverse=True)
-if not images:
+counts = service.catalog.counts(("image",))
+if not counts["total"]:
     st.info("No images yet. Upload some on the Upload page, or load the demo set from Home.")
     st.stop()
+unlabeled = counts["by_status"]["new"]
 
-predictions = {p.media_id: p for p in service.predictions.all()}
-unlabeled = [i.media_id for i in images if i.media_id not in predictions]
-
-
-def top_labels(media_id: str) -> str:
-    p = predictions.get(media_id)
-    general = [lb for lb in p.labels if lb.category != "moderation"] if p else []
-    return " · ".join(label_text(lb) for lb in general[:3])
-
-
-table = pd.DataFrame({
-    "file": [i.file_name for i in images],
-    "status": [i.status for i in images],
-    "top labels": [top_labels(i.media_id) for i in images],
-    "moderation": [", ".join(lb.name for lb in predictions[i.media_id].labels if lb.category == "moderation")
-                   if i.media_id in predictions else "" for i in images],
-})
-picked = st.dataframe(table, hide_index=True, width="stretch", on_select="rerun", selection_mode="multi-row",
-                      key="images.table")
-selected = [images[r].media_id for r in picked.selection.rows] if picked and picked.selection else []
+page = browse(lambda wanted, after: service.media_list.page(wanted, after=after, limit=PAGE_ROWS,
+                                                           with_predictions=True),
+              key="images.filter", kinds=("image",), with_labels=True, noun="images")
+selected = image_table(page.rows, key="images.table")
 
 cols = st.columns([2, 2, 2, 3])
 backends = available()
@@ -54,7 +40,7 @@ backend = cols[0].selectbox("Labeler", backends, index=backends.index(default_ba
 job = None
 if cols[1].button(f"Label selected ({len(selected)})", disabled=not selected, key="images.label_selected"):
     job = service.labeling.submit(selected, backend=backend, created_by=reviewer())
-if cols[2].button(f"Label all unlabeled ({len(unlabeled)})", disabled=not unlabeled, type="primary",
+if cols[2].button(f"Label all unlabeled ({unlabeled:,})", disabled=not unlabeled, type="primary",
                   key="images.label_all"):
     job = service.labeling.submit(None, backend=backend, created_by=reviewer())
 if job:
@@ -64,11 +50,13 @@ if job_ids:
     watch_jobs(lambda: [service.jobs.get(j) for j in job_ids[:3]], key="images.jobs", on_cancel=service.jobs.cancel,
                render=lambda j: label_job_failures(j.result))
 
-current = selected[0] if selected else images[0].media_id
-item = next(i for i in images if i.media_id == current)
+if not page.rows:
+    st.stop()
+current = selected[0] if selected else page.rows[0].item.media_id
+row = next(r for r in page.rows if r.item.media_id == current)
+item, prediction = row.item, row.prediction
 st.subheader(plain(item.file_name))
 left, right = st.columns([3, 2])
-prediction = predictions.get(current)
 with left:
     image_with_boxes(service.catalog.media_bytes(current), prediction.labels if prediction else (),
                      caption=f"{item.width}×{item.height} · {item.format} · {item.media_id[:12]}")

@@ -14,11 +14,11 @@ from core.transcript_text import apply_edits, apply_tweaks, import_transcript, l
 service = get_service()
 transcripts = service.transcripts
 st.title("Transcript review")
-items = service.transcription.transcribable()
-if not items:
+if not service.catalog.counts(("audio", "video"))["total"]:
     st.info("No audio or video yet: upload some on the Upload page, or load the demo set on Home.")
     st.stop()
-item = panels.media_picker(items, key="transcript.media")
+item = panels.find_media(lambda wanted, after: service.media_list.page(wanted, after=after),
+                         find=lambda m: service.catalog.get_many([m]).get(m), key="transcript")
 media_id = item.media_id
 latest = transcripts.latest_number(media_id)
 if not latest:

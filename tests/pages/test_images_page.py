@@ -66,3 +66,50 @@ def test_a_label_job_that_cannot_reach_rekognition_says_why_on_the_page(seeded, 
     at.run()
     assert "1 image could not be labeled" in at.warning[0].value
     assert "No AWS credentials" in at.dataframe[-1].value["reason"].iloc[0]
+
+
+def _many_images(seeded, n: int) -> None:
+    """n images listed before the real one (older), written in bulk: the list never opens their files."""
+    from core.catalog import records_for
+    from core.domain import MediaItem
+
+    items = [MediaItem(media_id=f"{i:064x}", kind="image", file_name=f"old-{i:03d}.jpg", size_bytes=1, format="jpeg",
+                       status="reviewed" if i % 10 == 0 else "new", created_at=f"2020-01-01T00:{i // 60:02d}:"
+                       f"{i % 60:02d}.000Z") for i in range(n)]
+    seeded.records.put_many(r for item in items for r in records_for(item))
+    seeded.catalog.recount()
+
+
+def _caption(at) -> str:
+    return " ".join(c.value for c in at.caption)
+
+
+def test_the_images_list_pages_with_next_and_previous(seeded, app_at):
+    _many_images(seeded, 60)
+    seeded.catalog.ingest_file(CAT)
+    at = app_at("pages/images.py")
+    assert "1–50 of 61 images" in _caption(at) and len(at.dataframe[0].value) == 50
+    assert at.dataframe[0].value["file"].iloc[0] == "chelsea.png"  # newest first
+    at.button(key="images.filter.next").click().run()
+    assert "51–61 of 61 images" in _caption(at) and at.dataframe[0].value["file"].iloc[-1] == "old-000.jpg"
+    assert at.button(key="images.filter.next").disabled
+    at.button(key="images.filter.prev").click().run()
+    assert "1–50 of 61 images" in _caption(at)
+
+
+def test_the_images_list_searches_by_name_status_and_label(seeded, app_at):
+    _many_images(seeded, 30)
+    cat = seeded.catalog.ingest_file(CAT).media_id
+    seeded.labeling.import_bytes("p.csv", f"media,label,confidence\n{cat},Cat,0.93\n".encode())
+    at = app_at("pages/images.py")
+    at.text_input(key="images.filter.name").input("OLD-02").run()
+    assert at.dataframe[0].value["file"].tolist() == [f"old-{i:03d}.jpg" for i in range(29, 19, -1)]
+    at.text_input(key="images.filter.name").input("").run()
+    at.selectbox(key="images.filter.status").set_value("reviewed").run()
+    assert "1–3 of 3 images" in _caption(at) and not at.exception
+    at.selectbox(key="images.filter.status").set_value("").run()
+    at.text_input(key="images.filter.label").input("cat").run()
+    assert at.dataframe[0].value["file"].tolist() == ["chelsea.png"]
+    assert "Cat - 93.00%" in at.dataframe[0].value["top labels"].iloc[0]
+    at.slider(key="images.filter.confidence").set_value((0.95, 1.0)).run()
+    assert "No images match" in _caption(at) and not at.exception
