@@ -84,3 +84,13 @@ def test_a_store_from_before_counters_is_counted_once_and_given_its_sort_order(t
     assert records.get(KIND, item).sort == "" and records.counts(COUNTER) == {}
     assert catalog.counts()["by_status"]["new"] == 1
     assert records.get(KIND, item).sort == rec.body["created_at"]
+
+
+def test_statuses_set_in_bulk_move_the_counts_in_one_update(tmp_path):
+    catalog, records = _open("local", tmp_path, "")
+    ids = [catalog.ingest_file(make_image(tmp_path / f"{i}.png", seed=i)).media_id for i in range(3)]
+    catalog.set_status(ids[0], "labeled")
+    assert catalog.set_statuses([*ids, "not-an-item"], "labeled") == 2
+    assert catalog.counts()["by_status"]["labeled"] == 3 and catalog.counts()["by_status"]["new"] == 0
+    assert {k: v for k, v in catalog.cells().items() if v} == _true_cells(records)
+    assert records.get(KIND, ids[1]).sort == catalog.get(ids[1]).created_at
