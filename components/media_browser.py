@@ -55,12 +55,14 @@ def pager(page: MediaPage, *, key: str, noun: str) -> None:
     cols = st.columns([6, 1, 1], vertical_alignment="center")
     if page.matches is not None:
         what = f"{first:,}–{last:,} of {page.matches:,} {noun}" if page.rows else f"No {noun} match."
-    elif page.rows:
-        what = f"{first:,}–{last:,} of the {noun} that match"
+    elif page.cursor is None:
+        total = first - 1 + len(page.rows)
+        what = f"{total:,} {noun} match" + (f" (this page: {first:,}–{last:,})" if first > 1 else "")
+        what = what if total else f"No {noun} match."
     else:
-        what = f"No {noun} match among the {page.read:,} looked at" + (" so far." if page.cursor else ".")
-    if page.cursor and page.matches is None and len(page.rows) < PAGE_ROWS:
-        what += f" (searched {page.read:,} items; Next searches on)"
+        what = f"{first:,}–{last:,} of the {noun} that match" if page.rows else f"No {noun} match so far"
+        if len(page.rows) < PAGE_ROWS:  # the page stopped at its read budget, not at the end
+            what += f" (looked at {page.read:,} items; Next looks further)"
     cols[0].caption(what)
     if cols[1].button("← Previous", key=f"{key}.prev", disabled=len(cursors) == 1, width="stretch"):
         cursors.pop()
