@@ -390,6 +390,8 @@ class Catalog:
             if not rec.sort and rec.body.get("created_at"):
                 self._give_sort(rec)
         values = {**cells, READY: 1}
+        if not cells and not self.records.counts(COUNTER):
+            return values  # an empty store stays empty (its first ingest starts the counter; one cheap query till then)
         self.records.set_counts(COUNTER, values)
         log.info("media counted: %d item(s)", sum(cells.values()))
         return values

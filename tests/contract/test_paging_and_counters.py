@@ -2,12 +2,10 @@
 records in one call, and counters that stay exact when two processes write at once."""
 from __future__ import annotations
 
-import multiprocessing
-import os
-
 import pytest
 
 from core.stores.base import Record, cursor_of
+from tests.processes import run_together
 
 
 def _all_pages(records, kind: str, **kwargs) -> list[list[str]]:
@@ -98,10 +96,11 @@ def test_counters_add_subtract_and_replace(records):
     assert not any(r.kind.startswith("#") for r in records.scan())
 
 
-def _bump(backend: str, where: str, start, rounds: int) -> None:
+def bump(backend: str, where: str, rounds: int) -> None:
     """One process: open the store on its own and add to two fields of one counter `rounds` times."""
+    import os
+
     records = _open_again(backend, where)
-    start.wait(60)
     for i in range(rounds):
         records.add_counts("race", {"hits": 1, "weight": 2, f"odd.{os.getpid()}": i % 2})
     records.close()
@@ -121,16 +120,8 @@ def _open_again(backend: str, where: str):
 def test_counters_stay_exact_under_two_writing_processes(records, backend):
     rounds = 60 if backend == "local" else 25
     where = str(records.path) if backend == "local" else records.table
-    context = multiprocessing.get_context("spawn")
-    start = context.Event()
-    workers = [context.Process(target=_bump, args=(backend, where, start, rounds)) for _ in range(2)]
-    for w in workers:
-        w.start()
-    start.set()
     records.add_counts("race", {"hits": 1})
-    for w in workers:
-        w.join(120)
-        assert w.exitcode == 0
+    run_together(f"{__name__}:bump", [[backend, where, rounds]] * 2)
     counts = records.counts("race")
     assert counts["hits"] == 2 * rounds + 1 and counts["weight"] == 4 * rounds
     assert sorted(v for k, v in counts.items() if k.startswith("odd.")) == [rounds // 2, rounds // 2]

@@ -2,7 +2,6 @@
 processes write at once, on SQLite and on DynamoDB (dynalite)."""
 from __future__ import annotations
 
-import multiprocessing
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -14,6 +13,7 @@ from core.config import Config
 from core.stores.local import LocalBlobStore, SQLiteRecordStore
 from tests.dynamodb_servers import endpoint_for
 from tests.media_factory import make_image
+from tests.processes import run_together
 
 STATUSES = ("labeled", "in_review", "reviewed", "new")
 
@@ -29,15 +29,10 @@ def _open(backend: str, data_dir: Path, table: str):
     return Catalog(records, LocalBlobStore(data_dir / "media"), config), records
 
 
-def _writer(backend: str, endpoint: str, data_dir: str, table: str, shared: str, seed: int, start) -> None:
+def write(backend: str, data_dir: str, table: str, shared: str, seed: int) -> None:
     """One process: ingest its own images, then move them and one shared item through the statuses."""
-    import os
-
-    if endpoint:
-        os.environ["LOUPE_TEST_DYNALITE_ENDPOINT"] = endpoint
     catalog, records = _open(backend, Path(data_dir), table)
     files = [make_image(Path(data_dir) / f"p{seed}-{i}.png", seed=seed * 100 + i) for i in range(4)]
-    start.wait(60)
     ids = [catalog.ingest_file(f).media_id for f in files]
     for round_ in range(6):
         catalog.set_status(shared, STATUSES[(round_ + seed) % len(STATUSES)])
@@ -59,16 +54,7 @@ def test_counts_stay_exact_while_two_processes_ingest_and_change_statuses(backen
     table = f"counts-{uuid.uuid4().hex[:10]}"
     catalog, records = _open(backend, tmp_path, table)
     shared = catalog.ingest_file(make_image(tmp_path / "shared.png", seed=999)).media_id
-    context = multiprocessing.get_context("spawn")
-    start = context.Event()
-    workers = [context.Process(target=_writer, args=(backend, endpoint, str(tmp_path), table, shared, seed, start))
-               for seed in (1, 2)]
-    for w in workers:
-        w.start()
-    start.set()
-    for w in workers:
-        w.join(180)
-        assert w.exitcode == 0
+    run_together(f"{__name__}:write", [[backend, str(tmp_path), table, shared, seed] for seed in (1, 2)])
     counted = {k: v for k, v in catalog.cells().items() if v}
     assert counted == _true_cells(records) and sum(counted.values()) == 9
     assert catalog.counts()["by_kind"]["image"] == 9
