@@ -1,7 +1,8 @@
-"""Ingest throughput: 1,000 small images through `python -m core ingest` against the floor, a plain loop that
-only hashes and copies the same files; and local-store writes per second from 8 threads.
+"""Ingest throughput: N small images (1,000 by default; the README also gives 100,000) through
+`python -m core ingest` against the floor, a plain loop that only hashes and copies the same files; and local-store
+writes per second from 8 threads.
 
-Run: .venv/bin/python bench/bench_ingest.py [N_IMAGES]
+Run: .venv/bin/python bench/bench_ingest.py [N_IMAGES] [WIDTHxHEIGHT]   e.g. 100000 32x24
 """
 from __future__ import annotations
 
@@ -65,16 +66,17 @@ def store_writes_per_s(db: Path, threads: int = 8, per_thread: int = 500) -> flo
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+    width, height = (int(v) for v in (sys.argv[2] if len(sys.argv) > 2 else "64x48").split("x"))
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         folder = tmp / "images"
         folder.mkdir()
-        files = [make_image(folder / f"img-{i:04d}.png", size=(64, 48), fmt="PNG", seed=i) for i in range(n)]
+        files = [make_image(folder / f"img-{i:06d}.png", size=(width, height), fmt="PNG", seed=i) for i in range(n)]
         floor_s = floor_hash_and_copy(files, tmp / "floor")
         loupe_s = loupe_cli_ingest(folder, tmp / "loupe")
         writes = store_writes_per_s(tmp / "writes.sqlite3")
     sys.stdout.write(
-        f"ingest {n} small PNGs:\n"
+        f"ingest {n:,} small PNGs ({width}x{height}):\n"
         f"  floor (hash + copy loop):        {n / floor_s:8.0f} images/s ({floor_s:.2f} s)\n"
         f"  python -m core ingest (CLI):     {n / loupe_s:8.0f} images/s ({loupe_s:.2f} s, incl. process start)\n"
         f"  overhead vs floor:               {loupe_s / floor_s:8.1f}x\n"
