@@ -2,8 +2,8 @@
 
 One record per image (kind "embedding", key media_id): the vector as float16 bytes in base64 (1280 values are
 3.4 kB of text, far under DynamoDB's 400 KB item limit), the labeler version that computed it, and the base model's
-own label confidences, so a team model can always be trained and re-applied from what the base model said, even
-after the stored prediction was replaced by a team model's.
+own label confidences (general and moderation apart), so a team model can always be trained and re-applied from
+what the base model said, even after the stored prediction was replaced by a team model's.
 """
 from __future__ import annotations
 
@@ -32,7 +32,8 @@ class Embedding:
     media_id: str
     vector: str  # encode()d
     base_version: str  # the labeler's model_version that computed it
-    base_labels: dict[str, float] = field(default_factory=dict)  # label name -> the base model's confidence
+    base_labels: dict[str, float] = field(default_factory=dict)  # general label -> the base model's confidence
+    base_moderation: dict[str, float] = field(default_factory=dict)  # moderation label -> its confidence
 
     def as_array(self) -> np.ndarray:
         return decode(self.vector)
@@ -45,7 +46,8 @@ class Embeddings:
     def save_many(self, embeddings: Iterable[Embedding]) -> int:
         return self.records.put_many(
             Record(KIND, e.media_id, {"vector": e.vector, "base_version": e.base_version,
-                                      "base_labels": dict(e.base_labels)}) for e in embeddings)
+                                      "base_labels": dict(e.base_labels),
+                                      "base_moderation": dict(e.base_moderation)}) for e in embeddings)
 
     def get(self, media_id: str) -> Embedding | None:
         rec = self.records.get(KIND, media_id)
@@ -66,4 +68,5 @@ class Embeddings:
 def _from_record(rec: Record) -> Embedding:
     body = rec.body
     return Embedding(rec.key, str(body.get("vector", "")), str(body.get("base_version", "")),
-                     {str(k): float(v) for k, v in (body.get("base_labels") or {}).items()})
+                     {str(k): float(v) for k, v in (body.get("base_labels") or {}).items()},
+                     {str(k): float(v) for k, v in (body.get("base_moderation") or {}).items()})

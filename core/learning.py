@@ -168,7 +168,8 @@ class Learning:
                         for (cat, name), y in sorted(answers.items()))
         matrix = (np.stack([vectors[m].as_array() for m in media_ids]) if media_ids
                   else np.zeros((0, 0), dtype=np.float32))
-        base = {t.name: np.array([vectors[m].base_labels.get(t.name, 0.0) for m in media_ids], dtype=np.float32)
+        base = {t.name: np.array([(vectors[m].base_labels if t.category == "general" else
+                                   vectors[m].base_moderation).get(t.name, 0.0) for m in media_ids], dtype=np.float32)
                 for t in targets}
         data = TrainingSet(media_ids, matrix, base, targets)
         return data, self._digest(data, vectors)
@@ -177,7 +178,8 @@ class Learning:
         h = hashlib.sha256(json.dumps(self.settings().__dict__, sort_keys=True).encode())
         for m in data.media_ids:
             h.update(m.encode() + hashlib.sha256(vectors[m].vector.encode()).digest())
-            h.update(json.dumps(sorted(vectors[m].base_labels.items())).encode())
+            h.update(json.dumps([sorted(vectors[m].base_labels.items()),
+                                 sorted(vectors[m].base_moderation.items())]).encode())
         for t in data.targets:
             h.update(f"{t.category}|{t.name}|{t.parent}|".encode() + t.answers.tobytes())
         return h.hexdigest()
@@ -330,9 +332,7 @@ class Learning:
             if media_id in fresh:
                 after[media_id] = {str(lb["name"]): float(lb["confidence"]) for lb in labels
                                    if lb.get("category", "general") == "general"}
-        general = {n for labels in after.values() for n in labels} | {n for t in fresh.values() for n in t}
-        before = {m: {n: c for n, c in e.base_labels.items() if n in general}
-                  for m, e in self.embeddings.get_many(after).items()}
+        before = {m: dict(e.base_labels) for m, e in self.embeddings.get_many(after).items()}
         measured = sorted(set(before) & set(after))
         report = {"target_precision": target, "model_version": current.version if current else None,
                   "items": len(measured)}
@@ -376,7 +376,9 @@ class Learning:
         """Keep each fresh prediction's embedding (with the base model's confidences), then apply the team model:
         `model_version` if given, else the current one. Predictions without an embedding pass unchanged."""
         predictions = list(predictions)
-        fresh = [Embedding(p.media_id, p.embedding, p.model_version, {lb.name: lb.confidence for lb in p.labels})
+        fresh = [Embedding(p.media_id, p.embedding, p.model_version,
+                           {lb.name: lb.confidence for lb in p.labels if lb.category == "general"},
+                           {lb.name: lb.confidence for lb in p.labels if lb.category == "moderation"})
                  for p in predictions if p.embedding]
         if fresh:
             self.embeddings.save_many(fresh)
@@ -404,10 +406,12 @@ class Learning:
 
 def with_team_labels(prediction: Prediction, probability: dict[str, float], models: Sequence[LabelModel],
                      number: int) -> Prediction:
-    """The prediction with calibrated confidences for the labels the team model knows, and the labels people added
-    (with the parent they gave) where the team model finds them; the model_version says which team version."""
+    """The prediction with calibrated confidences for the labels the team model knows (a label it puts under the
+    labeler's 5% floor is left out, as the labeler leaves out its own), and the labels people added (with the parent
+    they gave) where the team model finds them; the model_version says which team version."""
     labels = [replace(lb, confidence=round(probability[lb.name], 4)) if lb.name in probability else lb
-              for lb in prediction.labels]
+              for lb in prediction.labels
+              if probability.get(lb.name, 1.0) >= team_model.MIN_LEARNED_CONFIDENCE]  # the labeler's own floor
     present = {lb.name for lb in prediction.labels}
     for m in models:
         p = probability.get(m.name, 0.0)

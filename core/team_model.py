@@ -109,11 +109,23 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 def train(data: TrainingSet, *, min_positives: int = DEFAULT_MIN_EXAMPLES, min_negatives: int = DEFAULT_MIN_EXAMPLES,
           target_precision: float = DEFAULT_TARGET_PRECISION, progress=None) -> tuple[list[LabelModel],
                                                                                         list[LabelReport]]:
-    """One calibrated classifier per label with enough answers; a report for every label, learned or not."""
+    """One calibrated classifier per label with enough answers; a report for every label, learned or not.
+
+    BLAS runs on one thread here: the matrices are small (1,000 x 129), and OpenBLAS's threads busy-wait, so on a
+    shared 2-core machine they made training 4-6 times slower (the onnxruntime pitfall in DESIGN.md, again)."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _train_all(data, min_positives, min_negatives, target_precision, progress)
+
+
+def _train_all(data: TrainingSet, min_positives: int, min_negatives: int, target_precision: float,
+               progress) -> tuple[list[LabelModel], list[LabelReport]]:
     models: list[LabelModel] = []
     reports: list[LabelReport] = []
     zeros = np.zeros(len(data.media_ids), dtype=np.float32)
     basis = _Basis.fit(data.vectors) if len(data.media_ids) > 1 else None
+    projected = basis.project(data.vectors) if basis is not None else None
     for i, target in enumerate(sorted(data.targets, key=lambda t: t.name)):
         known = target.answers >= 0
         y = target.answers[known].astype(int)
@@ -121,12 +133,16 @@ def train(data: TrainingSet, *, min_positives: int = DEFAULT_MIN_EXAMPLES, min_n
         missing = [f"{have} {what} answer{'s' if have != 1 else ''} ({need} needed)"
                    for have, need, what in ((pos, min_positives, "positive"), (neg, min_negatives, "negative"))
                    if have < need]
-        if missing or basis is None:
+        if pos == 0 and neg >= min_negatives:
+            model, report = _always_removed(target, neg, data.vectors.shape[1])
+            models.append(model)
+            reports.append(report)
+        elif missing or basis is None:
             reports.append(LabelReport(target.name, target.category, target.parent, pos, neg, False,
                                        "Not learned yet: only " + " and ".join(missing) + "."))
         else:
             base = np.asarray(data.base_confidence.get(target.name, zeros), dtype=np.float32)[known]
-            model, report = _train_label(target, basis, basis.project(data.vectors[known]), base, y, target_precision)
+            model, report = _train_label(target, basis, projected[known], base, y, target_precision)
             models.append(model)
             reports.append(report)
         if progress:
@@ -165,7 +181,6 @@ def unit_length(vectors: np.ndarray) -> np.ndarray:
 
 def _train_label(target: LabelTarget, basis: _Basis, projected: np.ndarray, base: np.ndarray, y: np.ndarray,
                  target_precision: float) -> tuple[LabelModel, LabelReport]:
-    from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
 
     base_mean, base_scale = float(base.mean()), float(base.std()) or 1.0
@@ -174,12 +189,12 @@ def _train_label(target: LabelTarget, basis: _Basis, projected: np.ndarray, base
     folds = StratifiedKFold(n_splits=max(2, min(FOLDS, pos, neg)), shuffle=True, random_state=SEED)
     heldout_score = np.zeros(len(y))
     for fit_rows, test_rows in folds.split(z, y):
-        clf = LogisticRegression(C=REGULARISATION_C, max_iter=500).fit(z[fit_rows], y[fit_rows])
+        clf = _classifier().fit(z[fit_rows], y[fit_rows])
         heldout_score[test_rows] = clf.decision_function(z[test_rows])
     calib_a, calib_b = platt(heldout_score, y)
     heldout_p = _sigmoid(calib_a * heldout_score + calib_b)
     threshold, precision, recall = pick_threshold(heldout_p, y, target_precision)
-    final = LogisticRegression(C=REGULARISATION_C, max_iter=500).fit(z, y)
+    final = _classifier().fit(z, y)
     coef = final.coef_[0]
     # fold the projection back into one weight per embedding feature, so applying needs no sklearn and no basis
     w_raw = basis.directions @ coef[:-1] / basis.scale
@@ -189,6 +204,24 @@ def _train_label(target: LabelTarget, basis: _Basis, projected: np.ndarray, base
     model = LabelModel(target.name, target.category, target.parent, weights, bias, calib_a, calib_b)
     return model, LabelReport(target.name, target.category, target.parent, pos, neg, True, "",
                               _round(precision), _round(recall), threshold, len(y))
+
+
+def _always_removed(target: LabelTarget, negatives: int, dims: int) -> tuple[LabelModel, LabelReport]:
+    """A label people removed on every reviewed item: no picture tells it apart, so its calibrated confidence is the
+    smoothed share kept, 1 / (negatives + 2), under the labeler's floor once there are enough answers."""
+    p = 1.0 / (negatives + 2)
+    model = LabelModel(target.name, target.category, target.parent, np.zeros(dims + 1, dtype=np.float32),
+                       float(np.log(p / (1 - p))), 1.0, 0.0)
+    return model, LabelReport(target.name, target.category, target.parent, 0, negatives, True,
+                              f"People removed it on all {negatives} reviewed items: its confidence is now {p:.0%}.",
+                              None, None, None, negatives)
+
+
+def _classifier():
+    """Newton steps with a Cholesky solve: on 129 features a handful of iterations, where L-BFGS takes hundreds."""
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=REGULARISATION_C, solver="newton-cholesky", max_iter=100)
 
 
 def platt(score: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -201,7 +234,8 @@ def platt(score: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     target = np.where(y == 1, hi, lo)
     x = np.concatenate([score, score])[:, None]
     labels = np.concatenate([np.ones(len(y)), np.zeros(len(y))])
-    fit = LogisticRegression(C=1e4, max_iter=500).fit(x, labels, sample_weight=np.concatenate([target, 1 - target]))
+    fit = LogisticRegression(C=1e4, solver="newton-cholesky", max_iter=100).fit(
+        x, labels, sample_weight=np.concatenate([target, 1 - target]))
     return float(fit.coef_[0, 0]), float(fit.intercept_[0])
 
 

@@ -50,7 +50,7 @@ def label_and_answer(svc: Service, crops: list[Crop], workflow: str = "ground-tr
 def trained(tmp_path_factory, shared_labeler):
     root = tmp_path_factory.mktemp("learning")
     with Service(Config(data_dir=root / "data"), labelers={"local": shared_labeler}) as svc:
-        train = make_crops(root / "train", 5, seed=1, extra={"rocket.jpg": 9})
+        train = make_crops(root / "train", 5, seed=1, extra={"rocket.jpg": 9, "chelsea.png": 5, "coffee.png": 5})
         label_and_answer(svc, train)
         version = svc.learning.train()
         test = make_crops(root / "test", 3, seed=2, extra={"rocket.jpg": 5})
@@ -62,7 +62,7 @@ def trained(tmp_path_factory, shared_labeler):
 def test_a_label_people_added_is_predicted_on_crops_the_model_never_saw(trained):
     svc, version, test_ids, outcomes = trained
     report = {r.name: r for r in version.labels}[ADDED_LABEL]
-    assert report.is_learned and report.positives == 14 and report.negatives == 55
+    assert report.is_learned and report.positives == 14 and report.negatives == 65
     threshold = report.threshold or 0.5
     said = {o.media_id for o in outcomes
             if any(lb.name == ADDED_LABEL and lb.confidence >= threshold for lb in o.prediction.labels)}
@@ -81,24 +81,23 @@ def expected_calibration_error(confidence: np.ndarray, kept: np.ndarray, bins: i
 
 
 def test_calibration_brings_stated_confidence_near_the_share_people_kept(trained):
+    """On the test crops, every label the base model said that a classifier was trained for: the base confidence
+    and the team model's (0 where it fell under the 5% floor and was left out) against what people kept."""
     svc, version, test_ids, outcomes = trained
-    learned = {r.name for r in version.learned} - {ADDED_LABEL}
-    before, after, kept_before, kept_after = [], [], [], []
+    learned = {r.name for r in version.learned if r.positives} - {ADDED_LABEL}
+    before, after, kept = [], [], []
     for o in outcomes:
-        crop = test_ids[o.media_id]
         base = svc.embeddings.get(o.media_id).base_labels
-        right = set(truth(crop, set(base)))
-        for name, confidence in base.items():
-            if name in learned:
-                before.append(confidence)
-                kept_before.append(name in right)
-        for lb in o.prediction.labels:
-            if lb.name in learned:
-                after.append(lb.confidence)
-                kept_after.append(lb.name in right)
-    ece_before = expected_calibration_error(np.array(before), np.array(kept_before, dtype=float))
-    ece_after = expected_calibration_error(np.array(after), np.array(kept_after, dtype=float))
-    assert ece_after < ece_before and ece_after <= 0.15, (ece_before, ece_after)
+        right = set(truth(test_ids[o.media_id], set(base)))
+        now = {lb.name: lb.confidence for lb in o.prediction.labels}
+        for name in sorted(set(base) & learned):
+            before.append(base[name])
+            after.append(now.get(name, 0.0))
+            kept.append(name in right)
+    kept_share = np.array(kept, dtype=float)
+    ece_before = expected_calibration_error(np.array(before), kept_share)
+    ece_after = expected_calibration_error(np.array(after), kept_share)
+    assert len(kept) >= 40 and ece_after < ece_before and ece_after <= 0.15, (len(kept), ece_before, ece_after)
 
 
 def test_a_label_with_too_few_answers_is_not_learned_and_the_reason_is_given_in_words(trained):
