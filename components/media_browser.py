@@ -86,7 +86,7 @@ def image_table(rows: Sequence[MediaRow], *, key: str) -> list[str]:
         "added": [r.item.created_at[:16].replace("T", " ") for r in rows],
     })
     picked = st.dataframe(table, hide_index=True, width="stretch", on_select="rerun", selection_mode="multi-row",
-                          key=key)
+                          key=_page_key(key, rows))
     chosen = picked.selection.rows if picked and picked.selection else []
     return [rows[i].item.media_id for i in chosen if i < len(rows)]
 
@@ -101,6 +101,12 @@ def media_table(rows: Sequence[MediaRow], *, key: str) -> str | None:
         "added": [r.item.created_at[:16].replace("T", " ") for r in rows],
     })
     picked = st.dataframe(table, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
-                          key=key, height=min(400, 38 + 35 * max(1, len(rows))))
+                          key=_page_key(key, rows), height=min(400, 38 + 35 * max(1, len(rows))))
     chosen = picked.selection.rows if picked and picked.selection else []
     return rows[chosen[0]].item.media_id if chosen and chosen[0] < len(rows) else None
+
+
+def _page_key(key: str, rows: Sequence[MediaRow]) -> str:
+    """A table key per page (its first item), so rows selected on one page are not taken as the same positions on the
+    next: Streamlit keeps a keyed table's selection when its data changes."""
+    return f"{key}.{rows[0].item.media_id[:12]}" if rows else f"{key}.empty"

@@ -71,8 +71,13 @@ def test_the_images_list_pages_and_searches_in_a_browser(app_factory, page, tmp_
     wait_for_app(page)
     try:
         page.get_by_text("1–50 of 121 images").wait_for()
+        grid = page.locator("[data-testid='stDataFrame']").first.bounding_box()
+        page.mouse.click(grid["x"] + 15, grid["y"] + 35 + 35 + 17)  # the second row's selection box
+        page.get_by_role("button", name="Label selected (1)").wait_for()
+        page.mouse.move(0, 0)  # away from the table, whose hover toolbar covers the Next button
         page.get_by_role("button", name="Next →").click()
         page.get_by_text("51–100 of 121 images").wait_for()
+        page.get_by_role("button", name="Label selected (0)").wait_for()  # a selection stays with its own page
         page.get_by_label("Search by name").fill("street-00")
         page.get_by_label("Search by name").press("Enter")
         page.get_by_text("10 images match").wait_for()
