@@ -133,7 +133,7 @@ class MediaList:
                   with_predictions: bool) -> list[tuple[MediaRow, Record]]:
         """The chunk's items that match, each with the source record its cursor is cut from."""
         if chunk and chunk[0].kind == NAME_KIND:
-            media = self.records.get_many(KIND, [r.body["media_id"] for r in chunk])
+            media = self.records.get_many(KIND, [r.body["media_id"] for r in chunk], consistent=False)
             pairs = [(media.get(r.body["media_id"]), r) for r in chunk]
         else:
             pairs = [(r, r) for r in chunk]
@@ -141,7 +141,7 @@ class MediaList:
         items = [(i, src) for i, src in items if _item_matches(i, wanted)]
         predictions: dict[str, Record] = {}
         if items and (with_predictions or wanted.needs_predictions):
-            predictions = self.records.get_many(PREDICTION_KIND, [i.media_id for i, _ in items])
+            predictions = self.records.get_many(PREDICTION_KIND, [i.media_id for i, _ in items], consistent=False)
         out = []
         for item, src in items:
             rec = predictions.get(item.media_id)

@@ -104,8 +104,9 @@ class RecordStore(Protocol):
         (sort, key) order, ascending or descending. Reads one index range of about `limit` records, never every
         record. The cursor is `cursor_of(last record, order)`, so a caller may also cut a page short itself."""
 
-    def get_many(self, kind: str, keys: Iterable[str]) -> dict[str, Record]:
-        """The records of these keys that exist, by key, in as few calls as the backend allows."""
+    def get_many(self, kind: str, keys: Iterable[str], *, consistent: bool = True) -> dict[str, Record]:
+        """The records of these keys that exist, by key, in as few calls as the backend allows. `consistent=False`
+        may return a version a moment old, for half the read capacity on DynamoDB (what a list shows)."""
 
     def add_counts(self, name: str, deltas: Mapping[str, int]) -> None:
         """Add each delta to the counter `name`'s field, atomically per field (exact under concurrent writers,

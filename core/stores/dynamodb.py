@@ -367,17 +367,17 @@ class DynamoDBRecordStore:
         cursor = cursor_of(shown[-1], order) if more and shown else None
         return Page(tuple(shown), cursor, min(len(items), limit))
 
-    def get_many(self, kind: str, keys: Iterable[str]) -> dict[str, Record]:
+    def get_many(self, kind: str, keys: Iterable[str], *, consistent: bool = True) -> dict[str, Record]:
         wanted = list(dict.fromkeys(keys))
         found: dict[str, Record] = {}
         for start in range(0, len(wanted), BATCH_GET_MAX):
             pending: dict[str, Any] = {self.table: {"Keys": [{"pk": {"S": _pk(kind, k)}}
                                                              for k in wanted[start:start + BATCH_GET_MAX]],
-                                                    "ConsistentRead": True}}
+                                                    "ConsistentRead": consistent}}
             for attempt in range(MAX_UNPROCESSED_ROUNDS):
                 resp = self._call("batch_get_item", RequestItems=pending)
                 for item in resp.get("Responses", {}).get(self.table, []):
-                    record = self._record(item, consistent=True)
+                    record = self._record(item, consistent=consistent)
                     if record is None:
                         record = self.get(kind, item["key"]["S"])
                     if record is not None:

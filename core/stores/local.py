@@ -183,7 +183,7 @@ class SQLiteRecordStore:
         cursor = cursor_of(shown[-1], order) if len(rows) > limit and shown else None
         return Page(shown, cursor, len(shown))
 
-    def get_many(self, kind: str, keys: Iterable[str]) -> dict[str, Record]:
+    def get_many(self, kind: str, keys: Iterable[str], *, consistent: bool = True) -> dict[str, Record]:
         wanted = list(dict.fromkeys(keys))
         found: dict[str, Record] = {}
         for start in range(0, len(wanted), GET_MANY_CHUNK):

@@ -83,6 +83,7 @@ def test_get_many_returns_the_records_that_exist(records):
     assert sorted(found) == [f"k{i:03d}" for i in range(0, 230, 2)]
     assert found["k004"].body == {"i": 4}
     assert records.get_many("item", []) == {}
+    assert sorted(records.get_many("item", ["k001", "k229", "nope"], consistent=False)) == ["k001", "k229"]
 
 
 def test_counters_add_subtract_and_replace(records):
