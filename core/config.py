@@ -29,6 +29,8 @@ Store = Literal["local", "dynamodb"]
 STORES: tuple[str, ...] = get_args(Store)
 Auth = Literal["none", "oidc"]  # none: a typed name, everyone acts as admin (one person, loopback); oidc: st.login
 AUTHS: tuple[str, ...] = get_args(Auth)
+DaskMode = Literal["off", "local"]
+DASK_MODES: tuple[str, ...] = get_args(DaskMode)
 
 
 def _folder(value: Any) -> Any:
@@ -67,6 +69,15 @@ class Config:
     admins: str = ""  # emails that are admins whatever the store says, comma-separated: bootstraps the first admin
     webhook_urls: str = ""  # where loop status events go (comma-separated http(s) URLs); core/webhooks.py
     webhook_secret: str = ""  # the HMAC key of their X-Loupe-Signature header
+    # Where model work (labeling, transcription) runs: core/cluster.py. "off" runs it on the job threads of this
+    # process (Config's default: tests of core, scripts); "local" starts a local Dask cluster of worker processes
+    # (what `make run` sets). A scheduler address (tcp://host:8786) sends it to that cluster, whatever `dask` says.
+    dask: DaskMode = "off"
+    dask_scheduler: str = ""
+    dask_workers: Annotated[int, Field(ge=0)] = 0  # local cluster size; 0 sizes it to the machine (CPUs and memory)
+    dask_memory_limit: str = "auto"  # per local worker, in Dask's words ("2GiB", "auto": the machine's memory / n)
+    dask_chunk_images: Count = 32  # images per task on the cluster
+    model_threads: Annotated[int, Field(ge=0)] = 0  # intra-op threads per model run; 0: the models' own default
 
     def __post_init__(self) -> None:
         if self.export_dir == Path():
@@ -95,6 +106,11 @@ class Config:
             return cls(**values)
         except ValidationError as exc:
             raise ConfigError(_in_words(exc, origin)) from None
+
+    @property
+    def runs_on_dask(self) -> bool:
+        """Whether model work goes to a Dask cluster (local or a team's) rather than this process's job threads."""
+        return bool(self.dask_scheduler.strip()) or self.dask == "local"
 
     @property
     def exports_root(self) -> Path:
@@ -128,7 +144,7 @@ def _in_words(exc: ValidationError, origin: Mapping[str, str]) -> str:
         name = str(err["loc"][0]) if err["loc"] else "?"
         ctx = {k: str(v) for k, v in (err.get("ctx") or {}).items()}
         if err["type"] == "literal_error":
-            choices = {"store": STORES, "auth": AUTHS}.get(name)
+            choices = {"store": STORES, "auth": AUTHS, "dask": DASK_MODES}.get(name)
             ctx["expected"] = ", ".join(choices) if choices else ctx.get("expected", "")
         why = _WHY[err["type"]].format(**ctx) if err["type"] in _WHY else err["msg"]
         where = f" (from {origin[name]})" if name in origin else ""

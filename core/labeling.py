@@ -17,12 +17,13 @@ from typing import TYPE_CHECKING, Any
 from core import labelers
 from core.access import OPEN, Access, Actor
 from core.catalog import Catalog
+from core.cluster import Chunk, Executor, is_cancel_requested, outcomes_of, run_chunks
 from core.config import Config
 from core.domain import Job, Label, MediaItem, Prediction
 from core.errors import LoupeError, NotFound
 from core.formats import rekognition as rekognition_format
 from core.formats.label_table import RowError, parse_label_table
-from core.jobs import Handler, JobContext, JobRunner
+from core.jobs import Handler, JobCancelled, JobContext, JobRunner
 from core.labelers import ImageRef, Labeler
 from core.models import ModelCache
 from core.predictions import Predictions
@@ -70,6 +71,7 @@ class PredictionImport:
 class Labeling:
     access: Access = OPEN  # the service sets its own
     learning: "Learning | None" = None  # the service sets it: embeddings kept, team model applied
+    work: Executor | None = None  # where label jobs' chunks run (core/cluster.py); the service sets it
     def __init__(self, catalog: Catalog, predictions: Predictions, jobs: JobRunner, config: Config,
                  settings: ProjectSettings, *, models: ModelCache | None = None):
         self.catalog = catalog
@@ -172,15 +174,34 @@ class Labeling:
         return self.jobs.submit(JOB_KIND, params, created_by=created_by)
 
     def run_label_job(self, ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
-        """Job handler for "label"."""
+        """Job handler for "label": the images in chunks of LOUPE_DASK_CHUNK_IMAGES, each labeled where it lands
+        (a Dask worker, or this process with LOUPE_DASK=off); chunks done before a restart are not run again."""
         ids = params.get("media_ids")
-        ids = self.unlabeled_ids() if ids is None else ids
+        if ids is None:  # "every unlabeled image" is fixed when the job first runs: a resumed job has the same chunks
+            ids = ctx.job.result.get("media_ids")
+            if ids is None:
+                ids = self.unlabeled_ids()
+                ctx.checkpoint({"media_ids": ids})
+        backend = params.get("backend") or self.settings.effective().labeler
+        size = self.config.dask_chunk_images
+        chunk = {"backend": backend, "model_version": params.get("model_version")}
+        chunks = [Chunk(f"{n:05d}", {**chunk, "ids": ids[s:s + size]}, len(ids[s:s + size]))
+                  for n, s in enumerate(range(0, len(ids), size))]
         ctx.progress(0, len(ids), "loading the labeler" if ids else "nothing to label")
-        outcomes = self.label(ids, backend=params.get("backend"), progress=ctx.progress, is_cancelled=ctx.is_cancelled,
-                              model_version=params.get("model_version"))
-        failed = [o for o in outcomes if o.status == "failed"]
-        return {"labeled": len(outcomes) - len(failed), "failed": len(failed),
-                "outcomes": [o.as_json() for o in outcomes][:500]}
+        outcomes = outcomes_of(run_chunks(ctx, self.work, self.jobs.records, JOB_KIND, chunks))
+        failed = [o for o in outcomes if o["status"] == "failed"]
+        return {"labeled": len(outcomes) - len(failed), "failed": len(failed), "outcomes": outcomes[:500]}
+
+    def label_chunk(self, job_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """One chunk of a label job, where it runs: label the images and store their predictions (one per image,
+        so running it again writes the same records), stopping between batches if the job was cancelled."""
+        records = self.jobs.records
+        outcomes = self.label(payload["ids"], backend=payload.get("backend"),
+                              is_cancelled=lambda: is_cancel_requested(records, job_id),
+                              model_version=payload.get("model_version"))
+        if len(outcomes) < len(payload["ids"]) and is_cancel_requested(records, job_id):
+            raise JobCancelled()
+        return {"outcomes": [o.as_json() for o in outcomes]}
 
     def label_after(self, ingest_handler: Handler) -> Handler:
         """Wrap the ingest job handler so that, with auto-label on (Settings or LOUPE_AUTO_LABEL), new images are

@@ -36,3 +36,11 @@ class ModelCache:
         """Use this model for (kind, name): one pointed elsewhere (an AWS client), or a test double."""
         with self._lock:
             self._models[(kind, name)] = model
+
+
+_process_models = ModelCache()
+
+
+def process_models() -> ModelCache:
+    """The one cache of this process: a Dask worker serving jobs of several stores still loads each model once."""
+    return _process_models

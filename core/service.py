@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from types import TracebackType
 
 from core import catalog, demo, exports, labeling, learning, loop_starter, transcription
+from core.cluster import ChunkTask, open_executor
 from core.a2i_flows import FlowDefinitions
 from core.a2i_loops import A2ILoops
 from core.a2i_outputs import A2IOutputs, default_output_path
@@ -61,11 +62,13 @@ class Service:
     def __init__(self, config: Config, *, start_jobs: bool = True,
                  stores: tuple[RecordStore, BlobStore] | None = None,
                  labelers: Mapping[str, Labeler] | None = None,
-                 transcribers: Mapping[str, Transcriber] | None = None, local_admin: bool = False):
+                 transcribers: Mapping[str, Transcriber] | None = None, local_admin: bool = False,
+                 models: ModelCache | None = None):
         """`stores`: (records, blobs) to use instead of the ones the config names; `labelers` / `transcribers`:
         backend or engine name -> instance to use instead of building it (see Labeling and Transcription).
         `local_admin`: a call that names no actor acts as the local admin (the command line) even when
-        `LOUPE_AUTH=oidc`; otherwise only with `LOUPE_AUTH=none` (core/access.py)."""
+        `LOUPE_AUTH=oidc`; otherwise only with `LOUPE_AUTH=none` (core/access.py). `models`: the model cache to
+        share (a Dask worker's, one per process: core/cluster.py)."""
         self.config = config
         config.data_dir.mkdir(parents=True, exist_ok=True)
         self.records, self.blobs = stores or open_stores(config)
@@ -83,7 +86,7 @@ class Service:
         self.workflows = Workflows(records, self.access)
         self.loops = Loops(records)
         self.answers = Answers(records)
-        self.models = ModelCache()  # every labeler and transcriber of the process, loaded once
+        self.models = models or ModelCache()  # every labeler and transcriber of the process, loaded once
         for name, labeler in (labelers or {}).items():
             self.models.put("labeler", name, labeler)
         for name, transcriber in (transcribers or {}).items():
@@ -117,6 +120,10 @@ class Service:
             part.access = self.access
         self._build_aws_faces(config)
         self._register_jobs()
+        self.chunk_tasks: dict[str, ChunkTask] = {labeling.JOB_KIND: self.labeling.label_chunk,
+                                                  transcription.JOB_KIND: self.transcription.transcribe_chunk}
+        self.cluster = open_executor(config, records, self.chunk_tasks)  # where model work runs: core/cluster.py
+        self.labeling.work = self.transcription.work = self.cluster
         self.results_migration = self._migrate_results()
         if start_jobs:  # leftovers cleaned; abandoned jobs resumed now and every heartbeat, with or without a browser
             try:  # the cheap, local part; `python -m core gc` also sweeps the media store and DynamoDB
@@ -202,6 +209,7 @@ class Service:
     def close(self) -> None:
         self.webhooks.stop()
         self.jobs.shutdown(wait=True)
+        self.cluster.close()
         self.records.close()
 
     def __enter__(self) -> "Service":

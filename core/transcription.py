@@ -8,24 +8,27 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Any
 
 from core.access import OPEN, Access, Actor
 from core.catalog import Catalog
+from core.cluster import Chunk, DaskCluster, Executor, is_cancel_requested, outcomes_of, run_chunks
 from core.config import Config
 from core.domain import Job, MediaItem
 from core.errors import LoupeError
-from core.jobs import JobContext, JobRunner
+from core.jobs import JobCancelled, JobContext, JobRunner
 from core.models import ModelCache
 from core.project_settings import ProjectSettings
 from core.transcribers import Progress, Transcriber, TranscriberConfig, load_transcriber
-from core.transcripts import TranscriptVersion, Transcripts
+from core.transcripts import MODEL_NOTE, TranscriptVersion, Transcripts
 
 log = logging.getLogger(__name__)
 
 JOB_KIND = "transcribe"
+CANCEL_CHECK_S = 2.0  # a chunk on a worker reads the job's cancel record at most this often
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,7 @@ class TranscribeOutcome:
 
 class Transcription:
     access: Access = OPEN  # the service sets its own
+    work: Executor | None = None  # where transcription jobs' chunks run (core/cluster.py); the service sets it
     def __init__(self, config: Config, catalog: Catalog, transcripts: Transcripts, jobs: JobRunner,
                  settings: ProjectSettings, *, models: ModelCache | None = None):
         self.transcriber_config = TranscriberConfig.from_config(config)
@@ -59,8 +63,11 @@ class Transcription:
                                lambda: load_transcriber(replace(self.transcriber_config, model=spec)))
 
     def transcribe_media(self, media_id: str, *, force: bool = False, model: str = "", language: str | None = None,
-                         progress: Progress | None = None) -> TranscribeOutcome:
-        """Transcribe one item and store the result. Bad input becomes a "failed" outcome, never an exception."""
+                         progress: Progress | None = None, run_since: str = "") -> TranscribeOutcome:
+        """Transcribe one item and store the result. Bad input becomes a "failed" outcome, never an exception.
+
+        run_since: when the job started; a model's version saved since then is this run's own (a chunk run again
+        after its worker died), so even with `force` it is kept rather than saved twice."""
         try:
             item = self.catalog.get(media_id)
         except LoupeError as exc:
@@ -69,10 +76,9 @@ class Transcription:
             return TranscribeOutcome(media_id, item.file_name, "failed",
                                      reason=f"{item.file_name} is an {item.kind}; "
                                             "only audio and video can be transcribed.")
-        if not force:
-            existing = self.transcripts.latest(media_id)
-            if existing:
-                return TranscribeOutcome(media_id, item.file_name, "existing", existing)
+        existing = self.transcripts.latest(media_id)
+        if existing and (not force or (run_since and existing.note == MODEL_NOTE and existing.saved_at >= run_since)):
+            return TranscribeOutcome(media_id, item.file_name, "existing", existing)
         chosen = self.settings.effective()
         try:
             transcriber = self.transcriber(model or chosen.transcriber)
@@ -104,7 +110,24 @@ class Transcription:
         return [j for j in self.jobs.recent(limit, kind=JOB_KIND) if media_id in j.params.get("media_ids", [])]
 
     def run_job(self, ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
-        """Job handler: progress in seconds of media transcribed, against the items' total duration."""
+        """Job handler: one chunk per item, each transcribed where it lands (a Dask worker, or this process with
+        LOUPE_DASK=off) in windows of bounded memory (core/audio.py); progress in seconds of media of the finished
+        items, against the items' total duration."""
+        if not isinstance(self.work, DaskCluster):
+            return self._run_job_here(ctx, params)
+        ids = list(params.get("media_ids", []))
+        payload = {"force": bool(params.get("force")), "model": params.get("model") or "",
+                   "language": params.get("language"), "run_since": ctx.job.created_at}
+        chunks = [Chunk(f"{n:05d}", {**payload, "ids": [media_id]}, max(1.0, _duration_s(self.catalog, media_id)))
+                  for n, media_id in enumerate(ids)]
+        outcomes = outcomes_of(run_chunks(ctx, self.work, self.jobs.records, JOB_KIND, chunks))
+        total_s = max(1, math.ceil(sum(c.weight for c in chunks)))
+        ctx.progress(total_s, total_s, f"{len(outcomes)} item(s) done")
+        return {"outcomes": outcomes, "counts": dict(Counter(o["status"] for o in outcomes))}
+
+    def _run_job_here(self, ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+        """LOUPE_DASK=off: the items one after another on the job's thread, with progress in seconds of media from
+        inside the model's loop, against the items' total duration."""
         ids = list(params.get("media_ids", []))
         durations = {i: _duration_s(self.catalog, i) for i in ids}
         total_s = max(1, math.ceil(sum(durations.values())))
@@ -126,6 +149,23 @@ class Transcription:
             ctx.progress(min(total_s, int(done_before)), total_s, f"{outcome.file or media_id[:12]}: {outcome.status}")
         ctx.progress(total_s, total_s, f"{len(outcomes)} item(s) done")
         return {"outcomes": [o.as_json() for o in outcomes], "counts": dict(Counter(o.status for o in outcomes))}
+
+    def transcribe_chunk(self, job_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """One chunk of a transcription job, where it runs; stops (without saving) if the job is cancelled."""
+        records = self.jobs.records
+        checked = [time.monotonic()]
+
+        def progress(_done_s: float) -> None:
+            if time.monotonic() - checked[0] >= CANCEL_CHECK_S:
+                checked[0] = time.monotonic()
+                if is_cancel_requested(records, job_id):
+                    raise JobCancelled()  # stops the transcriber's segment loop
+
+        outcomes = [self.transcribe_media(media_id, force=payload.get("force", False), model=payload.get("model", ""),
+                                          language=payload.get("language"), progress=progress,
+                                          run_since=payload.get("run_since", "")).as_json()
+                    for media_id in payload["ids"]]
+        return {"outcomes": outcomes}
 
     def transcribable(self) -> list[MediaItem]:
         return [i for i in self.catalog.list() if i.kind in ("audio", "video")]

@@ -51,7 +51,7 @@ class Labeler(Protocol):
 def _local(config: Config) -> Labeler:
     from core.labelers.local import LocalLabeler
 
-    return LocalLabeler(cache_dir=config.data_dir / "models")
+    return LocalLabeler(cache_dir=config.data_dir / "models", workers=config.model_threads or None)
 
 
 def _rekognition(config: Config) -> Labeler:

@@ -1,0 +1,414 @@
+"""Where model work runs: a job is split into chunks (32 images, one audio or video file), and each chunk runs on a
+Dask cluster (a local one of worker processes, or a team's at LOUPE_DASK_SCHEDULER), or, with LOUPE_DASK=off, on
+the job's own thread in this process.
+
+A chunk runs where it lands: a worker builds its own service from the job's Config (cached per process, so models
+load once per worker), does the work, writes the results to the shared store, and records the chunk as done
+(record kind "job_chunk", parent the job). The job's thread in the app only submits chunks and adds up the finished
+ones, so a restarted job submits only the chunks that have no record yet. A chunk whose worker died twice (Dask's
+KilledWorker, `allowed-failures` = 1) is split into single items; a single item that kills its worker twice fails
+alone, with the reason in words (over the memory limit, when the nanny says so).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Protocol
+
+from core.config import Config
+from core.errors import AlreadyExists, VersionConflict
+from core.jobs import CANCEL_KIND, JobCancelled, JobContext
+from core.stores.base import RecordStore
+
+if TYPE_CHECKING:
+    from core.service import Service
+
+log = logging.getLogger(__name__)
+
+CHUNK_KIND = "job_chunk"
+ALLOWED_FAILURES = 1  # a task is retried once on another worker after its worker dies; a second death is KilledWorker
+POLL_S = 0.2
+ChunkTask = Callable[[str, dict[str, Any]], dict[str, Any]]  # (job_id, payload) -> {"outcomes": [per-item dicts]}
+
+
+@dataclass(frozen=True)
+class Chunk:
+    index: str  # "00003"; a chunk split after a worker death has children "00003.000", "00003.001", ...
+    payload: dict[str, Any]  # {"ids": [...], and what the task needs besides}
+    weight: float  # what progress counts: images, or seconds of media
+
+    def split(self) -> list["Chunk"]:
+        ids = list(self.payload["ids"])
+        each = self.weight / max(1, len(ids))
+        return [Chunk(f"{self.index}.{n:03d}", {**self.payload, "ids": [i]}, each) for n, i in enumerate(ids)]
+
+
+@dataclass(frozen=True)
+class ClusterHealth:
+    """The cluster as the Settings page shows it."""
+    ok: bool
+    message: str  # in words: where it is, or why it can't be reached
+    mode: str  # "off" | "local" | the scheduler's address
+    workers: int = 0
+    threads: int = 0
+    memory_used_bytes: int = 0
+    memory_limit_bytes: int = 0
+    tasks_in_flight: int = 0
+    dashboard: str = ""
+    per_worker: tuple[dict[str, Any], ...] = field(default=())
+
+
+def chunk_key(job_id: str, index: str) -> str:
+    return f"{job_id}/{index}"
+
+
+def done_chunks(records: RecordStore, job_id: str) -> dict[str, dict[str, Any]]:
+    """index -> the chunk's record body, for the chunks of this job that are done (or were split)."""
+    return {r.key.split("/", 1)[1]: r.body for r in records.query(CHUNK_KIND, parent=job_id)}
+
+
+def record_chunk(records: RecordStore, job_id: str, index: str, summary: dict[str, Any], *, where: str = "") -> int:
+    """Record a chunk as done, with its per-item outcomes; returns how many times it has now run (a retry after a
+    worker died after its writes, but before Dask heard back, makes 2: its writes were idempotent)."""
+    key = chunk_key(job_id, index)
+    body = {**summary, "runs": 1, "where": where, "finished_at": time.time()}
+    for _ in range(5):
+        try:
+            records.create(CHUNK_KIND, key, body, parent=job_id)
+            return 1
+        except AlreadyExists:
+            rec = records.get(CHUNK_KIND, key)
+            if rec is None:
+                continue
+            runs = int(rec.body.get("runs", 1)) + 1
+            try:
+                records.put(CHUNK_KIND, key, {**body, "runs": runs}, expected_version=rec.version, parent=job_id)
+                return runs
+            except VersionConflict:
+                continue
+    return 0
+
+
+def is_cancel_requested(records: RecordStore, job_id: str) -> bool:
+    return records.get(CANCEL_KIND, job_id) is not None
+
+
+class Executor(Protocol):
+    """Runs chunk tasks by kind; futures have done(), result() and cancel() (concurrent.futures' or Dask's)."""
+
+    slots: int  # how many chunks to keep submitted at once
+
+    def submit(self, kind: str, job_id: str, chunk: Chunk) -> Any: ...
+
+    def killed_reason(self, exc: BaseException, chunk: Chunk) -> str | None:
+        """If exc says the chunk's worker process died (and not the task itself), why, in words; else None."""
+
+    def cancel(self, futures: Sequence[Any]) -> None: ...
+
+    def health(self) -> ClusterHealth: ...
+
+    def close(self) -> None: ...
+
+
+class InProcess:
+    """LOUPE_DASK=off: each chunk runs on the calling job thread, with this process's own models and store."""
+
+    slots = 1
+    mode = "off"
+
+    def __init__(self, records: RecordStore, tasks: dict[str, ChunkTask]):
+        self.records = records
+        self.tasks = tasks
+
+    def submit(self, kind: str, job_id: str, chunk: Chunk) -> Future:
+        done: Future = Future()
+        try:
+            summary = self.tasks[kind](job_id, chunk.payload)
+            record_chunk(self.records, job_id, chunk.index, summary, where="in-process")
+            done.set_result(summary)
+        except BaseException as exc:  # handed to the caller through the future, as Dask does
+            done.set_exception(exc)
+        return done
+
+    def killed_reason(self, exc: BaseException, chunk: Chunk) -> str | None:
+        return None
+
+    def cancel(self, futures: Sequence[Any]) -> None:
+        pass
+
+    def health(self) -> ClusterHealth:
+        return ClusterHealth(True, "Model work runs in this process (LOUPE_DASK=off): no cluster.", "off")
+
+    def close(self) -> None:
+        pass
+
+
+def run_chunks(ctx: JobContext, executor: Executor, records: RecordStore, kind: str,
+               chunks: Sequence[Chunk]) -> list[dict[str, Any]]:
+    """Run the chunks of a job that are not done yet and return every chunk's summary (done before or now), in order.
+
+    Progress is the weight of the finished chunks. A cancel cancels the outstanding futures. Any other error of a
+    chunk fails the job (after cancelling the rest)."""
+    job_id = ctx.job.job_id
+    done = done_chunks(records, job_id)
+    todo: list[Chunk] = []
+    for chunk in chunks:  # a chunk split before a restart goes on as its children
+        todo.extend(chunk.split() if done.get(chunk.index, {}).get("split") else [chunk])
+    total = sum(c.weight for c in chunks)
+    finished = sum(c.weight for c in todo if c.index in done)
+    pending = [c for c in todo if c.index not in done]
+    if len(pending) < len(todo):
+        log.info("job %s: %d of %d chunks were done before; submitting the rest", job_id, len(todo) - len(pending),
+                 len(todo))
+    ctx.progress(int(finished), int(total), f"{len(todo) - len(pending)} of {len(todo)} chunks done")
+    running: dict[Any, Chunk] = {}
+    try:
+        while pending or running:
+            if ctx.is_cancelled():
+                raise JobCancelled()
+            while pending and len(running) < executor.slots:
+                chunk = pending.pop(0)
+                running[executor.submit(kind, job_id, chunk)] = chunk
+            ready = [f for f in running if f.done()]
+            if not ready:
+                time.sleep(POLL_S)
+                continue
+            for future in ready:
+                chunk = running.pop(future)
+                try:
+                    done[chunk.index] = future.result()
+                except JobCancelled:
+                    raise
+                except BaseException as exc:
+                    why = executor.killed_reason(exc, chunk)
+                    if why is None:
+                        raise
+                    if len(chunk.payload["ids"]) > 1:
+                        log.warning("job %s: chunk %s lost its worker twice; running its %d items one by one",
+                                    job_id, chunk.index, len(chunk.payload["ids"]))
+                        record_chunk(records, job_id, chunk.index, {"split": True, "outcomes": []}, where="split")
+                        pending[:0] = chunk.split()
+                        continue
+                    failed = {"outcomes": [{"media_id": chunk.payload["ids"][0], "file": "", "status": "failed",
+                                            "reason": why}]}
+                    record_chunk(records, job_id, chunk.index, failed, where="killed")
+                    done[chunk.index] = failed
+                    log.warning("job %s: item %s failed alone: %s", job_id, chunk.payload["ids"][0], why)
+                finished += chunk.weight
+                ctx.progress(int(min(finished, total)), int(total), f"chunk {chunk.index} done")
+    finally:
+        if running:
+            executor.cancel(list(running))
+    summaries = []
+    for chunk in chunks:
+        parts = chunk.split() if done.get(chunk.index, {}).get("split") else [chunk]
+        summaries.extend(done[c.index] for c in parts)
+    return summaries
+
+
+def outcomes_of(summaries: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [o for s in summaries for o in s.get("outcomes", [])]
+
+
+# ---- the Dask side -----------------------------------------------------------------------------------------------
+class DaskCluster:
+    """A Dask client: to LOUPE_DASK_SCHEDULER, or to a local cluster of worker processes started on first use."""
+
+    def __init__(self, config: Config):
+        self.config = config
+        self.mode = config.dask_scheduler.strip() or "local"
+        self._client = None
+        self._local = None
+        self._lock = threading.Lock()
+        self._memory_limit = ""
+
+    @property
+    def slots(self) -> int:
+        try:
+            threads = sum(self.client().nthreads().values())
+        except Exception:
+            threads = 1
+        return max(2, 2 * threads)
+
+    def client(self):
+        with self._lock:
+            if self._client is not None and self._client.status in ("running", "connecting"):
+                return self._client
+            from distributed import Client
+
+            if self._client is not None:
+                self._client.close()
+                self._client = None
+            if self.mode == "local":
+                if self._local is None:
+                    self._local = start_local_cluster(self.config)
+                self._client = Client(self._local, set_as_default=False)
+            else:
+                self._client = Client(self.mode, timeout="5s", set_as_default=False)
+            return self._client
+
+    def submit(self, kind: str, job_id: str, chunk: Chunk) -> Any:
+        return self.client().submit(run_chunk_on_worker, self.config, kind, job_id, chunk, pure=False,
+                                    key=f"loupe-{kind}-{job_id}-{chunk.index}-{uuid.uuid4().hex[:6]}")
+
+    def killed_reason(self, exc: BaseException, chunk: Chunk) -> str | None:
+        from distributed.scheduler import KilledWorker
+
+        if not isinstance(exc, KilledWorker):
+            return None
+        last = getattr(getattr(exc, "last_worker", None), "address", "")
+        try:
+            events = self.client().get_events("worker-restart-memory")
+        except Exception:
+            events = ()
+        over = [e for _, e in events if isinstance(e, dict) and e.get("worker") == last]
+        if over:
+            mb = int(over[-1].get("rss", 0)) // (1024 * 1024)
+            return (f"The worker process labeling or transcribing this item went over its memory limit (it reached "
+                    f"{mb} MB; LOUPE_DASK_MEMORY_LIMIT={self.config.dask_memory_limit}) and was restarted, twice; "
+                    "the item was given up so the rest of the job could go on.")
+        return ("The worker process working on this item died, twice (it crashed or was killed; see the worker's "
+                "log); the item was given up so the rest of the job could go on.")
+
+    def cancel(self, futures: Sequence[Any]) -> None:
+        try:
+            self.client().cancel(list(futures))
+        except Exception:
+            log.warning("outstanding chunks could not be cancelled", exc_info=True)
+
+    def health(self) -> ClusterHealth:
+        where = "a local cluster" if self.mode == "local" else f"the Dask scheduler at {self.mode}"
+        try:
+            client = self.client()
+            info = client.scheduler_info(n_workers=-1)
+            tasks = client.run_on_scheduler(_tasks_in_flight)
+        except Exception as exc:
+            return ClusterHealth(False, f"Model work can't run: {where} can't be reached ({type(exc).__name__}: "
+                                        f"{exc}). Start it, or set LOUPE_DASK_SCHEDULER to one that runs.", self.mode)
+        workers = info.get("workers", {})
+        per_worker = tuple({"worker": addr, "threads": w.get("nthreads", 0),
+                            "memory_mb": round(w.get("metrics", {}).get("memory", 0) / 1048576),
+                            "limit_mb": round((w.get("memory_limit") or 0) / 1048576),
+                            "executing": w.get("metrics", {}).get("task_counts", {}).get("executing", 0)}
+                           for addr, w in sorted(workers.items()))
+        ok = bool(workers)
+        message = (f"{len(workers)} worker(s) on {where}." if ok else
+                   f"{where[0].upper()}{where[1:]} answers, but has no workers: start one with "
+                   f"`dask worker {info.get('address', self.mode)}` where Loupe is installed.")
+        return ClusterHealth(ok, message, self.mode, workers=len(workers),
+                             threads=sum(w.get("nthreads", 0) for w in workers.values()),
+                             memory_used_bytes=sum(w.get("metrics", {}).get("memory", 0) for w in workers.values()),
+                             memory_limit_bytes=sum((w.get("memory_limit") or 0) for w in workers.values()),
+                             tasks_in_flight=int(tasks), dashboard=client.dashboard_link or "",
+                             per_worker=per_worker)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
+            if self._local is not None:
+                self._local.close()
+                self._local = None
+
+
+def _tasks_in_flight(dask_scheduler=None) -> int:
+    """Runs on the scheduler: tasks queued or processing there (every client's)."""
+    return sum(1 for ts in dask_scheduler.tasks.values() if ts.state in ("processing", "queued", "no-worker"))
+
+
+def local_cluster_size(config: Config) -> tuple[int, int]:
+    """(workers, model threads per worker) for a local cluster: one worker per 2 GB of memory, at most one per CPU,
+    unless LOUPE_DASK_WORKERS says; the machine's CPUs are shared among them for the models' intra-op threads."""
+    import psutil
+
+    cpus = os.cpu_count() or 1
+    workers = config.dask_workers or max(1, min(cpus, psutil.virtual_memory().total // (2 * 1024 ** 3)))
+    threads = config.model_threads or max(1, cpus // workers)
+    return workers, threads
+
+
+def start_local_cluster(config: Config):
+    """Worker processes (each under a nanny that enforces the memory limit), one task at a time each."""
+    import dask
+    from distributed import LocalCluster
+
+    workers, threads = local_cluster_size(config)
+    env = {"OMP_NUM_THREADS": str(threads), "OMP_WAIT_POLICY": "PASSIVE", "LOUPE_MODEL_THREADS": str(threads)}
+    log.info("starting a local Dask cluster: %d worker process(es), %d model thread(s) each, memory limit %s each",
+             workers, threads, config.dask_memory_limit)
+    with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
+                          "distributed.nanny.pre-spawn-environ": env}):
+        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                            memory_limit=config.dask_memory_limit, dashboard_address=_dashboard_address(),
+                            env=env)
+
+
+def _dashboard_address() -> str | None:
+    try:
+        import bokeh  # noqa: F401  (Dask serves its dashboard only with bokeh installed)
+    except ImportError:
+        return None
+    return "127.0.0.1:0"
+
+
+def open_executor(config: Config, records: RecordStore, tasks: dict[str, ChunkTask]) -> Executor:
+    return DaskCluster(config) if config.runs_on_dask else InProcess(records, tasks)
+
+
+# ---- on a worker -------------------------------------------------------------------------------------------------
+_services: dict[Config, "Service"] = {}
+_services_lock = threading.Lock()
+_MAX_SERVICES = 4  # one per store a worker serves (tests make many); models are shared by all of them
+
+
+def worker_config(config: Config, env: dict[str, str] | None = None) -> Config:
+    """The job's Config as a worker uses it: model work in this process, with this machine's own LOUPE_DATA_DIR
+    (model and media caches) and LOUPE_MODEL_THREADS when its environment sets them."""
+    env = os.environ if env is None else env
+    changes: dict[str, Any] = {"dask": "off", "dask_scheduler": ""}
+    if env.get("LOUPE_MODEL_THREADS", "").strip().isdigit():
+        changes["model_threads"] = int(env["LOUPE_MODEL_THREADS"])
+    if env.get("LOUPE_DATA_DIR", "").strip() and config.store != "local":
+        changes["data_dir"] = env["LOUPE_DATA_DIR"].strip()
+    return replace(config, **changes)
+
+
+def worker_service(config: Config) -> "Service":
+    """This worker process's service for the job's store, built once; every service here shares one model cache."""
+    from core.models import process_models
+    from core.service import Service
+
+    config = worker_config(config)
+    with _services_lock:
+        service = _services.get(config)
+        if service is None:
+            if len(_services) >= _MAX_SERVICES:
+                _services.pop(next(iter(_services))).close()
+            service = _services[config] = Service(config, start_jobs=False, models=process_models())
+        return service
+
+
+def run_chunk_on_worker(config: Config, kind: str, job_id: str, chunk: Chunk) -> dict[str, Any]:
+    """The task Dask runs: one chunk of a job, on the worker's own service; records the chunk as done."""
+    service = worker_service(config)
+    summary = service.chunk_tasks[kind](job_id, chunk.payload)
+    runs = record_chunk(service.records, job_id, chunk.index, summary, where=_worker_name())
+    if runs > 1:
+        log.info("job %s: chunk %s ran %d times (its writes are idempotent)", job_id, chunk.index, runs)
+    return summary
+
+
+def _worker_name() -> str:
+    try:
+        from distributed import get_worker
+
+        return get_worker().address
+    except ValueError:
+        return f"pid {os.getpid()}"
