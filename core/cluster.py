@@ -33,6 +33,11 @@ log = logging.getLogger(__name__)
 
 CHUNK_KIND = "job_chunk"
 ALLOWED_FAILURES = 1  # a task is retried once on another worker after its worker dies; a second death is KilledWorker
+# A worker is sent only as many tasks as it has threads: a task merely waiting on a worker that another task blows up
+# would count that death against itself (Dask counts every task assigned to a dead worker).
+WORKER_SATURATION = 1.0
+SCHEDULER_SETTINGS = {"distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
+                      "distributed.scheduler.worker-saturation": WORKER_SATURATION}
 POLL_S = 0.2
 ChunkTask = Callable[[str, dict[str, Any]], dict[str, Any]]  # (job_id, payload) -> {"outcomes": [per-item dicts]}
 
@@ -168,11 +173,12 @@ def run_chunks(ctx: JobContext, executor: Executor, records: RecordStore, kind: 
                  len(todo))
     ctx.progress(int(finished), int(total), f"{len(todo) - len(pending)} of {len(todo)} chunks done")
     running: dict[Any, Chunk] = {}
+    slots = executor.slots if pending else 0
     try:
         while pending or running:
             if ctx.is_cancelled():
                 raise JobCancelled()
-            while pending and len(running) < executor.slots:
+            while pending and len(running) < slots:
                 chunk = pending.pop(0)
                 running[executor.submit(kind, job_id, chunk)] = chunk
             ready = [f for f in running if f.done()]
@@ -192,7 +198,9 @@ def run_chunks(ctx: JobContext, executor: Executor, records: RecordStore, kind: 
                     if len(chunk.payload["ids"]) > 1:
                         log.warning("job %s: chunk %s lost its worker twice; running its %d items one by one",
                                     job_id, chunk.index, len(chunk.payload["ids"]))
-                        record_chunk(records, job_id, chunk.index, {"split": True, "outcomes": []}, where="split")
+                        split = {"split": True, "outcomes": []}
+                        record_chunk(records, job_id, chunk.index, split, where="split")
+                        done[chunk.index] = split
                         pending[:0] = chunk.split()
                         continue
                     failed = {"outcomes": [{"media_id": chunk.payload["ids"][0], "file": "", "status": "failed",
@@ -262,17 +270,18 @@ class DaskCluster:
 
         if not isinstance(exc, KilledWorker):
             return None
-        last = getattr(getattr(exc, "last_worker", None), "address", "")
+        worker = getattr(exc, "last_worker", None)
+        last, limit = getattr(worker, "address", ""), getattr(worker, "memory_limit", 0) or 0
         try:
             events = self.client().get_events("worker-restart-memory")
         except Exception:
             events = ()
         over = [e for _, e in events if isinstance(e, dict) and e.get("worker") == last]
         if over:
-            mb = int(over[-1].get("rss", 0)) // (1024 * 1024)
-            return (f"The worker process labeling or transcribing this item went over its memory limit (it reached "
-                    f"{mb} MB; LOUPE_DASK_MEMORY_LIMIT={self.config.dask_memory_limit}) and was restarted, twice; "
-                    "the item was given up so the rest of the job could go on.")
+            return (f"This item made the worker process working on it go over its memory limit "
+                    f"({limit // 1048576} MB; it reached {int(over[-1].get('rss', 0)) // 1048576} MB), twice; the "
+                    "worker was restarted and the item given up, so the rest of the job could go on. Raise the "
+                    "workers' memory limit (LOUPE_DASK_MEMORY_LIMIT, or `dask worker --memory-limit`) to label it.")
         return ("The worker process working on this item died, twice (it crashed or was killed; see the worker's "
                 "log); the item was given up so the rest of the job could go on.")
 
@@ -343,8 +352,7 @@ def start_local_cluster(config: Config):
     env = {"OMP_NUM_THREADS": str(threads), "OMP_WAIT_POLICY": "PASSIVE", "LOUPE_MODEL_THREADS": str(threads)}
     log.info("starting a local Dask cluster: %d worker process(es), %d model thread(s) each, memory limit %s each",
              workers, threads, config.dask_memory_limit)
-    with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
-                          "distributed.nanny.pre-spawn-environ": env}):
+    with dask.config.set({**SCHEDULER_SETTINGS, "distributed.nanny.pre-spawn-environ": env}):
         return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                             memory_limit=config.dask_memory_limit, dashboard_address=_dashboard_address(),
                             env=env)
@@ -355,7 +363,7 @@ def _dashboard_address() -> str | None:
         import bokeh  # noqa: F401  (Dask serves its dashboard only with bokeh installed)
     except ImportError:
         return None
-    return "127.0.0.1:0"
+    return "127.0.0.1:8787"  # loopback only; Dask takes another port if this one is busy
 
 
 def open_executor(config: Config, records: RecordStore, tasks: dict[str, ChunkTask]) -> Executor:

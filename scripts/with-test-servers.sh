@@ -2,7 +2,8 @@
 # Start the servers the tests need on loopback ports, run the given command, and stop them at the end.
 # moto_server (DynamoDB + S3, in memory) and dynalite (DynamoDB on LevelDB, from `make setup-test`'s
 # project-local npm install) get free ports; their endpoints go to the command as
-# LOUPE_TEST_MOTO_ENDPOINT and LOUPE_TEST_DYNALITE_ENDPOINT.
+# LOUPE_TEST_MOTO_ENDPOINT and LOUPE_TEST_DYNALITE_ENDPOINT. A Dask scheduler and two workers (loopback, free
+# ports, workers on moto's endpoint like a team's workers on its AWS account) go to it as LOUPE_TEST_DASK_SCHEDULER.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -62,6 +63,33 @@ if [ -d "$OIDC" ] && command -v node >/dev/null; then
   export LOUPE_TEST_OIDC_ISSUER="http://127.0.0.1:$port"
 else
   echo "oidc-provider not installed (make setup-test): the sign-in browser tests start their own or fail" >&2
+fi
+
+DASK="$ROOT/.venv/bin/dask"  # installed with distributed (requirements.txt)
+if [ -x "$DASK" ] && [ -n "${LOUPE_TEST_MOTO_ENDPOINT:-}" ]; then
+  port=$(free_port)
+  # a task is retried once after its worker dies, and waits on the scheduler until a thread is free (core/cluster.py);
+  # the scheduler unpickles task graphs, so it imports Loupe too (PYTHONPATH), as on a team cluster
+  (cd "$workdir"; PYTHONPATH="$ROOT" DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES=1 DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION=1.0 exec "$DASK" scheduler --host 127.0.0.1 --port "$port" \
+    --no-dashboard --no-show) >"$workdir/dask-scheduler.log" 2>&1 &
+  pids+=($!)
+  scheduler="tcp://127.0.0.1:$port"
+  for n in 1 2; do
+    (cd "$workdir"; PYTHONPATH="$ROOT" LOUPE_DATA_DIR="$workdir/dask-data" OMP_WAIT_POLICY=PASSIVE LOUPE_MODEL_THREADS=1 AWS_ENDPOINT_URL="$LOUPE_TEST_MOTO_ENDPOINT" \
+      AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
+      AWS_EC2_METADATA_DISABLED=true exec "$DASK" worker "$scheduler" --name "test-worker-$n" --nthreads 1 \
+      --memory-limit 2GiB --host 127.0.0.1 --no-dashboard --local-directory "$workdir/dask-$n") \
+      >"$workdir/dask-worker-$n.log" 2>&1 &
+    pids+=($!)
+  done
+  if ! "$ROOT/.venv/bin/python" -c "import sys
+from distributed import Client
+with Client('$scheduler', timeout='30s') as c: c.wait_for_workers(2, timeout=60)" >"$workdir/dask-wait.log" 2>&1; then
+    echo "the test Dask cluster did not start:"; cat "$workdir"/dask-*.log; exit 1
+  fi
+  export LOUPE_TEST_DASK_SCHEDULER="$scheduler"
+else
+  echo "dask or moto_server not installed (make setup-test): the cluster tests are skipped" >&2
 fi
 
 "$@"

@@ -1,0 +1,156 @@
+"""Model work on a real Dask cluster (scheduler and workers as processes on loopback) with the team store (DynamoDB
+and S3 on moto_server): chunks, a worker killed mid-job, the app killed mid-job, an item over the memory limit."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from core.cluster import done_chunks
+from core.config import Config
+from core.jobs import KIND as JOB_KIND
+from core.service import Service
+from tests.dask_cluster import ROOT, shared_scheduler, start_cluster, wait_for, worker_pids
+from tests.dynamodb_servers import team_config
+from tests.media_factory import make_image
+from tests.speech import make_speech_wav
+
+pytestmark = pytest.mark.timeout(300)
+
+
+def _team_on(cluster_address: str, tmp_path: Path, chunk_images: int = 32) -> Config:
+    return replace(team_config(tmp_path / "data"), dask_scheduler=cluster_address, dask_chunk_images=chunk_images)
+
+
+def _ingest_images(service: Service, folder: Path, count: int, *, size: tuple[int, int] = (64, 48)) -> list[str]:
+    folder.mkdir(parents=True, exist_ok=True)
+    return [service.catalog.ingest_file(make_image(folder / f"img-{n:03d}.png", size=size, seed=n)).media_id
+            for n in range(count)]
+
+
+@pytest.fixture
+def scheduler() -> str:
+    address = shared_scheduler()
+    from distributed import Client
+
+    with Client(address, timeout="30s", set_as_default=False) as client:
+        client.wait_for_workers(2, timeout=90)  # a worker killed by an earlier test is back
+    return address
+
+
+def test_a_label_job_of_200_images_runs_in_chunks_on_the_workers_not_in_the_app(scheduler, tmp_path):
+    with Service(_team_on(scheduler, tmp_path)) as service:
+        ids = _ingest_images(service, tmp_path / "in", 200)
+        job = service.jobs.wait(service.labeling.submit(ids).job_id, 240)
+        assert job.status == "succeeded", job.error
+        assert (job.result["labeled"], job.result["failed"], job.done, job.total) == (200, 0, 200, 200)
+        chunks = done_chunks(service.records, job.job_id)
+        assert sorted(chunks) == [f"{n:05d}" for n in range(7)]  # 200 images in chunks of 32
+        assert all(c["where"].startswith("tcp://127.0.0.1:") for c in chunks.values())  # each ran on a worker
+        assert service.predictions.count() == 200
+        assert {service.catalog.get(i).status for i in ids} == {"labeled"}
+        assert not service.models._models  # the app process loaded no model
+
+
+def test_three_clips_are_transcribed_on_the_workers_once_each(scheduler, tmp_path):
+    with Service(_team_on(scheduler, tmp_path)) as service:
+        clips = [make_speech_wav(tmp_path / f"clip-{n}.wav", text) for n, text in enumerate(
+            ("The quick brown fox jumps over the lazy dog.", "Machine learning transcribes the speech.",
+             "A person checks the words of the fox."))]
+        ids = [service.catalog.ingest_file(c).media_id for c in clips]
+        job = service.jobs.wait(service.transcription.submit(ids, force=True).job_id, 240)
+        assert job.status == "succeeded", job.error
+        assert job.result["counts"] == {"transcribed": 3}
+        assert [service.transcripts.latest_number(i) for i in ids] == [1, 1, 1]  # one version each for this run
+        assert "fox" in service.transcripts.latest(ids[0]).transcript.text.lower()
+        assert len(done_chunks(service.records, job.job_id)) == 3
+        assert not service.models._models
+
+
+def test_a_worker_killed_mid_job_loses_nothing_and_labels_every_image_exactly_once(scheduler, tmp_path):
+    from distributed import Client
+
+    with Service(_team_on(scheduler, tmp_path, chunk_images=8)) as service, \
+            Client(scheduler, timeout="30s", set_as_default=False) as client:
+        ids = _ingest_images(service, tmp_path / "in", 96)
+        job = service.labeling.submit(ids)
+        wait_for(lambda: done_chunks(service.records, job.job_id), "the first chunk to be done")
+
+        def busy_worker() -> str | None:
+            return next((addr for addr, keys in client.processing().items() if keys), None)
+
+        victim = wait_for(busy_worker, "a worker running a chunk")
+        os.kill(worker_pids(client)[victim], signal.SIGKILL)
+        job = service.jobs.wait(job.job_id, 240)
+        assert job.status == "succeeded", job.error
+        labeled = Counter(o["media_id"] for o in job.result["outcomes"] if o["status"] == "labeled")
+        assert labeled == Counter(ids)  # every image once, none lost, none twice
+        assert sorted(done_chunks(service.records, job.job_id)) == [f"{n:05d}" for n in range(12)]
+        assert service.predictions.count() == 96
+
+
+APP = """
+import sys, time
+sys.path.insert(0, {root!r})
+from core.config import Config
+from core.service import Service
+service = Service(Config(**{config!r}))
+print(service.labeling.submit(None).job_id, flush=True)
+time.sleep(600)
+"""
+
+
+def test_an_app_killed_mid_job_resumes_on_restart_without_running_finished_chunks_again(scheduler, tmp_path):
+    config = _team_on(scheduler, tmp_path, chunk_images=8)
+    fields = {"data_dir": str(config.data_dir), "store": "dynamodb", "dynamodb_table": config.dynamodb_table,
+              "s3_bucket": config.s3_bucket, "dask_scheduler": scheduler, "dask_chunk_images": 8}
+    with Service(config, start_jobs=False) as setup:
+        ids = _ingest_images(setup, tmp_path / "in", 96)
+        records = setup.records
+        app = subprocess.Popen([sys.executable, "-c", APP.format(root=str(ROOT), config=fields)], cwd=ROOT,
+                               stdout=subprocess.PIPE, text=True)
+        try:
+            job_id = app.stdout.readline().strip()
+            wait_for(lambda: len(done_chunks(records, job_id)) >= 2, "two chunks to be done")
+        finally:
+            app.kill()
+            app.wait()
+        before = done_chunks(records, job_id)
+        assert 2 <= len(before) < 12
+        rec = records.get(JOB_KIND, job_id)  # the restart comes after the heartbeat went stale
+        assert rec.body["status"] == "running"
+        records.put(JOB_KIND, job_id, {**rec.body, "heartbeat_at": 0.0}, expected_version=rec.version)
+    with Service(config) as service:  # the restarted app: it recovers the job at start
+        job = service.jobs.wait(job_id, 240)
+        assert job.status == "succeeded", job.error
+        assert job.result["labeled"] == 96 and job.done == 96
+        after = done_chunks(service.records, job_id)
+        assert sorted(after) == [f"{n:05d}" for n in range(12)]
+        for index, chunk in before.items():  # finished before the kill: not submitted again
+            assert (after[index]["runs"], after[index]["finished_at"]) == (1, chunk["finished_at"])
+        assert service.predictions.count() == len(ids)
+
+
+def test_an_image_that_blows_the_memory_limit_fails_alone_with_the_reason(tmp_path):
+    cluster = start_cluster(2, memory_limit="700MiB", preload="tests.cluster_hog")
+    try:
+        with Service(_team_on(cluster.address, tmp_path, chunk_images=4)) as service:
+            ids = _ingest_images(service, tmp_path / "in", 6)
+            hog = service.catalog.ingest_file(make_image(tmp_path / "hog.png", size=(99, 99))).media_id
+            ids.insert(1, hog)  # in the first chunk, with three others
+            job = service.jobs.wait(service.labeling.submit(ids, backend="hog").job_id, 240)
+            assert job.status == "succeeded", job.error
+            outcomes = {o["media_id"]: o for o in job.result["outcomes"]}
+            assert (job.result["labeled"], job.result["failed"]) == (6, 1)
+            assert outcomes[hog]["status"] == "failed"
+            assert "memory limit" in outcomes[hog]["reason"]
+            assert service.predictions.get(hog) is None
+            assert all(service.predictions.get(i) for i in ids if i != hog)
+    finally:
+        cluster.stop()
