@@ -11,12 +11,14 @@ APT_PACKAGES := chromium espeak-ng sox fonts-noto-color-emoji
 .PHONY: run test lint setup setup-test bench
 
 # The AWS-compatible API (python -m core serve-api) runs next to the UI on 127.0.0.1:8502 and stops with it.
+# Model work runs on a local Dask cluster of worker processes (LOUPE_DASK=local) unless LOUPE_DASK or
+# LOUPE_DASK_SCHEDULER says otherwise (core/cluster.py); Config's own default, for tests and scripts, is "off".
 API_PORT ?= 8502
 
 run: $(VENV)/.runtime-installed
 	OMP_WAIT_POLICY=PASSIVE $(PY) -m core serve-api --host 127.0.0.1 --port $(API_PORT) & api=$$!; \
 	trap 'kill $$api 2>/dev/null; wait $$api 2>/dev/null' EXIT INT TERM; \
-	OMP_WAIT_POLICY=PASSIVE $(PY) -m streamlit run server.py
+	LOUPE_DASK=$${LOUPE_DASK:-local} OMP_WAIT_POLICY=PASSIVE $(PY) -m streamlit run server.py
 
 test: setup-test lint
 	bash scripts/with-test-servers.sh $(PY) -m pytest

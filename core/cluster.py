@@ -17,12 +17,12 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
+from concurrent.futures import CancelledError, Future
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from core.config import Config
-from core.errors import AlreadyExists, VersionConflict
+from core.errors import AlreadyExists, LoupeError, VersionConflict
 from core.jobs import CANCEL_KIND, JobCancelled, JobContext
 from core.stores.base import RecordStore
 
@@ -39,6 +39,7 @@ WORKER_SATURATION = 1.0
 SCHEDULER_SETTINGS = {"distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
                       "distributed.scheduler.worker-saturation": WORKER_SATURATION}
 POLL_S = 0.2
+LOST_GIVE_UP_S = 600.0  # how long a job waits for its scheduler to come back before it fails
 ChunkTask = Callable[[str, dict[str, Any]], dict[str, Any]]  # (job_id, payload) -> {"outcomes": [per-item dicts]}
 
 
@@ -114,6 +115,9 @@ class Executor(Protocol):
     def killed_reason(self, exc: BaseException, chunk: Chunk) -> str | None:
         """If exc says the chunk's worker process died (and not the task itself), why, in words; else None."""
 
+    def is_lost(self, exc: BaseException) -> bool:
+        """Whether exc says the task was lost with the scheduler (not failed): it is submitted again."""
+
     def cancel(self, futures: Sequence[Any]) -> None: ...
 
     def health(self) -> ClusterHealth: ...
@@ -144,6 +148,9 @@ class InProcess:
     def killed_reason(self, exc: BaseException, chunk: Chunk) -> str | None:
         return None
 
+    def is_lost(self, exc: BaseException) -> bool:
+        return False
+
     def cancel(self, futures: Sequence[Any]) -> None:
         pass
 
@@ -173,14 +180,24 @@ def run_chunks(ctx: JobContext, executor: Executor, records: RecordStore, kind: 
                  len(todo))
     ctx.progress(int(finished), int(total), f"{len(todo) - len(pending)} of {len(todo)} chunks done")
     running: dict[Any, Chunk] = {}
+    lost_since: float | None = None
     slots = executor.slots if pending else 0
     try:
         while pending or running:
             if ctx.is_cancelled():
                 raise JobCancelled()
             while pending and len(running) < slots:
-                chunk = pending.pop(0)
-                running[executor.submit(kind, job_id, chunk)] = chunk
+                try:
+                    running[executor.submit(kind, job_id, pending[0])] = pending[0]
+                except OSError as exc:  # the scheduler can't be reached now: try again in a moment
+                    lost_since = lost_since or time.monotonic()
+                    if time.monotonic() - lost_since > LOST_GIVE_UP_S:
+                        raise LoupeError(f"The Dask scheduler can't be reached ({exc}); the job stops here, and its "
+                                         "finished chunks are kept for the next run.") from None
+                    log.warning("job %s: the Dask scheduler can't be reached (%s); trying again", job_id, exc)
+                    time.sleep(2.0)
+                    break
+                pending.pop(0)
             ready = [f for f in running if f.done()]
             if not ready:
                 time.sleep(POLL_S)
@@ -189,9 +206,26 @@ def run_chunks(ctx: JobContext, executor: Executor, records: RecordStore, kind: 
                 chunk = running.pop(future)
                 try:
                     done[chunk.index] = future.result()
+                    lost_since = None
                 except JobCancelled:
                     raise
                 except BaseException as exc:
+                    if executor.is_lost(exc):  # the scheduler went away: submit it again once one answers
+                        recorded = records.get(CHUNK_KIND, chunk_key(job_id, chunk.index))
+                        if recorded is not None:  # it finished on its worker before the scheduler went
+                            done[chunk.index] = recorded.body
+                            finished += chunk.weight
+                            continue
+                        lost_since = lost_since or time.monotonic()
+                        if time.monotonic() - lost_since > LOST_GIVE_UP_S:
+                            raise LoupeError(f"The Dask scheduler was lost and has not come back for "
+                                             f"{LOST_GIVE_UP_S / 60:.0f} minutes; the job stops here, and its "
+                                             "finished chunks are kept for the next run.") from None
+                        log.warning("job %s: chunk %s was lost with the scheduler; submitting it again", job_id,
+                                    chunk.index)
+                        pending.insert(0, chunk)
+                        time.sleep(1.0)
+                        continue
                     why = executor.killed_reason(exc, chunk)
                     if why is None:
                         raise
@@ -284,6 +318,9 @@ class DaskCluster:
                     "workers' memory limit (LOUPE_DASK_MEMORY_LIMIT, or `dask worker --memory-limit`) to label it.")
         return ("The worker process working on this item died, twice (it crashed or was killed; see the worker's "
                 "log); the item was given up so the rest of the job could go on.")
+
+    def is_lost(self, exc: BaseException) -> bool:
+        return isinstance(exc, CancelledError)  # only run_chunks cancels, and never reads a future it cancelled
 
     def cancel(self, futures: Sequence[Any]) -> None:
         try:

@@ -87,13 +87,19 @@ class Demo:
         speech = [i.media_id for i in items if i.kind in ("audio", "video")]
         total = len(images) + len(speech) + 1
         ctx.progress(0, total, "labeling the demo images")
-        labeled = self.labeling.label(images, backend="local",
-                                      progress=lambda done, _n, last: ctx.progress(done, total, f"labeled {last}"))
-        transcribed = []
-        for n, media_id in enumerate(speech, start=len(images)):
-            ctx.check_cancelled()
-            ctx.progress(n, total, "transcribing the demo speech")
-            transcribed.append(self.transcription.transcribe_media(media_id))  # kept if already transcribed
+        if self.transcription.runs_on_cluster:  # on the Dask workers, as chunks of this job: the app loads no model
+            label_outcomes = self.labeling.label_in_chunks(ctx, images, backend="local", prefix="label-")
+            speech_outcomes = self.transcription.transcribe_in_chunks(ctx, speech, prefix="speech-")
+            labeled = [o["status"] for o in label_outcomes]
+            transcribed = [o["status"] for o in speech_outcomes]
+        else:
+            labeled = [o.status for o in self.labeling.label(
+                images, backend="local", progress=lambda done, _n, last: ctx.progress(done, total, f"labeled {last}"))]
+            transcribed = []
+            for n, media_id in enumerate(speech, start=len(images)):
+                ctx.check_cancelled()
+                ctx.progress(n, total, "transcribing the demo speech")
+                transcribed.append(self.transcription.transcribe_media(media_id).status)  # kept if already done
         ctx.progress(total - 1, total, "queueing items for people")
         moderated = self._add_moderation_labels(by_file)
         actor = job_actor(ctx.job.created_by)
@@ -104,8 +110,8 @@ class Demo:
         ctx.progress(total, total, "done")
         return {
             **ingest,
-            "labeled": sum(o.status == "labeled" for o in labeled),
-            "transcribed": sum(o.status == "transcribed" for o in transcribed),
+            "labeled": labeled.count("labeled"),
+            "transcribed": transcribed.count("transcribed"),
             "moderation_labeled": moderated,
             "workflow": DEMO_WORKFLOW,
             "loops_created": started.created,

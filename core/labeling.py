@@ -182,15 +182,22 @@ class Labeling:
             if ids is None:
                 ids = self.unlabeled_ids()
                 ctx.checkpoint({"media_ids": ids})
-        backend = params.get("backend") or self.settings.effective().labeler
-        size = self.config.dask_chunk_images
-        chunk = {"backend": backend, "model_version": params.get("model_version")}
-        chunks = [Chunk(f"{n:05d}", {**chunk, "ids": ids[s:s + size]}, len(ids[s:s + size]))
-                  for n, s in enumerate(range(0, len(ids), size))]
         ctx.progress(0, len(ids), "loading the labeler" if ids else "nothing to label")
-        outcomes = outcomes_of(run_chunks(ctx, self.work, self.jobs.records, JOB_KIND, chunks))
+        outcomes = self.label_in_chunks(ctx, ids, backend=params.get("backend"),
+                                        model_version=params.get("model_version"))
         failed = [o for o in outcomes if o["status"] == "failed"]
         return {"labeled": len(outcomes) - len(failed), "failed": len(failed), "outcomes": outcomes[:500]}
+
+    def label_in_chunks(self, ctx: JobContext, ids: list[str], *, backend: str | None = None,
+                        model_version: str | None = None, prefix: str = "") -> list[dict[str, Any]]:
+        """Label these images as chunks of a job (index prefix: several steps of one job), each where it lands;
+        the outcomes as dicts (LabelOutcome.as_json), in order."""
+        backend = backend or self.settings.effective().labeler
+        size = self.config.dask_chunk_images
+        chunk = {"backend": backend, "model_version": model_version}
+        chunks = [Chunk(f"{prefix}{n:05d}", {**chunk, "ids": ids[s:s + size]}, len(ids[s:s + size]))
+                  for n, s in enumerate(range(0, len(ids), size))]
+        return outcomes_of(run_chunks(ctx, self.work, self.jobs.records, JOB_KIND, chunks))
 
     def label_chunk(self, job_id: str, payload: dict[str, Any]) -> dict[str, Any]:
         """One chunk of a label job, where it runs: label the images and store their predictions (one per image,

@@ -113,17 +113,27 @@ class Transcription:
         """Job handler: one chunk per item, each transcribed where it lands (a Dask worker, or this process with
         LOUPE_DASK=off) in windows of bounded memory (core/audio.py); progress in seconds of media of the finished
         items, against the items' total duration."""
-        if not isinstance(self.work, DaskCluster):
+        if not self.runs_on_cluster:
             return self._run_job_here(ctx, params)
-        ids = list(params.get("media_ids", []))
-        payload = {"force": bool(params.get("force")), "model": params.get("model") or "",
-                   "language": params.get("language"), "run_since": ctx.job.created_at}
-        chunks = [Chunk(f"{n:05d}", {**payload, "ids": [media_id]}, max(1.0, _duration_s(self.catalog, media_id)))
-                  for n, media_id in enumerate(ids)]
+        outcomes = self.transcribe_in_chunks(ctx, list(params.get("media_ids", [])), force=bool(params.get("force")),
+                                             model=params.get("model") or "", language=params.get("language"))
+        return {"outcomes": outcomes, "counts": dict(Counter(o["status"] for o in outcomes))}
+
+    @property
+    def runs_on_cluster(self) -> bool:
+        return isinstance(self.work, DaskCluster)
+
+    def transcribe_in_chunks(self, ctx: JobContext, ids: list[str], *, force: bool = False, model: str = "",
+                             language: str | None = None, prefix: str = "") -> list[dict[str, Any]]:
+        """Transcribe these items as chunks of a job (one per item; index prefix: several steps of one job), each
+        where it lands; the outcomes as dicts (TranscribeOutcome.as_json), in order."""
+        payload = {"force": force, "model": model, "language": language, "run_since": ctx.job.created_at}
+        chunks = [Chunk(f"{prefix}{n:05d}", {**payload, "ids": [media_id]},
+                        max(1.0, _duration_s(self.catalog, media_id))) for n, media_id in enumerate(ids)]
         outcomes = outcomes_of(run_chunks(ctx, self.work, self.jobs.records, JOB_KIND, chunks))
         total_s = max(1, math.ceil(sum(c.weight for c in chunks)))
         ctx.progress(total_s, total_s, f"{len(outcomes)} item(s) done")
-        return {"outcomes": outcomes, "counts": dict(Counter(o["status"] for o in outcomes))}
+        return outcomes
 
     def _run_job_here(self, ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
         """LOUPE_DASK=off: the items one after another on the job's thread, with progress in seconds of media from

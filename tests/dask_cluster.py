@@ -32,6 +32,13 @@ class TestCluster:
 
         return Client(self.address, timeout="30s", set_as_default=False)
 
+    def kill(self) -> None:
+        """Kill the scheduler and every worker at once, as a machine that loses power."""
+        for proc in self.procs:
+            proc.kill()
+        for proc in self.procs:
+            proc.wait()
+
     def stop(self) -> None:
         for proc in self.procs:
             if proc.poll() is None:
@@ -43,9 +50,9 @@ class TestCluster:
                 proc.kill()
 
 
-def start_cluster(workers: int = 2, *, memory_limit: str = "2GiB", preload: str = "") -> TestCluster:
+def start_cluster(workers: int = 2, *, memory_limit: str = "2GiB", preload: str = "", port: int = 0) -> TestCluster:
     """A scheduler and `workers` single-threaded workers on moto's endpoint; returns once every worker is up."""
-    port = _free_port()
+    port = port or _free_port()
     workdir = tempfile.mkdtemp(prefix="loupe-dask-")
     env = {**os.environ, "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "1",
            "DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION": "1.0", "PYTHONPATH": str(ROOT),

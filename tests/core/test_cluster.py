@@ -154,3 +154,34 @@ def test_an_image_that_blows_the_memory_limit_fails_alone_with_the_reason(tmp_pa
             assert all(service.predictions.get(i) for i in ids if i != hog)
     finally:
         cluster.stop()
+
+
+def test_the_demo_labels_and_transcribes_on_the_workers(scheduler, tmp_path):
+    with Service(_team_on(scheduler, tmp_path)) as service:
+        job = service.jobs.wait(service.load_demo().job_id, 240)
+        assert job.status == "succeeded", job.error
+        assert job.result["labeled"] >= 1 and job.result["transcribed"] >= 1
+        chunks = done_chunks(service.records, job.job_id)
+        assert any(k.startswith("label-") for k in chunks) and any(k.startswith("speech-") for k in chunks)
+        assert not service.models._models
+
+
+def test_a_job_whose_scheduler_died_goes_on_when_a_scheduler_is_back_without_running_finished_chunks(tmp_path):
+    cluster = start_cluster(2)
+    port = int(cluster.address.rsplit(":", 1)[1])
+    try:
+        with Service(_team_on(cluster.address, tmp_path, chunk_images=8)) as service:
+            ids = _ingest_images(service, tmp_path / "in", 64)
+            job = service.labeling.submit(ids)
+            before = wait_for(lambda: done_chunks(service.records, job.job_id), "the first chunk to be done")
+            cluster.kill()
+            cluster = start_cluster(2, port=port)  # a supervisor starts them again, at the same address
+            job = service.jobs.wait(job.job_id, 240)
+            assert job.status == "succeeded", job.error
+            assert job.result["labeled"] == 64
+            after = done_chunks(service.records, job.job_id)
+            assert sorted(after) == [f"{n:05d}" for n in range(8)]
+            for index, chunk in before.items():
+                assert (after[index]["runs"], after[index]["finished_at"]) == (1, chunk["finished_at"])
+    finally:
+        cluster.stop()

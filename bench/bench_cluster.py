@@ -1,0 +1,180 @@
+"""Model work on Dask: throughput of a label job and of a transcription job on three executors, and the app
+process's memory while a long transcription runs on a worker. All in one run, on this machine.
+
+Executors (each a fresh Service on a local store with the same media):
+- in-process: LOUPE_DASK=off, the chunks run on the app's job thread (the labeler maps 2 threads, Whisper 2 threads);
+- cluster, 1 worker: a local Dask cluster of one worker process, its models with all the machine's CPUs as threads;
+- cluster, 2 workers: two worker processes, the CPUs shared among them (1 thread each on 2 cores);
+- cluster, 1 worker x 1 thread: what one of those two workers does alone (how throughput scales per worker).
+Each is warmed first (models loaded in every worker, outside the timings), then timed: a label job of N photos
+(best of ROUNDS) and a transcription job of M one-minute espeak-ng clips (M minutes of speech, one chunk per clip).
+
+Memory: a separate process plays the app (Service with a 1-worker local cluster), warms its worker, then
+transcribes H hours of mostly silent speech (one sentence every 5 minutes, as bench_memory.py) on the worker; its
+resident memory (VmRSS) is sampled every 0.25 s, and the figure is the peak during the job above the idle peak before.
+
+Run: .venv/bin/python bench/bench_cluster.py [--images 200] [--minutes 10] [--hours 2] [--rounds 2]
+"""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bench_labeling import make_photos  # noqa: E402
+from bench_memory import make_long_audio  # noqa: E402
+from bench_transcription import SENTENCES  # noqa: E402
+
+from core.config import Config  # noqa: E402
+from core.service import Service  # noqa: E402
+
+EXECUTORS = {  # name -> Config fields
+    "in-process": {"dask": "off"},
+    "cluster, 1 worker": {"dask": "local", "dask_workers": 1},
+    "cluster, 2 workers": {"dask": "local", "dask_workers": 2},
+    "cluster, 1 worker x 1 thread": {"dask": "local", "dask_workers": 1, "model_threads": 1},
+}
+TARGET_OVERHEAD_X = 1.15
+TARGET_SCALING_X = 1.6
+TARGET_MEMORY_MB = 50
+
+APP = r"""
+import json, sys, threading, time
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from core.config import Config
+from core.service import Service
+
+def rss_mb():
+    return int(open("/proc/self/status").read().split("VmRSS:")[1].split()[0]) / 1024
+
+service = Service(Config(data_dir=Path(sys.argv[2]), dask="local", dask_workers=1))
+warm, long = service.catalog.ingest_file(Path(sys.argv[3])), service.catalog.ingest_file(Path(sys.argv[4]))
+assert service.jobs.wait(service.transcription.submit([warm.media_id]).job_id, 600).status == "succeeded"
+idle = []
+for _ in range(20):  # 5 s idle, the cluster up and its worker warm
+    idle.append(rss_mb())
+    time.sleep(0.25)
+samples, start = [], time.perf_counter()
+job = service.transcription.submit([long.media_id])
+while not service.jobs.get(job.job_id).is_finished:
+    samples.append(rss_mb())
+    time.sleep(0.25)
+finished = service.jobs.get(job.job_id)
+words = len(service.transcripts.latest(long.media_id).transcript.words) if finished.status == "succeeded" else 0
+print(json.dumps({"idle_peak_mb": max(idle), "job_peak_mb": max(samples + [rss_mb()]), "job_s":
+                  time.perf_counter() - start, "status": finished.status, "error": finished.error, "words": words,
+                  "models_in_app": len(service.models._models)}))
+service.close()
+"""
+
+
+def make_clips(folder: Path, count: int) -> list[Path]:
+    """count one-minute espeak-ng clips, each a different order of the sentences (so each is its own media item)."""
+    clips = []
+    for n in range(count):
+        order = SENTENCES[n % len(SENTENCES):] + SENTENCES[:n % len(SENTENCES)]
+        words, text = 0, []
+        while words < 150:  # about a minute at 150 words a minute
+            sentence = order[len(text) % len(order)]
+            text.append(sentence)
+            words += len(sentence.split())
+        clip = folder / f"clip-{n:02d}.wav"
+        subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(clip), f"Clip {n}. " + " ".join(text)],
+                       check=True)
+        clips.append(clip)
+    return clips
+
+
+def timed_job(service: Service, submit) -> float:
+    start = time.perf_counter()
+    job = service.jobs.wait(submit().job_id, 3600)
+    if job.status != "succeeded":
+        raise SystemExit(f"a {job.kind} job {job.status}: {job.error}")
+    failed = job.result.get("failed") or job.result.get("counts", {}).get("failed")
+    if failed:
+        raise SystemExit(f"a {job.kind} job failed {failed} item(s): {job.result['outcomes'][:3]}")
+    return time.perf_counter() - start
+
+
+def bench_executor(name: str, fields: dict, folder: Path, photos: list[Path], clips: list[Path],
+                   rounds: int) -> dict:
+    config = Config(data_dir=folder / name.replace(" ", "-").replace(",", ""), **fields)
+    with Service(config) as service:
+        images = [service.catalog.ingest_file(p).media_id for p in photos]
+        audio = [service.catalog.ingest_file(c).media_id for c in clips]
+        workers = max(1, fields.get("dask_workers", 1))
+        timed_job(service, lambda: service.labeling.submit(images[:8 * workers]))  # warm every worker
+        timed_job(service, lambda: service.transcription.submit(audio[:workers], force=True))
+        label_s = min(timed_job(service, lambda: service.labeling.submit(images)) for _ in range(rounds))
+        transcribe_s = timed_job(service, lambda: service.transcription.submit(audio, force=True))
+    row = {"executor": name, "label_s": round(label_s, 2), "images_per_s": round(len(photos) / label_s, 1),
+           "transcribe_s": round(transcribe_s, 2), "audio_s_per_s": round(60 * len(clips) / transcribe_s, 1)}
+    print(f"  {name:30s} label {row['label_s']:7.2f} s ({row['images_per_s']:5.1f} images/s)   "
+          f"transcribe {row['transcribe_s']:7.2f} s ({row['audio_s_per_s']:5.1f} s of audio per s)", flush=True)
+    return row
+
+
+def bench_app_memory(folder: Path, hours: float, warm_clip: Path) -> dict:
+    long = make_long_audio(folder, hours)
+    run = subprocess.run([sys.executable, "-c", APP, str(ROOT), str(folder / "memory-data"), str(warm_clip),
+                          str(long)], capture_output=True, text=True)
+    if run.returncode != 0:
+        raise SystemExit(f"the memory probe failed: {run.stderr[-2000:]}")
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--images", type=int, default=200)
+    parser.add_argument("--minutes", type=int, default=10)
+    parser.add_argument("--hours", type=float, default=2.0)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--skip-memory", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        (folder / "photos").mkdir()
+        photos = make_photos(folder / "photos", args.images)
+        clips = make_clips(folder, args.minutes)
+        print(f"{args.images} photos and {args.minutes} one-minute clips on {os.cpu_count()} CPUs "
+              f"(1-min load average {os.getloadavg()[0]:.1f}); label best of {args.rounds}, transcription once",
+              flush=True)
+        rows = {name: bench_executor(name, fields, folder, photos, clips, args.rounds)
+                for name, fields in EXECUTORS.items()}
+        memory = None if args.skip_memory else bench_app_memory(folder, args.hours, clips[0])
+    base, one, two = rows["in-process"], rows["cluster, 1 worker"], rows["cluster, 2 workers"]
+    single = rows["cluster, 1 worker x 1 thread"]
+    for what, key in (("label", "label_s"), ("transcription", "transcribe_s")):
+        overhead = one[key] / base[key]
+        scaling = one[key] / two[key]
+        per_worker = single[key] / two[key]
+        print(f"{what}: 1 worker vs in-process {overhead:.2f}x time (target <= {TARGET_OVERHEAD_X}x: "
+              f"{'met' if overhead <= TARGET_OVERHEAD_X else 'NOT met'}); 2 workers vs 1 worker {scaling:.2f}x "
+              f"throughput (target >= {TARGET_SCALING_X}x: {'met' if scaling >= TARGET_SCALING_X else 'NOT met'}); "
+              f"2 workers vs 1 single-thread worker {per_worker:.2f}x")
+    if memory:
+        rise = memory["job_peak_mb"] - memory["idle_peak_mb"]
+        print(f"app process while {args.hours:g} h transcribe on a worker ({memory['job_s']:.0f} s, {memory['words']} "
+              f"words, {memory['status']}): idle peak {memory['idle_peak_mb']:.0f} MB, peak during the job "
+              f"{memory['job_peak_mb']:.0f} MB, rise {rise:+.0f} MB (target <= {TARGET_MEMORY_MB} MB: "
+              f"{'met' if rise <= TARGET_MEMORY_MB else 'NOT met'}); models loaded in the app: "
+              f"{memory['models_in_app']}")
+    print(json.dumps({"rows": list(rows.values()), "memory": memory, "cpus": os.cpu_count()}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
