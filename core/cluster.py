@@ -320,7 +320,10 @@ class DaskCluster:
                 "log); the item was given up so the rest of the job could go on.")
 
     def is_lost(self, exc: BaseException) -> bool:
-        return isinstance(exc, CancelledError)  # only run_chunks cancels, and never reads a future it cancelled
+        from distributed.comm.core import CommClosedError
+
+        # only run_chunks cancels, and never reads a future it cancelled; a closed comm is the scheduler's, mid-gather
+        return isinstance(exc, (CancelledError, CommClosedError))
 
     def cancel(self, futures: Sequence[Any]) -> None:
         try:
