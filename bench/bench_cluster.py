@@ -6,14 +6,16 @@ Executors (each a fresh Service on a local store with the same media):
 - cluster, 1 worker: a local Dask cluster of one worker process, its models with all the machine's CPUs as threads;
 - cluster, 2 workers: two worker processes, the CPUs shared among them (1 thread each on 2 cores);
 - cluster, 1 worker x 1 thread: what one of those two workers does alone (how throughput scales per worker).
-Each is warmed first (models loaded in every worker, outside the timings), then timed: a label job of N photos
-(best of ROUNDS) and a transcription job of M one-minute espeak-ng clips (M minutes of speech, one chunk per clip).
+All four are started and warmed first (models loaded in every worker, outside the timings), then timed in
+interleaved rounds: a label job of N photos and a transcription job of M one-minute espeak-ng clips (M minutes of
+speech, one chunk per clip); the best run of each counts.
 
 Memory: a separate process plays the app (Service with a 1-worker local cluster), warms its worker, then
 transcribes H hours of mostly silent speech (one sentence every 5 minutes, as bench_memory.py) on the worker; its
 resident memory (VmRSS) is sampled every 0.25 s, and the figure is the peak during the job above the idle peak before.
 
 Run: .venv/bin/python bench/bench_cluster.py [--images 200] [--minutes 10] [--hours 2] [--rounds 2]
+     [--transcribe-rounds 1] [--skip-memory]
 """
 from __future__ import annotations
 
@@ -109,21 +111,27 @@ def timed_job(service: Service, submit) -> float:
     return time.perf_counter() - start
 
 
-def bench_executor(name: str, fields: dict, folder: Path, photos: list[Path], clips: list[Path],
-                   rounds: int) -> dict:
+def open_executor(name: str, fields: dict, folder: Path, photos: list[Path], clips: list[Path]) -> dict:
+    """A service on its own executor, with the media ingested and every worker warm (models loaded)."""
     config = Config(data_dir=folder / name.replace(" ", "-").replace(",", ""), **fields)
-    with Service(config) as service:
-        images = [service.catalog.ingest_file(p).media_id for p in photos]
-        audio = [service.catalog.ingest_file(c).media_id for c in clips]
-        workers = max(1, fields.get("dask_workers", 1))
-        timed_job(service, lambda: service.labeling.submit(images[:8 * workers]))  # warm every worker
-        timed_job(service, lambda: service.transcription.submit(audio[:workers], force=True))
-        label_s = min(timed_job(service, lambda: service.labeling.submit(images)) for _ in range(rounds))
-        transcribe_s = timed_job(service, lambda: service.transcription.submit(audio, force=True))
-    row = {"executor": name, "label_s": round(label_s, 2), "images_per_s": round(len(photos) / label_s, 1),
-           "transcribe_s": round(transcribe_s, 2), "audio_s_per_s": round(60 * len(clips) / transcribe_s, 1)}
+    service = Service(config)
+    images = [service.catalog.ingest_file(p).media_id for p in photos]
+    audio = [service.catalog.ingest_file(c).media_id for c in clips]
+    workers = max(1, fields.get("dask_workers", 1))
+    timed_job(service, lambda: service.labeling.submit(images[:8 * workers]))
+    timed_job(service, lambda: service.transcription.submit(audio[:workers], force=True))
+    return {"service": service, "images": images, "audio": audio, "label_s": [], "transcribe_s": []}
+
+
+def report(name: str, run: dict, photos: int, clips: int) -> dict:
+    label_s, transcribe_s = min(run["label_s"]), min(run["transcribe_s"])
+    row = {"executor": name, "label_s": round(label_s, 2), "images_per_s": round(photos / label_s, 1),
+           "transcribe_s": round(transcribe_s, 2), "audio_s_per_s": round(60 * clips / transcribe_s, 1),
+           "label_runs_s": [round(x, 2) for x in run["label_s"]],
+           "transcribe_runs_s": [round(x, 2) for x in run["transcribe_s"]]}
     print(f"  {name:30s} label {row['label_s']:7.2f} s ({row['images_per_s']:5.1f} images/s)   "
-          f"transcribe {row['transcribe_s']:7.2f} s ({row['audio_s_per_s']:5.1f} s of audio per s)", flush=True)
+          f"transcribe {row['transcribe_s']:7.2f} s ({row['audio_s_per_s']:5.1f} s of audio per s)   "
+          f"runs: {row['label_runs_s']} / {row['transcribe_runs_s']}", flush=True)
     return row
 
 
@@ -142,6 +150,7 @@ def main() -> int:
     parser.add_argument("--minutes", type=int, default=10)
     parser.add_argument("--hours", type=float, default=2.0)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--transcribe-rounds", type=int, default=1)
     parser.add_argument("--skip-memory", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -150,10 +159,24 @@ def main() -> int:
         photos = make_photos(folder / "photos", args.images)
         clips = make_clips(folder, args.minutes)
         print(f"{args.images} photos and {args.minutes} one-minute clips on {os.cpu_count()} CPUs "
-              f"(1-min load average {os.getloadavg()[0]:.1f}); label best of {args.rounds}, transcription once",
+              f"(1-min load average {os.getloadavg()[0]:.1f}); best of {args.rounds} label and "
+              f"{args.transcribe_rounds} transcription runs, interleaved across the executors",
               flush=True)
-        rows = {name: bench_executor(name, fields, folder, photos, clips, args.rounds)
-                for name, fields in EXECUTORS.items()}
+        runs = {name: open_executor(name, fields, folder, photos, clips) for name, fields in EXECUTORS.items()}
+        try:
+            for _ in range(args.rounds):  # interleaved, so load from other work hits every executor alike
+                for run in runs.values():
+                    service = run["service"]
+                    run["label_s"].append(timed_job(service, lambda: service.labeling.submit(run["images"])))
+            for _ in range(args.transcribe_rounds):
+                for run in runs.values():
+                    service = run["service"]
+                    run["transcribe_s"].append(timed_job(
+                        service, lambda: service.transcription.submit(run["audio"], force=True)))
+        finally:
+            for run in runs.values():
+                run["service"].close()
+        rows = {name: report(name, run, args.images, args.minutes) for name, run in runs.items()}
         memory = None if args.skip_memory else bench_app_memory(folder, args.hours, clips[0])
     base, one, two = rows["in-process"], rows["cluster, 1 worker"], rows["cluster, 2 workers"]
     single = rows["cluster, 1 worker x 1 thread"]

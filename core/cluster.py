@@ -243,7 +243,8 @@ def run_chunks(ctx: JobContext, executor: Executor, records: RecordStore, kind: 
                     done[chunk.index] = failed
                     log.warning("job %s: item %s failed alone: %s", job_id, chunk.payload["ids"][0], why)
                 finished += chunk.weight
-                ctx.progress(int(min(finished, total)), int(total), f"chunk {chunk.index} done")
+                count = sum(1 for body in done.values() if not body.get("split"))
+                ctx.progress(int(min(finished, total)), int(total), f"{count} chunk(s) done, {len(running)} running")
     finally:
         if running:
             executor.cancel(list(running))
