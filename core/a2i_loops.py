@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from core import changes
 from core.a2i_flows import FlowDefinitions, arn
 from core.a2i_outputs import A2IOutputs
 from core.answers import Answers
@@ -208,6 +209,7 @@ class A2ILoops:
         if self.records.get(KIND, name) is not None:
             self.records.delete(KIND, name)
         self.records.delete(LOOP_KIND, name)
+        changes.stamp(self.records, changes.LOOPS)
 
     # ---- finishing ---------------------------------------------------------------------------------
     def on_finished(self, loop: HumanLoop) -> None:

@@ -5,6 +5,7 @@ from collections.abc import Iterator
 import uuid
 from dataclasses import replace
 
+from core import changes
 from core.domain import Answer, as_dict, from_dict, utc_now
 from core.errors import AlreadyExists
 from core.stores.base import RecordStore
@@ -29,9 +30,10 @@ class Answers:
         try:
             self.records.create(KIND, answer_key(answer.loop_id, answer.worker_id), as_dict(answer),
                                 parent=answer.loop_id)
-            return True
         except AlreadyExists:
             return False
+        changes.stamp(self.records, changes.ANSWERS)
+        return True
 
     def set_aside(self, answer: Answer) -> None:
         """Keep an answer that did not count (its reviewer's name had already answered this loop), so nothing a

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from core import changes
 from core.access import OPEN, Access, Actor
 from core.domain import Answer, BoundingBox, HumanLoop, Prediction, as_dict, from_dict, utc_now
 from core.errors import LoupeError, NotFound
@@ -229,6 +230,7 @@ class Consolidation:
         result = consolidate_answers(media_id, answers, loops=loops, workflow=workflow, task_type=task_type,
                                      candidates=self._shown_labels(media_id, task_type), weights=weights, source=source)
         self.records.put_many([Record(KIND, result_key(workflow, media_id), as_dict(result), parent=workflow)])
+        changes.stamp(self.records, changes.RESULTS)
         self.generation += 1
         return result
 

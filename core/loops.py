@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import replace
 
+from core import changes
 from core.domain import HumanLoop, as_dict, from_dict, utc_now
 from core.errors import AlreadyExists, LoupeError, NotFound
 from core.stores.base import RecordStore, update_record
@@ -27,9 +28,10 @@ class Loops:
         body = as_dict(loop if loop.created_at else replace(loop, created_at=utc_now()))
         try:
             self.records.create(KIND, loop.loop_id, body, parent=loop.workflow)
-            return True
         except AlreadyExists:
             return False
+        changes.stamp(self.records, changes.LOOPS)
+        return True
 
     def get(self, loop_id: str) -> HumanLoop:
         rec = self.records.get(KIND, loop_id)
@@ -52,4 +54,5 @@ class Loops:
         if status not in LOOP_STATUSES:
             raise LoupeError(f"Unknown human loop status {status!r}.")
         body = update_record(self.records, KIND, loop_id, lambda b: {**b, "status": status}, what="human loop")
+        changes.stamp(self.records, changes.LOOPS)
         return from_dict(HumanLoop, body)

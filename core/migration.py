@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from core import changes
 from core.catalog import KIND as MEDIA_KIND
 from core.errors import NotFound
 from core.stores.base import BlobStore, Record, RecordStore
@@ -189,6 +190,8 @@ def migrate_results(records: RecordStore, consolidation: "Consolidation", loops:
         expected += 1
         found += records.get(KIND, result_key(workflow, media_id)) is not None
     left = sum(1 for old in legacy if records.get(KIND, old.key) is not None)
+    if legacy:
+        changes.stamp(records, changes.RESULTS)
     report = ResultsMigrationReport(len(legacy), moved, already, recomputed, expected, found, left)
     if report.is_complete and (report.legacy or report.expected):  # an empty store gets no record of its own
         records.put_many([Record(RESULTS_MARKER[0], RESULTS_MARKER[1], {"summary": report.summary()})])

@@ -15,6 +15,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 
+from core import changes
 from core.access import OPEN, Access, Actor, may_take
 from core.domain import Transcript, as_dict, from_dict, utc_now
 from core.errors import AlreadyExists, LoupeError, NotFound, VersionConflict
@@ -267,6 +268,7 @@ class Transcripts:
                     self.records.create(HEAD_KIND, media_id, as_dict(head))
                 else:
                     self.records.put(HEAD_KIND, media_id, as_dict(head), expected_version=rec.version)
+                changes.stamp(self.records, changes.TRANSCRIPTS)
                 return head
             except (AlreadyExists, VersionConflict):
                 continue

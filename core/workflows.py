@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from core import changes
 from core.access import OPEN, Access, Actor
 from core.domain import Workflow, as_dict, from_dict, utc_now
 from core.errors import LoupeError, NotFound
@@ -75,6 +76,7 @@ class Workflows:
                                           workflow_body(replace(wf, created_at=wf.created_at or utc_now()))).version
         else:
             version = self.records.put(KIND, wf.name, workflow_body(wf), expected_version=expected_version).version
+        changes.stamp(self.records, changes.WORKFLOWS)
         self.access.record(current, "workflow", wf.name, before_version=expected_version, after_version=version,
                            detail=f"team={','.join(wf.team) or 'every reviewer'}")
         return version
@@ -83,4 +85,5 @@ class Workflows:
         """Delete a workflow (its loops and answers stay, for the record). Admins only."""
         current = self.access.require(actor, "deletes")
         self.records.delete(KIND, name, expected_version=expected_version)
+        changes.stamp(self.records, changes.WORKFLOWS)
         self.access.record(current, "delete", f"workflow {name}", before_version=expected_version)
