@@ -8,6 +8,8 @@ as percentages.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pandas as pd
 import streamlit as st
 
@@ -43,7 +45,7 @@ def results_empty(summary: ResultsSummary, workflow: str | None) -> bool:
     return True
 
 
-def results_tables(summary: ResultsSummary, items: list[ItemResult], report: AgreementReport) -> None:
+def results_tables(summary: ResultsSummary, items: Sequence[ItemResult], report: AgreementReport) -> None:
     """Counts (each says whether it counts items or loops), agreement figures, then items, reviewers and reviewer
     pairs as tables (cells are plain text)."""
     cols = st.columns(3)
@@ -66,7 +68,9 @@ def results_tables(summary: ResultsSummary, items: list[ItemResult], report: Agr
     if not items:
         st.caption("No reviewed items yet.")
     else:
-        st.caption(f"One row per workflow and item: {len(items):,} results on {summary.items:,} items.")
+        shown = (f"the newest {len(items):,} of {summary.results:,} results (the CSV download holds them all)"
+                 if len(items) < summary.results else f"{len(items):,} results on {summary.items:,} items")
+        st.caption(f"One row per workflow and item: {shown}.")
         st.dataframe(pd.DataFrame([{
             "item": i.file_name, "workflow": i.workflow, "human labels": ", ".join(i.human_labels) or MISSING,
             "auto-accepted": ", ".join(i.auto_labels) or MISSING, "confidence": i.confidence or 0.0,

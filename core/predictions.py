@@ -40,6 +40,10 @@ class Predictions:
         for rec in self.records.query(KIND):
             yield from_dict(Prediction, rec.body)
 
+    def for_media(self, media_ids: set[str]) -> dict[str, Prediction]:
+        """media_id -> prediction, for these items, in one read (decoding only theirs)."""
+        return {rec.key: from_dict(Prediction, rec.body) for rec in self.records.query(KIND) if rec.key in media_ids}
+
     def count(self) -> int:
         return self.records.count(KIND)
 

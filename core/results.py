@@ -3,22 +3,26 @@ and the speech model's accuracy on the transcripts people reviewed."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
 
+from core import changes
 from core.agreement import (AgreementReport, BlindComparison, TranscriptAccuracy, compare_blind, measure,
                             transcript_accuracy)
 from core.answers import Answers
 from core.catalog import Catalog
-from core.consolidation import Consolidation, final_labels
+from core.consolidation import Consolidated, Consolidation, final_labels
+from core.domain import HumanLoop, Prediction, Workflow, as_dict, from_dict
 from core.loops import Loops
 from core.predictions import Predictions
 from core.routing_policy import DEFAULT_THRESHOLD
+from core.stores.base import Record
 from core.transcripts import Transcripts
 from core.workflows import Workflows
 
-T = TypeVar("T")
+VIEW_KIND = "results_view"
+ALL = "*"  # the view key of "All workflows" (no workflow is named "*")
+ITEMS_SHOWN = 200  # rows of the items table, newest first; the exports hold every result
+STAMPED = (changes.ANSWERS, changes.LOOPS, changes.RESULTS, changes.TRANSCRIPTS, changes.WORKFLOWS)
 
 
 @dataclass(frozen=True)
@@ -31,24 +35,6 @@ class ItemResult:
     confidence: float | None  # consolidation confidence (None: not reviewed)
     boxes: int
     workflow: str
-
-
-def item_results(workflows: Workflows, consolidation: Consolidation, catalog: Catalog, predictions: Predictions, *,
-                 workflow: str | None = None, limit: int = 1000) -> list[ItemResult]:
-    """One row per (workflow, item) result, newest first: an item reviewed in two workflows has two rows."""
-    by_name = {wf.name: wf for wf in workflows.list()}
-    consolidated = sorted(consolidation.all(workflow), key=lambda c: c.updated_at, reverse=True)
-    media = {m.media_id: m for m in catalog.list()}
-    out = []
-    for c in consolidated[:limit]:
-        threshold = by_name[c.workflow].routing.accept_at if c.workflow in by_name else DEFAULT_THRESHOLD
-        finals = final_labels(predictions.get(c.media_id), c, threshold)
-        item = media.get(c.media_id)
-        out.append(ItemResult(c.media_id, item.file_name if item else c.media_id[:12],
-                              tuple(f.name for f in finals if f.source == "human"),
-                              tuple(f.name for f in finals if f.source == "auto"), c.reviewers, c.confidence,
-                              len(c.boxes), c.workflow))
-    return out
 
 
 @dataclass(frozen=True)
@@ -64,8 +50,22 @@ class ResultsSummary:
         return not (self.results or self.loops_completed or self.loops_open)
 
 
+@dataclass(frozen=True)
+class ResultsView:
+    """Every figure the Results page shows for one workflow (or all), as of the change stamps in `signature`."""
+    signature: tuple[str, ...]
+    summary: ResultsSummary
+    agreement: AgreementReport
+    blind: BlindComparison
+    transcripts: TranscriptAccuracy
+    items: tuple[ItemResult, ...]  # the newest ITEMS_SHOWN (workflow, item) results, newest first
+
+
 class Results:
-    """The Results page's figures, kept until an answer, a loop or a consolidation changes (they read everything)."""
+    """The Results page's figures, computed from one read of the loops, answers, results and predictions, and kept
+    in the store (record kind "results_view", one per workflow and one for all) with the change stamps they were
+    computed at. A page load, in any app process, reads the stamps and the stored view: a few key reads, whatever
+    the store holds. Only after a change does the next load read everything again (core/changes.py)."""
 
     def __init__(self, workflows: Workflows, loops: Loops, answers: Answers, predictions: Predictions,
                  consolidation: Consolidation, catalog: Catalog, transcripts: Transcripts):
@@ -76,74 +76,89 @@ class Results:
         self.consolidation = consolidation
         self.catalog = catalog
         self.transcripts_store = transcripts
-        self._memo: dict[tuple, object] = {}
+        self.records = loops.records
+        self._memo: dict[str, ResultsView] = {}
         self._lock = threading.Lock()
 
-    def _signature(self) -> tuple:
-        return (self.answers.count(), self.loops.count(), self.consolidation.count(), self.predictions.count(),
-                self.transcripts_store.head_count(), self.consolidation.generation, self.transcripts_store.generation)
+    def _signature(self) -> tuple[str, ...]:
+        return changes.stamps(self.records, STAMPED) + (self.predictions.signature(),)
 
-    def _cached(self, name: str, workflow: str | None, compute: Callable[[], T]) -> T:
-        key = (name, workflow, self._signature())
+    def view(self, *, workflow: str | None = None) -> ResultsView:
+        """The figures for this workflow (None: all), from this process's memo, the store, or computed afresh."""
+        key = workflow or ALL
+        signature = self._signature()  # before any record is read (core/changes.py)
         with self._lock:
-            if key in self._memo:
-                return self._memo[key]  # type: ignore[return-value]
-        value = compute()
+            cached = self._memo.get(key)
+        if cached is not None and cached.signature == signature:
+            return cached
+        rec = self.records.get(VIEW_KIND, key)
+        view = None
+        if rec is not None and tuple(rec.body.get("signature", ())) == signature:
+            try:
+                view = from_dict(ResultsView, rec.body["view"])
+            except (KeyError, TypeError, ValueError):  # written by another version of Loupe: computed again
+                view = None
+        if view is None:
+            view = self._compute(workflow, signature)
+            self.records.put_many([Record(VIEW_KIND, key, {"signature": list(signature), "view": as_dict(view)})])
         with self._lock:
-            self._memo = {k: v for k, v in self._memo.items() if k[2] == key[2]}
-            self._memo[key] = value
-        return value
+            self._memo[key] = view
+        return view
 
-    def _threshold(self, workflow: str | None) -> float:
-        return self.workflows.get(workflow).routing.accept_at if workflow else DEFAULT_THRESHOLD
-
-    def items(self, *, workflow: str | None = None) -> list[ItemResult]:
-        return self._cached("items", workflow, lambda: item_results(
-            self.workflows, self.consolidation, self.catalog, self.predictions, workflow=workflow))
+    def items(self, *, workflow: str | None = None) -> tuple[ItemResult, ...]:
+        return self.view(workflow=workflow).items
 
     def summary(self, *, workflow: str | None = None) -> ResultsSummary:
-        return self._cached("summary", workflow, lambda: self._summary(workflow))
-
-    def _summary(self, workflow: str | None) -> ResultsSummary:
-        results = [(c.workflow, c.media_id) for c in self.consolidation.all(workflow)]
-        loops = self.loops.list(workflow)
-        done = sum(1 for lp in loops if lp.status == "Completed")
-        return ResultsSummary(len({m for _, m in results}), len(results), done,
-                              sum(1 for lp in loops if lp.status == "InProgress"))
+        return self.view(workflow=workflow).summary
 
     def agreement(self, *, workflow: str | None = None) -> AgreementReport:
-        return self._cached("agreement", workflow, lambda: self._agreement(workflow))
+        return self.view(workflow=workflow).agreement
 
     def blind(self, *, workflow: str | None = None) -> BlindComparison:
-        return self._cached("blind", workflow, lambda: self._blind(workflow))
+        return self.view(workflow=workflow).blind
 
     def transcripts(self, *, workflow: str | None = None) -> TranscriptAccuracy:
         """1 - WER of the model's transcript against the reviewed version, over every reviewed transcript (or
         those of the workflow's loops)."""
-        return self._cached("transcripts", workflow, lambda: self._transcripts(workflow))
+        return self.view(workflow=workflow).transcripts
 
-    def _agreement(self, workflow: str | None) -> AgreementReport:
+    def _compute(self, workflow: str | None, signature: tuple[str, ...]) -> ResultsView:
+        """Every figure from one read of each kind of record involved."""
+        by_name = {wf.name: wf for wf in self.workflows.list()}
+        threshold = by_name[workflow].routing.accept_at if workflow in by_name else DEFAULT_THRESHOLD
         loops = self.loops.list(workflow)
-        ids = {lp.loop_id for lp in loops}
-        media_ids = {lp.media_id for lp in loops}
-        answers = [a for a in self.answers.all() if a.loop_id in ids]
-        consolidated = list(self.consolidation.all(workflow))
-        predictions = {p.media_id: p for p in self.predictions.all() if p.media_id in media_ids}
-        return measure(answers, loops, consolidated, predictions, self._threshold(workflow))
+        loop_ids = {lp.loop_id for lp in loops}
+        answers = [a for a in self.answers.all() if a.loop_id in loop_ids]
+        consolidated = sorted(self.consolidation.all(workflow), key=lambda c: c.updated_at, reverse=True)
+        media_ids = {lp.media_id for lp in loops} | {c.media_id for c in consolidated}
+        predictions = self.predictions.for_media(media_ids)
+        summary = ResultsSummary(len({c.media_id for c in consolidated}), len(consolidated),
+                                 sum(1 for lp in loops if lp.status == "Completed"),
+                                 sum(1 for lp in loops if lp.status == "InProgress"))
+        blind_answers = [a for a in answers if "isBlind" in a.content]
+        blind = (compare_blind(blind_answers, loops, predictions, threshold) if blind_answers
+                 else BlindComparison(0, None, 0, None))
+        return ResultsView(signature, summary, measure(answers, loops, consolidated, predictions, threshold), blind,
+                           self._transcripts(workflow, loops), self._items(consolidated[:ITEMS_SHOWN], by_name,
+                                                                           predictions))
 
-    def _blind(self, workflow: str | None) -> BlindComparison:
-        loops = self.loops.list(workflow)
-        ids = {lp.loop_id for lp in loops}
-        answers = [a for a in self.answers.all() if a.loop_id in ids and "isBlind" in a.content]
-        if not answers:
-            return BlindComparison(0, None, 0, None)
-        media_ids = {lp.media_id for lp in loops}
-        predictions = {p.media_id: p for p in self.predictions.all() if p.media_id in media_ids}
-        return compare_blind(answers, loops, predictions, self._threshold(workflow))
+    def _items(self, consolidated: list[Consolidated], by_name: dict[str, Workflow],
+               predictions: dict[str, Prediction]) -> tuple[ItemResult, ...]:
+        names = self.catalog.match({c.media_id for c in consolidated}, by_stem=False, as_given=True)
+        out = []
+        for c in consolidated:
+            threshold = by_name[c.workflow].routing.accept_at if c.workflow in by_name else DEFAULT_THRESHOLD
+            finals = final_labels(predictions.get(c.media_id), c, threshold)
+            item = names[c.media_id].item
+            out.append(ItemResult(c.media_id, item.file_name if item else c.media_id[:12],
+                                  tuple(f.name for f in finals if f.source == "human"),
+                                  tuple(f.name for f in finals if f.source == "auto"), c.reviewers, c.confidence,
+                                  len(c.boxes), c.workflow))
+        return tuple(out)
 
-    def _transcripts(self, workflow: str | None) -> TranscriptAccuracy:
+    def _transcripts(self, workflow: str | None, loops: list[HumanLoop]) -> TranscriptAccuracy:
         reviewed = self.transcripts_store.reviewed_ids()
         if workflow is not None:
-            reviewed &= {lp.media_id for lp in self.loops.list(workflow)}
+            reviewed &= {lp.media_id for lp in loops}
         wers = (self.transcripts_store.word_error_rate(m) for m in sorted(reviewed))
         return transcript_accuracy(w for w in wers if w is not None)

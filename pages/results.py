@@ -16,17 +16,17 @@ st.title("Results")
 names = [wf.name for wf in service.workflows.list()]
 choice = st.selectbox("Workflow", ["All workflows", *names], key="results.workflow")
 workflow = None if choice == "All workflows" else choice
-summary = service.results.summary(workflow=workflow)
-if not results_empty(summary, workflow):
+with st.spinner("Measuring agreement…"):
+    view = service.results.view(workflow=workflow)  # stored with the data it was computed from (core/results.py)
+if not results_empty(view.summary, workflow):
     if st.button("Re-consolidate with current reviewer weights", key="results.reconsolidate"):
         repaired = service.review.repair_loops()  # loops a crash left in progress with all their answers in
         st.toast(f"Re-consolidated {service.consolidation.reconsolidate_all():,} results (workflow and item)"
                  + (f"; completed {repaired:,} stuck human loops." if repaired else "."))
-    with st.spinner("Measuring agreement…"):
-        results_tables(summary, service.results.items(workflow=workflow),
-                       service.results.agreement(workflow=workflow))
-        blind_metrics(service.results.blind(workflow=workflow))
-        transcript_metrics(service.results.transcripts(workflow=workflow))
+        view = service.results.view(workflow=workflow)
+    results_tables(view.summary, view.items, view.agreement)
+    blind_metrics(view.blind)
+    transcript_metrics(view.transcripts)
 model_history(service.learning.history(), key="results.model_history")
 
 st.subheader("Download")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 
 from core.cli import main as cli_main
 from core.config import Config
@@ -87,3 +88,60 @@ def test_an_older_store_is_migrated_when_the_service_starts_and_the_command_repo
     monkeypatch.setenv("LOUPE_DATA_DIR", str(data))
     assert cli_main(["migrate-results"]) == 0
     assert "already keyed by workflow" in capsys.readouterr().out
+
+
+class CountingRecords:
+    """A store as the service opened it, counting the records its queries return (reads of many records)."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.queried = 0
+
+    def query(self, kind: str, **kw):
+        for rec in self.inner.query(kind, **kw):
+            self.queried += 1
+            yield rec
+
+    def close(self) -> None:
+        pass
+
+    def __getattr__(self, name: str):
+        return getattr(self.inner, name)
+
+
+def test_another_app_process_reads_the_stored_figures_without_reading_every_record(service):
+    seed_issue_12_repro(service)
+    first = service.results.view(workflow="team-review")
+    counting = CountingRecords(service.records)
+    other = Service(service.config, stores=(counting, service.blobs), start_jobs=False)  # a second app process
+    try:
+        counting.queried = 0
+        assert other.results.view(workflow="team-review") == first
+        assert counting.queried == 0
+        assert other.results.items() == service.results.items()  # All workflows: computed by whoever came first
+    finally:
+        other.close()
+
+
+def test_a_change_in_another_app_process_shows_in_the_next_view_here(service):
+    from core.task_types.moderation import moderation_content
+    from tests.review_seed import seed_moderation
+
+    loops = seed_moderation(service, task_count=1, names=("cat.jpg", "coffee.jpg"))
+    other = Service(service.config, stores=(CountingRecords(service.records), service.blobs), start_jobs=False)
+    try:
+        other.review.submit(other.review.next_task("ana"), moderation_content([]))
+        assert service.results.summary() == other.results.summary()
+        assert (service.results.summary().results, service.results.summary().loops_open) == (1, 1)
+        other.review.submit(other.review.next_task("ana"), moderation_content([("Weapons", "Violence")]))
+        assert (service.results.summary().results, service.results.summary().loops_open) == (2, 0)
+        assert {i.media_id for i in service.results.items()} == {lp.media_id for lp in loops}
+        wf = other.workflows.get(loops[0].workflow)
+        before = service.results.view(workflow=wf.name)
+        other.workflows.save(dataclasses.replace(wf, routing=dataclasses.replace(wf.routing, accept_at=0.01)),
+                             expected_version=other.workflows.version(wf.name))
+        after = service.results.view(workflow=wf.name)  # auto-accepted labels are read at the new threshold
+        assert after.signature != before.signature
+        assert {lb for i in after.items for lb in i.auto_labels} > {lb for i in before.items for lb in i.auto_labels}
+    finally:
+        other.close()
