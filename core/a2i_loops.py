@@ -13,7 +13,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from core import changes
 from core.a2i_flows import FlowDefinitions, arn
 from core.a2i_outputs import A2IOutputs
 from core.answers import Answers
@@ -208,8 +207,7 @@ class A2ILoops:
             self.records.delete(CLAIM_KIND, rec.key)
         if self.records.get(KIND, name) is not None:
             self.records.delete(KIND, name)
-        self.records.delete(LOOP_KIND, name)
-        changes.stamp(self.records, changes.LOOPS)
+        self.loops.delete(name)
 
     # ---- finishing ---------------------------------------------------------------------------------
     def on_finished(self, loop: HumanLoop) -> None:
