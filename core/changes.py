@@ -22,9 +22,7 @@ def stamp(records: RecordStore, area: str) -> None:
 
 
 def stamps(records: RecordStore, areas: Iterable[str]) -> tuple[str, ...]:
-    """The current token of each area ("" for one never written)."""
-    out = []
-    for area in areas:
-        rec = records.get(KIND, area)
-        out.append(str(rec.body.get("token", "")) if rec else "")
-    return tuple(out)
+    """The current token of each area ("" for one never written), in one read."""
+    areas = tuple(areas)
+    found = records.get_many(KIND, areas)
+    return tuple(str(found[a].body.get("token", "")) if a in found else "" for a in areas)
