@@ -60,6 +60,7 @@ def loop_id_for(workflow: str, media_id: str) -> str:
 class Loops:
     def __init__(self, records: RecordStore):
         self.records = records
+        self._is_counted = False  # seen counted once: a counter is never unwritten, so loop writes need not re-read
 
     def create(self, loop: HumanLoop) -> bool:
         """Store a new loop; False if a loop with that id already exists (nothing is changed then)."""
@@ -168,8 +169,9 @@ class Loops:
         return counts if counts.get(COUNTED) else self.recount()
 
     def ensure_counted(self) -> None:
-        if not self.records.counts(COUNTER).get(COUNTED):
+        if not self._is_counted and not self.records.counts(COUNTER).get(COUNTED):
             self.recount()
+        self._is_counted = True
 
     def recount(self) -> dict[str, int]:
         """Count every loop and answer again, and give open loops written without their sort value (by an older
