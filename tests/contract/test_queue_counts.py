@@ -2,7 +2,6 @@
 loops and answers change (core/loops.py), and at the end they match a recount from the records themselves."""
 from __future__ import annotations
 
-import multiprocessing
 from pathlib import Path
 
 from core.config import Config
@@ -12,6 +11,7 @@ from core.service import Service
 from core.stores.local import LocalBlobStore
 from core.task_types.moderation import moderation_content
 from tests.contract.test_paging_and_counters import _open_again
+from tests.processes import run_together
 
 
 def _service(records, folder: Path) -> Service:
@@ -19,10 +19,9 @@ def _service(records, folder: Path) -> Service:
                    local_admin=True)
 
 
-def _review_all(backend: str, where: str, folder: str, workers: tuple[str, ...], start) -> None:
+def review_all(backend: str, where: str, folder: str, workers: list[str]) -> None:
     """One app process: its own store handle and service; its reviewers take and answer tasks until none is left."""
     svc = _service(_open_again(backend, where), Path(folder))
-    start.wait(60)
     try:
         while True:
             done = 0
@@ -48,16 +47,9 @@ def test_queue_counts_stay_exact_while_two_app_processes_review(records, backend
         (n_loops, 2 * n_loops, n_loops, n_loops)
 
     where = str(records.path) if backend == "local" else records.table
-    context = multiprocessing.get_context("spawn")
-    start = context.Event()
-    procs = [context.Process(target=_review_all, args=(backend, where, str(tmp_path / name), workers, start))
-             for name, workers in (("one", ("ana", "ben")), ("two", ("ben", "cy")))]
-    for p in procs:
-        p.start()
-    start.set()
-    for p in procs:
-        p.join(300)
-        assert p.exitcode == 0
+    run_together(f"{__name__}:review_all", [[backend, where, str(tmp_path / name), workers]
+                                            for name, workers in (("one", ["ana", "ben"]), ("two", ["ben", "cy"]))],
+                 timeout_s=300)
 
     kept = svc.loops.counts()
     (after,) = svc.review.summary("ana")
