@@ -349,9 +349,7 @@ class Labeling:
     def _store_imported(self, predictions: list[Prediction], items: dict[str, MediaItem]) -> None:
         """Save, then mark the items that were new as labeled (their status was read when they were looked up)."""
         self.predictions.save_many(predictions)
-        for p in predictions:
-            if items[p.media_id].status == "new":
-                self.catalog.set_status(p.media_id, "labeled")
+        self.catalog.set_statuses([p.media_id for p in predictions if items[p.media_id].status == "new"], "labeled")
 
 
 def _json_or_none(text: str) -> Any:
