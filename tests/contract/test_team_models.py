@@ -43,7 +43,7 @@ def seed_answers(records, n: int = 40, seed: int = 0) -> list[str]:
         Predictions(records).save(Prediction(media_id, "loupe-local-1/x", (Label("Animal", 0.6),)))
         loop = HumanLoop(loop_id_for("labels", media_id), media_id, "labels", status="Completed")
         loops.create(loop)
-        kept = [{"name": "Launch pad", "confidence": 1.0, "source": "human"}] if has else []
+        kept = [{"name": "Launch pad", "parentName": "Outdoors", "source": "human"}] if has else []
         answers.submit(Answer(loop.loop_id, "ann", {"labels": kept}))
         consolidation.consolidate(media_id, "labels", loops=[loop])
         ids.append(media_id)
@@ -65,6 +65,7 @@ def test_a_trained_version_reads_back_the_same_in_another_process(records, reope
                                      embedding=Embeddings(records).get(ids[0]).vector)], again.current())[0]
     assert first == second and first.model_version == "loupe-local-1/x+team-1"
     assert {lb.name for lb in first.labels} == {"Launch pad"}  # Animal, always removed, falls under the floor
+    assert first.labels[0].parents == ("Outdoors",)  # the parent people gave the label they added
 
 
 def test_revert_and_retrain_work_the_same_on_every_store(records):

@@ -220,3 +220,19 @@ def test_conflicting_answers_are_settled_by_the_vote_and_then_by_the_newest_revi
     assert answers_of(service, "Cat") == {"d" * 64: 0}
     review(service, "d" * 64, "second-look", {"cy": ["Cat"]})  # a later review in another workflow says Cat
     assert answers_of(service, "Cat") == {"d" * 64: 1}
+
+
+def test_retraining_is_queued_by_itself_after_n_new_answers(service):
+    from core.learning import LearningSettings
+    from core.task_types.label_review import label_review_content
+    from tests.review_seed import answer_all, seed_label_review
+
+    service.learning.save_settings(LearningSettings(retrain_after_answers=2))
+    seed_label_review(service, names=("cat.jpg",))
+    answer_all(service, "ann", label_review_content([("Cat", 0.93)], [], [], (100, 100), is_blind=False),
+               "label_review")
+    assert service.jobs.recent(kind="learn") == []  # one new answer of the two it waits for
+    seed_label_review(service, names=("coffee.jpg",))
+    answer_all(service, "ann", label_review_content([], ["Cup"], [], (100, 100), is_blind=False), "label_review")
+    (job,) = service.jobs.recent(kind="learn")
+    assert job.created_by == "auto"
