@@ -26,7 +26,7 @@ from core import automation, team_model
 from core.access import OPEN, Access, Actor
 from core.domain import Job, Label, Prediction, utc_now
 from core.embeddings import Embedding, Embeddings
-from core.errors import LoupeError, NotFound
+from core.errors import AlreadyExists, LoupeError, NotFound
 from core.stores.base import Record, RecordStore
 from core.task_types import REGISTRY
 from core.task_types.spec import LABELS
@@ -205,13 +205,18 @@ class Learning:
                                                min_negatives=settings.min_negatives,
                                                target_precision=settings.target_precision, progress=progress)
             base = self._base_version(data.media_ids)
-            number = max((v.number for v in self.versions()), default=0) + 1
-            version = ModelVersion(number, f"{short_base(base)}{TEAM_MARK}{number}", base, utc_now(),
-                                   created_by or current_actor.id, digest, len(data.media_ids), tuple(reports),
-                                   current.number if current else 0, tuple(m[:16] for m in data.media_ids))
+            while True:  # claim the next number with a conditional create: two processes never share one
+                number = max((v.number for v in self.versions()), default=0) + 1
+                version = ModelVersion(number, f"{short_base(base)}{TEAM_MARK}{number}", base, utc_now(),
+                                       created_by or current_actor.id, digest, len(data.media_ids), tuple(reports),
+                                       current.number if current else 0, tuple(m[:16] for m in data.media_ids))
+                try:
+                    self.records.create(KIND, _key(number), _version_body(version))
+                    break
+                except AlreadyExists:
+                    continue
             self.records.put_many([Record(LABEL_KIND, f"{_key(number)}|{m.name}", m.as_json(), parent=_key(number))
-                                   for m in models])
-            self.records.create(KIND, _key(number), _version_body(version))
+                                   for m in models])  # before the version is made current, so readers see all
             self._set_current(number)
             self.access.record(current_actor, "learn", version.version,
                                detail=f"{len(models)} labels learned from {len(data.media_ids)} reviewed images")
