@@ -144,6 +144,14 @@ def bench_app_memory(folder: Path, hours: float, warm_clip: Path) -> dict:
     return json.loads(run.stdout.strip().splitlines()[-1])
 
 
+def _print_memory(memory: dict, hours: float) -> None:
+    rise = memory["job_peak_mb"] - memory["idle_peak_mb"]
+    print(f"app process while {hours:g} h transcribe on a worker ({memory['job_s']:.0f} s, {memory['words']} "
+          f"words, {memory['status']}): idle peak {memory['idle_peak_mb']:.0f} MB, peak during the job "
+          f"{memory['job_peak_mb']:.0f} MB, rise {rise:+.0f} MB (target <= {TARGET_MEMORY_MB} MB: "
+          f"{'met' if rise <= TARGET_MEMORY_MB else 'NOT met'}); models loaded in the app: {memory['models_in_app']}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--images", type=int, default=200)
@@ -152,6 +160,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--transcribe-rounds", type=int, default=1)
     parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--only-memory", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -162,6 +171,11 @@ def main() -> int:
               f"(1-min load average {os.getloadavg()[0]:.1f}); best of {args.rounds} label and "
               f"{args.transcribe_rounds} transcription runs, interleaved across the executors",
               flush=True)
+        if args.only_memory:
+            memory = bench_app_memory(folder, args.hours, clips[0])
+            _print_memory(memory, args.hours)
+            print(json.dumps({"memory": memory, "cpus": os.cpu_count()}))
+            return 0
         runs = {name: open_executor(name, fields, folder, photos, clips) for name, fields in EXECUTORS.items()}
         try:
             for _ in range(args.rounds):  # interleaved, so load from other work hits every executor alike
@@ -189,12 +203,7 @@ def main() -> int:
               f"throughput (target >= {TARGET_SCALING_X}x: {'met' if scaling >= TARGET_SCALING_X else 'NOT met'}); "
               f"2 workers vs 1 single-thread worker {per_worker:.2f}x")
     if memory:
-        rise = memory["job_peak_mb"] - memory["idle_peak_mb"]
-        print(f"app process while {args.hours:g} h transcribe on a worker ({memory['job_s']:.0f} s, {memory['words']} "
-              f"words, {memory['status']}): idle peak {memory['idle_peak_mb']:.0f} MB, peak during the job "
-              f"{memory['job_peak_mb']:.0f} MB, rise {rise:+.0f} MB (target <= {TARGET_MEMORY_MB} MB: "
-              f"{'met' if rise <= TARGET_MEMORY_MB else 'NOT met'}); models loaded in the app: "
-              f"{memory['models_in_app']}")
+        _print_memory(memory, args.hours)
     print(json.dumps({"rows": list(rows.values()), "memory": memory, "cpus": os.cpu_count()}))
     return 0
 
