@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from components.markup import plain
 from core.cluster import ClusterHealth
 
 MIB = 1024 * 1024
@@ -10,7 +11,8 @@ MIB = 1024 * 1024
 
 def cluster_panel(health: ClusterHealth) -> None:
     """Render the cluster's health: a plain sentence first, then the figures (none when it can't be reached)."""
-    (st.success if health.ok else st.error)(health.message, icon="✅" if health.ok else "⚠️")
+    # the message can echo an address or an error from the network: shown as typed, never as Markdown
+    (st.success if health.ok else st.error)(plain(health.message), icon="✅" if health.ok else "⚠️")
     if health.mode == "off":
         st.caption("Set LOUPE_DASK=local (what `make run` does) for a local cluster of worker processes, or "
                    "LOUPE_DASK_SCHEDULER=tcp://host:8786 for a team's cluster.")
@@ -18,7 +20,7 @@ def cluster_panel(health: ClusterHealth) -> None:
     if not health.workers:
         return
     cols = st.columns(4)
-    cols[0].metric("Workers", health.workers, help=f"{health.threads} thread(s) in all")
+    cols[0].metric("Workers", health.workers, help=f"{health.threads:d} thread(s) in all")
     cols[1].metric("Memory", f"{health.memory_used_bytes / MIB:,.0f} MB",
                    help=f"of {health.memory_limit_bytes / MIB:,.0f} MB (the workers' limits together)")
     cols[2].metric("Tasks in flight", health.tasks_in_flight)

@@ -6,13 +6,14 @@ import socket
 
 import pytest
 
+from components.markup import as_shown
 from tests.dask_cluster import shared_scheduler
 
 pytestmark = pytest.mark.timeout(180)
 
 
 def _texts(at) -> str:
-    return " ".join(e.value for kind in ("success", "error", "caption") for e in getattr(at, kind))
+    return " ".join(as_shown(e.value) for kind in ("success", "error", "caption") for e in getattr(at, kind))
 
 
 def test_settings_shows_the_clusters_workers_and_tasks(app_at, monkeypatch):
