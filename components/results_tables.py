@@ -68,9 +68,9 @@ def results_tables(summary: ResultsSummary, items: Sequence[ItemResult], report:
     if not items:
         st.caption("No reviewed items yet.")
     else:
-        shown = (f"the newest {len(items):,} of {summary.results:,} results (the CSV download holds them all)"
-                 if len(items) < summary.results else f"{len(items):,} results on {summary.items:,} items")
-        st.caption(f"One row per workflow and item: {shown}.")
+        st.caption(f"One row per workflow and item: the newest {len(items):,} of {summary.results:,} results (the CSV "
+                   "download holds them all)." if len(items) < summary.results else
+                   f"One row per workflow and item: {len(items):,} results on {summary.items:,} items.")
         st.dataframe(pd.DataFrame([{
             "item": i.file_name, "workflow": i.workflow, "human labels": ", ".join(i.human_labels) or MISSING,
             "auto-accepted": ", ".join(i.auto_labels) or MISSING, "confidence": i.confidence or 0.0,
