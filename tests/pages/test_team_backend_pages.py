@@ -45,7 +45,7 @@ def test_settings_says_the_team_backend_is_reachable(app_at, team_names):
     at = app_at("pages/settings.py")
     values = at.table[0].value["value"].tolist()
     assert "dynamodb" in values and any(team_names["LOUPE_DYNAMODB_TABLE"] in v for v in values)
-    assert [s.value for s in at.success] == [
+    assert [s.value for s in at.success][:2] == [  # then the Model work section's own message
         f"Records: DynamoDB table {team_names['LOUPE_DYNAMODB_TABLE']!r} is reachable (active, about 0 items).",
         f"Media: S3 bucket {team_names['LOUPE_S3_BUCKET']!r} is reachable."]
 
