@@ -156,3 +156,24 @@ def wait_for_app(page) -> None:
         " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.includes('Running')",
         timeout=30_000,
     )
+
+
+def open_as(page, url: str, name: str) -> None:
+    """Open a page and type the reviewer's name, as a person would, waiting for each rerun."""
+    page.goto(url)
+    wait_for_app(page)
+    page.get_by_role("textbox", name="Who is reviewing?").fill(name)
+    page.keyboard.press("Enter")
+    wait_for_app(page)
+
+
+def seed(data_dir: Path, fn: Callable, **kwargs):
+    """Run `fn(service, **kwargs)` on a service over data_dir (no job threads) before the app starts on it."""
+    from core.config import Config
+    from core.service import Service
+
+    svc = Service(Config(data_dir=data_dir), start_jobs=False)
+    try:
+        return fn(svc, **kwargs)
+    finally:
+        svc.close()

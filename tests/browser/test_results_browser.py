@@ -11,7 +11,7 @@ import pytest
 
 from core.config import Config
 from core.service import Service
-from tests.browser.conftest import wait_for_app
+from tests.browser.conftest import open_as, wait_for_app
 from tests.review_seed import seed_issue_12_repro
 
 pytestmark = pytest.mark.browser
@@ -26,14 +26,6 @@ def sized_page(browser, request):
     pg.set_default_timeout(30_000)
     yield pg, f"{width}x{height}"
     context.close()
-
-
-def _open_as(page, url: str, name: str) -> None:
-    page.goto(url)
-    wait_for_app(page)
-    page.get_by_role("textbox", name="Who is reviewing?").fill(name)
-    page.keyboard.press("Enter")
-    wait_for_app(page)
 
 
 def _choose(page, select_label: str, option: str) -> None:
@@ -64,7 +56,7 @@ def test_each_workflow_keeps_its_results_and_every_export_downloads(app_factory,
     with Service(Config(data_dir=data), start_jobs=False) as service:
         seed_issue_12_repro(service)
     app = app_factory(data)
-    _open_as(page, app.url + "/results", "dana")
+    open_as(page, app.url + "/results", "dana")
     page.get_by_role("heading", name="Items and final labels").wait_for()
     assert _metric(page, "Items reviewed") == "3" and _metric(page, "Human loops completed") == "9"
     page.screenshot(path=str(artifacts_dir / f"results-all-{size}.png"), full_page=True)
@@ -105,7 +97,7 @@ def test_the_flow_definition_download_takes_your_own_aws_resources(app_factory, 
     with Service(Config(data_dir=data), start_jobs=False) as service:
         seed_issue_12_repro(service)
     app = app_factory(data)
-    _open_as(page, app.url + "/thresholds", "dana")
+    open_as(page, app.url + "/thresholds", "dana")
     page.get_by_text("Workflows and loops").click()
     wait_for_app(page)
     page.get_by_text("A2I flow definition (CreateFlowDefinition request)").click()
@@ -123,7 +115,7 @@ def test_the_flow_definition_download_takes_your_own_aws_resources(app_factory, 
 @pytest.mark.parametrize("sized_page", SIZES, indirect=True)
 def test_results_with_nothing_reviewed_say_how_to_get_results(app, sized_page, artifacts_dir):
     page, size = sized_page
-    _open_as(page, app.url + "/results", "dana")
+    open_as(page, app.url + "/results", "dana")
     page.get_by_text("No results yet").wait_for()
     page.screenshot(path=str(artifacts_dir / f"results-empty-{size}.png"), full_page=True)
     assert "None" not in page.locator("[data-testid='stMain']").inner_text()

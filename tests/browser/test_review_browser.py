@@ -9,27 +9,11 @@ from playwright.sync_api import expect
 from core.config import Config
 from core.domain import Label
 from core.service import Service
-from tests.browser.conftest import CANVAS_RACE, SentFrames, wait_for_app
+from tests.browser.conftest import CANVAS_RACE, SentFrames, open_as, seed, wait_for_app
 from tests.review_seed import MODERATION, seed_label_review, seed_moderation
 
 pytestmark = pytest.mark.browser
 XSS = "<script>alert(1)</script>"
-
-
-def _seed(data_dir, fn, **kwargs):
-    svc = Service(Config(data_dir=data_dir), start_jobs=False)
-    try:
-        return fn(svc, **kwargs)
-    finally:
-        svc.close()
-
-
-def _open_as(page, url: str, name: str) -> None:
-    page.goto(url)
-    wait_for_app(page)
-    page.get_by_role("textbox", name="Who is reviewing?").fill(name)
-    page.keyboard.press("Enter")
-    wait_for_app(page)
 
 
 def _checked(page, name: str) -> None:
@@ -49,10 +33,10 @@ def _tables_shown(page) -> None:
 def test_the_image_viewer_zooms_pans_and_fits_in_the_browser_without_a_round_trip(app_factory, tmp_path, page,
                                                                                   artifacts_dir):
     data = tmp_path / "data"
-    _seed(data, seed_moderation, task_count=1)
+    seed(data, seed_moderation, task_count=1)
     app = app_factory(data)
     sent = SentFrames(page)
-    _open_as(page, app.url + "/moderation_task", "ana")
+    open_as(page, app.url + "/moderation_task", "ana")
     view = page.locator(".lv-view")
     expect(page.locator(".lv-img")).to_have_attribute("src", re.compile(r"^data:image/"), timeout=30_000)  # JS ran
     expect(page.locator(".lv-name")).to_have_text("cat.jpg")
@@ -80,14 +64,14 @@ def test_the_image_viewer_zooms_pans_and_fits_in_the_browser_without_a_round_tri
 def test_two_reviewers_take_the_same_task_and_results_show_the_consolidated_outcome(app_factory, tmp_path, browser,
                                                                                     artifacts_dir):
     data = tmp_path / "data"
-    (loop,) = _seed(data, seed_moderation, task_count=2)
+    (loop,) = seed(data, seed_moderation, task_count=2)
     app = app_factory(data)
     contexts = [browser.new_context(viewport={"width": 1400, "height": 1000}) for _ in range(2)]
     try:
         ana, ben = (c.new_page() for c in contexts)
         for pg, name in ((ana, "ana"), (ben, "ben")):
             pg.set_default_timeout(30_000)
-            _open_as(pg, app.url + "/moderation_task", name)
+            open_as(pg, app.url + "/moderation_task", name)
             pg.get_by_text("reviewer", exact=False).first.wait_for()
         assert "reviewer 1 of 2" in ana.content() and "reviewer 2 of 2" in ben.content()
 
@@ -131,10 +115,10 @@ def test_two_reviewers_take_the_same_task_and_results_show_the_consolidated_outc
 @CANVAS_RACE
 def test_a_box_drawn_on_the_label_review_page_is_submitted(app_factory, tmp_path, page, artifacts_dir):
     data = tmp_path / "data"
-    (loop,) = _seed(data, seed_label_review, names=("astronaut.jpg",))
+    (loop,) = seed(data, seed_label_review, names=("astronaut.jpg",))
     app = app_factory(data)
     sent = SentFrames(page)
-    _open_as(page, app.url + "/label_review", "ana")
+    open_as(page, app.url + "/label_review", "ana")
     canvas = page.locator("canvas.upper-canvas")
     canvas.wait_for()
     sent.wait_for(b"backgroundFit")  # the canvas has its image and reported how it fits it
@@ -165,11 +149,11 @@ def test_a_box_drawn_on_the_label_review_page_is_submitted(app_factory, tmp_path
 def test_a_script_label_shows_as_text_on_the_task_and_results_pages(app_factory, tmp_path, page):
     data = tmp_path / "data"
     labels = (Label(XSS, 0.55, category="moderation", parent_name="Violence"), *MODERATION)
-    _seed(data, seed_moderation, task_count=1, labels=labels)
+    seed(data, seed_moderation, task_count=1, labels=labels)
     app = app_factory(data)
     dialogs = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    _open_as(page, app.url + "/moderation_task", "ana")
+    open_as(page, app.url + "/moderation_task", "ana")
     page.locator("[data-testid='stCheckbox']").filter(has_text=XSS).wait_for()
     page.locator("[data-testid='stCheckbox']").filter(has_text=XSS).click()
     _checked(page, XSS)

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from core.config import Config
 from core.domain import BoundingBox, Instance, Label
 from core.service import Service
-from tests.browser.conftest import CANVAS_RACE, SentFrames, wait_for_app
+from tests.browser.conftest import CANVAS_RACE, SentFrames, open_as, seed, wait_for_app
 from tests.review_seed import seed_label_review, seed_moderation
 
 pytestmark = pytest.mark.browser
@@ -20,14 +20,6 @@ THIRTEEN = tuple(Label(f"Label {i:02d}", round(0.97 - i * 0.06, 2),
                        instances=(Instance(BoundingBox(0.1, 0.1, 0.2, 0.2), 0.9, "Label 00"),) if i == 0 else ())
                  for i in range(13))
 CHECKBOX = "[data-testid='stCheckbox']"
-
-
-def _seed(data_dir, fn, **kwargs):
-    svc = Service(Config(data_dir=data_dir), start_jobs=False)
-    try:
-        return fn(svc, **kwargs)
-    finally:
-        svc.close()
 
 
 def _answers(data_dir, loop_id: str):
@@ -46,14 +38,6 @@ def sized_page(browser, request):
     pg.set_default_timeout(30_000)
     yield pg
     context.close()
-
-
-def _open_as(page, url: str, name: str) -> None:
-    page.goto(url)
-    wait_for_app(page)
-    page.get_by_role("textbox", name="Who is reviewing?").fill(name)
-    page.keyboard.press("Enter")
-    wait_for_app(page)
 
 
 def _canvas_ready(page, sent: SentFrames, since: int = 0) -> None:
@@ -90,10 +74,10 @@ def test_the_label_review_canvas_fits_its_column_submit_is_in_view_and_boxes_sta
     page = sized_page
     width, height = page.viewport_size["width"], page.viewport_size["height"]
     data = tmp_path / "data"
-    (loop,) = _seed(data, seed_label_review, names=("rocket.jpg",), labels=THIRTEEN)
+    (loop,) = seed(data, seed_label_review, names=("rocket.jpg",), labels=THIRTEEN)
     app = app_factory(data)
     sent = SentFrames(page)
-    _open_as(page, app.url + "/label_review", "ana")
+    open_as(page, app.url + "/label_review", "ana")
     _canvas_ready(page, sent)
     canvas = page.locator("canvas.upper-canvas").bounding_box()
     column = page.locator("[data-testid='stColumn']").filter(has=page.locator("canvas.upper-canvas")).bounding_box()
@@ -133,10 +117,10 @@ def test_label_review_keys_toggle_labels_skip_and_submit_and_the_answer_shows_wh
     page = sized_page
     width, height = page.viewport_size["width"], page.viewport_size["height"]
     data = tmp_path / "data"
-    first, second, third = _seed(data, seed_label_review, names=("cat.jpg", "coffee.jpg", "astronaut.jpg"))
+    first, second, third = seed(data, seed_label_review, names=("cat.jpg", "coffee.jpg", "astronaut.jpg"))
     app = app_factory(data)
     sent = SentFrames(page)
-    _open_as(page, app.url + "/label_review", "ana")
+    open_as(page, app.url + "/label_review", "ana")
     _canvas_ready(page, sent)
     page.get_by_role("heading", name="Label review").click()  # focus the page, not the name box
     item = page.get_by_text(re.compile(r"^Item \S+ · reviewer"))
@@ -172,9 +156,9 @@ def test_moderation_warns_beside_submit_none_of_the_above_turns_the_rest_off_and
     page = sized_page
     width, height = page.viewport_size["width"], page.viewport_size["height"]
     data = tmp_path / "data"
-    _seed(data, seed_moderation, task_count=1)
+    seed(data, seed_moderation, task_count=1)
     app = app_factory(data)
-    _open_as(page, app.url + "/moderation_task", "ana")
+    open_as(page, app.url + "/moderation_task", "ana")
     page.locator(CHECKBOX).filter(has_text="None of the above").wait_for()
     wait_for_app(page)
     page.get_by_role("button", name="Submit").click()
