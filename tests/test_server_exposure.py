@@ -5,16 +5,12 @@ from __future__ import annotations
 import base64
 import os
 import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import free_port
+from tests.browser.conftest import served_app
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,28 +18,11 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def served_port(tmp_path_factory) -> Iterator[int]:
     """`streamlit run server.py` with no address or host flags: only .streamlit/config.toml decides."""
-    port = free_port()
     tmp = tmp_path_factory.mktemp("exposure")
     env = {**os.environ, "LOUPE_DATA_DIR": str(tmp / "data"), "OMP_WAIT_POLICY": "PASSIVE"}
     env = {k: v for k, v in env.items() if not k.startswith("STREAMLIT_SERVER_")}
-    log = open(tmp / "server.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "server.py", "--server.port", str(port),
-                             "--server.fileWatcherType", "none"], cwd=ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, (tmp / "server.log").read_text()
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2):
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, "the server did not answer within 60 s"
-                time.sleep(0.3)
+    with served_app(env, tmp) as port:
         yield port
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 def _raw_request(port: int, lines: list[str]) -> str:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -18,7 +16,7 @@ from streamlit.web.server.starlette.starlette_app_utils import create_signed_val
 
 from core.config import Config
 from core.service import Service
-from tests.browser.conftest import free_port
+from tests.browser.conftest import served_app
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "test-cookie-secret-" + "x" * 32
@@ -33,25 +31,8 @@ def served(tmp_path_factory) -> Iterator[tuple[int, str]]:
            "STREAMLIT_SERVER_COOKIE_SECRET": SECRET, "OMP_WAIT_POLICY": "PASSIVE"}
     with Service(Config.from_env(env), start_jobs=False) as service:
         media_id = service.catalog.ingest_file(ROOT / "demo" / "cat.jpg").media_id
-    port = free_port()
-    log = open(tmp / "server.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "server.py", "--server.port", str(port),
-                             "--server.fileWatcherType", "none"], cwd=ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, (tmp / "server.log").read_text()
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2):
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, "the server did not answer within 60 s"
-                time.sleep(0.3)
+    with served_app(env, tmp) as port:
         yield port, media_id
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 def _identity(email: str, *, age_s: float = 0.0) -> str:

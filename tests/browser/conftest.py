@@ -5,6 +5,7 @@ Never `playwright install`: Playwright drives the system browser at /usr/bin/chr
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -177,3 +178,29 @@ def seed(data_dir: Path, fn: Callable, **kwargs):
         return fn(svc, **kwargs)
     finally:
         svc.close()
+
+
+@contextlib.contextmanager
+def served_app(env: dict[str, str], tmp: Path) -> Iterator[int]:
+    """`streamlit run server.py` on a free loopback port with `env` (its log in tmp/server.log); yields the port once
+    the server answers its health check, and stops it at the end."""
+    port = free_port()
+    log = open(tmp / "server.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "server.py", "--server.port", str(port),
+                             "--server.fileWatcherType", "none"], cwd=ROOT, env=env, stdout=log,
+                            stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, (tmp / "server.log").read_text()
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2):
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "the server did not answer within 60 s"
+                time.sleep(0.3)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        log.close()
