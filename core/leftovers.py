@@ -1,5 +1,6 @@
 """Leftovers of crashes and full disks, found and removed safely: partial temp files of media, staged uploads no
-job will ingest, media objects no item points at, and DynamoDB chunk items no record points at.
+job will ingest, media objects no item points at (keeping the current routing snapshot), and DynamoDB chunk items
+no record points at.
 
 Safe means: only what nothing can still be writing or reading. Everything younger than `min_age_s` is left alone
 (a write may be in flight), a staged upload that an unfinished job names is kept, and a stored media file is removed
@@ -18,6 +19,7 @@ from typing import Any, Protocol
 from core.catalog import JOB_KIND as INGEST_JOB_KIND
 from core.catalog import Catalog
 from core.jobs import JobRunner
+from core.label_snapshots import LabelSnapshots
 from core.stores.base import BlobStore, RecordStore
 
 log = logging.getLogger(__name__)
@@ -104,6 +106,7 @@ class Leftovers:
             return []
         listed = list(stored(min_age_s))  # listed first: an item ingested meanwhile has its record by then
         known = {item.media_id for item in self.catalog.list()}
+        known.add(LabelSnapshots(self.records, self.blobs).current_sha256())
         return [(sha, size) for sha, size in listed if sha not in known]
 
     def _orphan_chunks(self, min_age_s: float) -> list[str]:

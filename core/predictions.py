@@ -2,17 +2,31 @@
 
 Record kind "prediction", key = media_id. Relabeling or importing replaces the item's prediction; the
 record carries the model_version and source, so a result can always be traced to what made it.
+
+Every write carries a write stamp as its `sort` (epoch seconds, fixed width), so `changed_since` reads only what was
+written after a point, from the sort index, on either store; a deleted prediction leaves a stamped tombstone for the
+same reason. Routing keeps a snapshot of every label (core/label_snapshots.py) and reads only that delta.
 """
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterable, Iterator
 
 from core.domain import Prediction, as_dict, from_dict, utc_now
-from core.stores.base import Record, RecordStore
+from core.errors import NotFound
+from core.stores.base import Record, RecordStore, cursor_of
 
 KIND = "prediction"
 STAMP_KIND = "prediction_stamp"  # one record, rewritten by every save, so caches can tell predictions changed
+TOMBSTONE_KIND = "prediction_deleted"  # key media_id, sort = when its prediction was deleted
+WRITE_BATCH = 1000  # predictions stamped and written together: a stamp is never older than one batch's write
+DELTA_PAGE = 1000
+
+
+def write_stamp(at_s: float | None = None) -> str:
+    """A point in write order: epoch seconds, zero-padded to a fixed width so that strings sort as times do."""
+    return f"{time.time() if at_s is None else at_s:020.6f}"
 
 
 class Predictions:
@@ -20,14 +34,57 @@ class Predictions:
         self.records = records
 
     def save_many(self, predictions: Iterable[Prediction]) -> int:
-        """Replace the predictions of these items (unversioned: predictions are written, never edited)."""
+        """Replace the predictions of these items (unversioned: predictions are written, never edited).
+
+        Written in batches, each stamped just before it is written, so that a long import on DynamoDB never lands
+        records whose stamp is minutes older than their write (see `changed_since`)."""
         now = utc_now()
-        written = self.records.put_many(
-            Record(KIND, p.media_id, _body(p if p.created_at else _stamped(p, now)), parent=p.source)
-            for p in predictions
-        )
-        self.records.put_many([Record(STAMP_KIND, "latest", {"token": uuid.uuid4().hex, "saved_at": now})])
+        written = 0
+        batch: list[Prediction] = []
+        for p in predictions:
+            batch.append(p if p.created_at else _stamped(p, now))
+            if len(batch) >= WRITE_BATCH:
+                written += self._write(batch)
+                batch = []
+        if batch:
+            written += self._write(batch)
+        self._changed(now)
         return written
+
+    def _write(self, batch: list[Prediction]) -> int:
+        stamp = write_stamp()
+        return self.records.put_many(Record(KIND, p.media_id, _body(p), parent=p.source, sort=stamp) for p in batch)
+
+    def _changed(self, now: str) -> None:
+        self.records.put_many([Record(STAMP_KIND, "latest", {"token": uuid.uuid4().hex, "saved_at": now})])
+
+    def delete(self, media_id: str) -> None:
+        """Remove an item's prediction (NotFound if it has none), leaving a tombstone for readers of deltas."""
+        if self.records.get(KIND, media_id) is None:
+            raise NotFound("prediction", media_id)
+        self.records.put_many([Record(TOMBSTONE_KIND, media_id, {"media_id": media_id}, sort=write_stamp())])
+        try:
+            self.records.delete(KIND, media_id)
+        finally:
+            self._changed(utc_now())
+
+    def changed_since(self, stamp: str) -> tuple[list[tuple[str, list[dict]]], set[str]]:
+        """What changed at or after a write stamp: (media_id, stored labels) of every prediction written since, and
+        the ids whose prediction was deleted since and is still gone. Reads the sort index from `stamp` on only."""
+        written = {rec.key: rec.body.get("labels") or [] for rec in self._since(KIND, stamp)}
+        deleted = {rec.key for rec in self._since(TOMBSTONE_KIND, stamp)} - written.keys()
+        if deleted:  # a tombstone may predate a save that brought the item back
+            back = self.records.get_many(KIND, deleted)
+            written.update({key: rec.body.get("labels") or [] for key, rec in back.items()})
+            deleted -= back.keys()
+        return sorted(written.items()), deleted
+
+    def _since(self, kind: str, stamp: str) -> Iterator[Record]:
+        after: str | None = cursor_of(Record(kind, "", {}, sort=stamp), "sort")
+        while after:
+            page = self.records.page(kind, order="sort", after=after, limit=DELTA_PAGE)
+            yield from page.records
+            after = page.cursor
 
     def save(self, prediction: Prediction) -> None:
         self.save_many([prediction])

@@ -1,7 +1,8 @@
 """Threshold routing: which labels and items are accepted automatically, sent to people, or dropped.
 
-Every stored label is one row of a `LabelFrame` (numpy arrays, loaded once from the store and cached until the
-predictions change), so moving a threshold re-routes a million labels in milliseconds.
+Every stored label is one row of a `LabelFrame` (numpy arrays, loaded once per process from a snapshot plus the
+predictions written since, see core/label_snapshots.py, and cached until the predictions change), so moving a
+threshold re-routes a million labels in milliseconds.
 
 A label's band, for its thresholds low <= high (0..1), compared in percent exactly as A2I conditions are:
 - accept: confidence >= high
@@ -27,7 +28,8 @@ from core.catalog import Catalog
 from core.conditions import ConditionsError, LabelScore, conditions_from_bands, sample_point, threshold_percent
 from core.domain import Workflow
 from core.errors import NotFound
-from core.predictions import Predictions
+from core.label_snapshots import LabelColumns, LabelSnapshots
+from core.predictions import Predictions, write_stamp
 from core.routing_policy import CATEGORIES, DROP_REVIEW_ACCEPT, RoutingPolicy, Thresholds
 
 log = logging.getLogger(__name__)
@@ -260,14 +262,51 @@ def share_curve(frame: LabelFrame, thresholds: Thresholds, audit_percent: float,
     return pd.DataFrame(out)
 
 
-class Router:
-    """Routing over the stored predictions, with the label frame cached per category until predictions change."""
+def frames_of(columns: LabelColumns) -> dict[str, LabelFrame]:
+    """A LabelFrame per category from the label columns: the same frames `build_frames` makes from the records."""
+    row_item = np.repeat(np.arange(columns.n_items, dtype=np.int32), np.diff(columns.item_start))
+    frames = {}
+    for code, category in enumerate(CATEGORIES):
+        rows = columns.category == code
+        names = columns.name[rows]
+        used = np.flatnonzero(np.bincount(names, minlength=len(columns.names)))
+        renumber = np.zeros(len(columns.names), dtype=np.int32)
+        renumber[used] = np.arange(len(used), dtype=np.int32)
+        item = row_item[rows]
+        frames[category] = LabelFrame(
+            media_ids=columns.media_ids, sample_points=columns.sample_points, item=item, label=renumber[names],
+            confidence_pct=columns.confidence[rows] * 100.0,
+            label_names=tuple(columns.names[i] for i in used),
+            item_start=np.concatenate([[0], np.cumsum(np.bincount(item, minlength=columns.n_items))]).astype(np.int64),
+        )
+    return frames
 
-    def __init__(self, predictions: Predictions, catalog: Catalog):
+
+SNAPSHOT_MARGIN_S = 120.0  # a write stamp may precede its write by this much (a batch's write time, clock skew)
+
+
+class Router:
+    """Routing over the stored predictions, with the label frame cached per category until predictions change.
+
+    The frames come from the label columns, loaded once per process from the store's snapshot (core/label_snapshots)
+    plus the predictions written since it; after a save, only what was written since the last load is read. The
+    snapshot is rewritten (in a background thread) after a full read, or once the changes read on top of it grow
+    past `rewrite_after` items."""
+
+    def __init__(self, predictions: Predictions, catalog: Catalog, snapshots: LabelSnapshots | None = None, *,
+                 rewrite_after: int = 5000, rewrite_share: float = 0.05, margin_s: float = SNAPSHOT_MARGIN_S):
         self.predictions = predictions
+        self.margin_s = margin_s
         self.catalog = catalog
+        self.snapshots = snapshots
+        self.rewrite_after = rewrite_after
+        self.rewrite_share = rewrite_share
         self._lock = threading.Lock()
         self._signature: str | None = None
+        self._columns: LabelColumns | None = None
+        self._tag = ""  # write stamp the columns cover
+        self._unsaved = 0  # items changed on top of the stored snapshot
+        self._writer: threading.Thread | None = None
         self._frames: dict[str, LabelFrame] = {}
         self._share_cache: dict[tuple, tuple[LabelFrame, pd.DataFrame]] = {}
 
@@ -277,11 +316,57 @@ class Router:
         with self._lock:
             if signature != self._signature or not self._frames:
                 started = time.perf_counter()
-                self._frames = build_frames(self.predictions.raw_labels())
+                how = self._refresh(signature)
+                self._frames = frames_of(self._columns)
                 self._signature = signature
-                log.info("Loaded %d predictions for routing in %.2f s",
-                         self._frames[CATEGORIES[0]].n_items, time.perf_counter() - started)
+                log.info("Loaded %d predictions for routing (%s) in %.2f s",
+                         self._columns.n_items, how, time.perf_counter() - started)
             return self._frames
+
+    def _refresh(self, signature: str) -> str:
+        """Bring the columns up to date with the store; says how (for the log)."""
+        tag = write_stamp(time.time() - self.margin_s)  # taken before anything is read
+        base, base_tag, base_token = self._columns, self._tag, self._signature
+        how = "changes since the last load"
+        if base is None and self.snapshots is not None:
+            snapshot = self.snapshots.load()
+            if snapshot is not None:
+                base, base_tag, base_token, how = snapshot.columns, snapshot.tag, snapshot.token, "snapshot"
+                self._unsaved = 0
+        if base is None:
+            self._columns, self._tag, self._unsaved = LabelColumns.from_raw(self.predictions.raw_labels()), tag, 0
+            self._save_later(self._columns, tag, signature)
+            return "every prediction"
+        if base_token == signature:
+            self._columns, self._tag = base, base_tag
+            return how
+        written, deleted = self.predictions.changed_since(base_tag)
+        self._columns = base.merge(LabelColumns.from_raw(written), deleted)
+        self._tag = tag
+        self._unsaved += len(written) + len(deleted)
+        if self._unsaved >= max(self.rewrite_after, self.rewrite_share * self._columns.n_items):
+            self._save_later(self._columns, tag, signature)
+            self._unsaved = 0
+        return f"{how} + {len(written)} changed, {len(deleted)} deleted"
+
+    def _save_later(self, columns: LabelColumns, tag: str, token: str) -> None:
+        if self.snapshots is None or (self._writer is not None and self._writer.is_alive()):
+            return
+        self._writer = threading.Thread(target=self._save, args=(columns, tag, token), name="label-snapshot",
+                                        daemon=True)
+        self._writer.start()
+
+    def _save(self, columns: LabelColumns, tag: str, token: str) -> None:
+        try:
+            self.snapshots.save(columns, tag, token)
+        except Exception:  # the next load reads more, nothing worse
+            log.exception("Could not write the routing snapshot")
+
+    def wait_for_snapshot(self, timeout_s: float = 60.0) -> None:
+        """Until a snapshot write started by a load has finished (tests, benchmarks, shutdown)."""
+        writer = self._writer
+        if writer is not None:
+            writer.join(timeout_s)
 
     def frame(self, category: str) -> LabelFrame:
         return self.frames()[category]

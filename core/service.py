@@ -32,6 +32,7 @@ from core.exports import Exports
 from core.ground_truth_import import GroundTruthImport
 from core.jobs import JobRunner
 from core.labelers import Labeler
+from core.label_snapshots import LabelSnapshots
 from core.labeling import Labeling
 from core.learning import Learning
 from core.leftovers import Leftovers
@@ -104,7 +105,7 @@ class Service:
         self.transcripts = Transcripts(records, self.catalog, self.loops, self.workflows, review=self.review)
         self.transcription = Transcription(config, self.catalog, self.transcripts, self.jobs, self.settings,
                                            models=self.models)
-        self.routing = Router(self.predictions, self.catalog)
+        self.routing = Router(self.predictions, self.catalog, LabelSnapshots(records, self.blobs))
         self.loop_starter = LoopStarter(self.routing, self.workflows, self.loops, self.catalog, self.transcripts,
                                         self.jobs)
         self.exports = Exports(self.workflows, self.loops, self.answers, self.predictions, self.consolidation,
