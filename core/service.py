@@ -211,6 +211,7 @@ class Service:
         self.webhooks.stop()
         self.jobs.shutdown(wait=True)
         self.cluster.close()
+        self.routing.wait_for_snapshot()  # a snapshot half written is only wasted work, but the store closes next
         self.records.close()
 
     def __enter__(self) -> "Service":

@@ -9,7 +9,7 @@ import time
 
 from core.cli import main as cli_main
 from core.config import Config
-from core.domain import Job, as_dict
+from core.domain import Job, Label, Prediction, as_dict
 from core.jobs import KIND as JOB_KIND
 from core.service import Service
 from tests.dynamodb_servers import aws_env, endpoint_for, team_config
@@ -53,6 +53,19 @@ def test_gc_removes_what_crashes_left_and_keeps_what_is_needed(tmp_path):
         assert not service.blobs.exists(debris["orphan"])
         assert os.path.exists(debris["needed"]) and service.blobs.exists(debris["media_id"])
         assert service.leftovers.collect().total == 0
+    finally:
+        service.close()
+
+
+def test_gc_keeps_the_current_routing_snapshot(tmp_path):
+    service = Service(Config(data_dir=tmp_path / "data"), start_jobs=False)
+    try:
+        service.predictions.save(Prediction("m" * 64, "v1", (Label("Cat", 0.9),)))
+        service.routing.frames()
+        service.routing.wait_for_snapshot()
+        sha = service.routing.snapshots.current_sha256()
+        assert sha and service.blobs.exists(sha)
+        assert service.leftovers.collect(min_age_s=0).orphan_media == 0 and service.blobs.exists(sha)
     finally:
         service.close()
 
