@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 from core import changes
 from core.catalog import KIND as MEDIA_KIND
 from core.errors import NotFound
+from core.label_snapshots import POINTER_KEY as SNAPSHOT_KEY
+from core.label_snapshots import POINTER_KIND as SNAPSHOT_KIND
 from core.stores.base import BlobStore, Record, RecordStore
 
 if TYPE_CHECKING:
@@ -73,6 +75,8 @@ def migrate(src_records: RecordStore, src_blobs: BlobStore, dst_records: RecordS
             pending.clear()
 
     for record in src_records.scan():
+        if record.kind == SNAPSHOT_KIND:  # it names a blob of the source's; the destination builds its own
+            continue
         seen += 1
         source_counts[record.kind] += 1
         if record.kind not in dst_versions:
@@ -91,10 +95,20 @@ def migrate(src_records: RecordStore, src_blobs: BlobStore, dst_records: RecordS
         if progress and seen % 100 == 0:
             progress(seen, f"{seen} records read")
     flush()
+    forget_label_snapshot(dst_records)
     counts = _count(source_counts, dst_records, settle_s=settle_s)
     report = MigrationReport(dict(copied), dict(skipped), media["copied"], media["skipped"], tuple(missing), counts)
     log.info("migration done: %s", report.summary().replace("\n", "; "))
     return report
+
+
+def forget_label_snapshot(records: RecordStore) -> None:
+    """Routing's label snapshot reads only predictions stamped after it, and copied ones keep their source's stamps:
+    after a copy, the destination's routing must read every prediction once (and write a new snapshot)."""
+    try:
+        records.delete(SNAPSHOT_KIND, SNAPSHOT_KEY)
+    except NotFound:
+        pass
 
 
 def _count(source_counts: Counter[str], dst: RecordStore, *, settle_s: float) -> dict[str, tuple[int, int]]:

@@ -216,3 +216,21 @@ def test_two_processes_writing_while_a_third_loads_leave_frames_equal_to_a_full_
     want = scratch(predictions)
     assert_same_frames(first.frames(), want)  # loaded before the race: reads what was written since
     assert_same_frames(open_router(records, blobs).frames(), want)  # the snapshot the loader left, plus the rest
+
+
+def test_a_migration_into_a_store_with_a_snapshot_makes_its_routing_read_every_prediction(records, blobs, tmp_path):
+    from core.migration import migrate
+    from core.stores.local import LocalBlobStore, SQLiteRecordStore
+
+    rng = random.Random(5)
+    source = SQLiteRecordStore(tmp_path / "source.sqlite3")
+    Predictions(source).save_many(random_prediction(rng, f"s{i}") for i in range(10))  # stamped before the snapshot
+    predictions = Predictions(records)
+    predictions.save_many(random_prediction(rng, f"d{i}") for i in range(10))
+    router = open_router(records, blobs, margin_s=0.0)
+    router.frames()
+    router.wait_for_snapshot()
+    migrate(source, LocalBlobStore(tmp_path / "source-media"), records, blobs, settle_s=0.0)
+    source.close()
+    assert_same_frames(open_router(records, blobs, margin_s=0.0).frames(), scratch(predictions))
+    assert scratch(predictions)["general"].n_items == 20
