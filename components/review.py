@@ -119,27 +119,41 @@ def model_label_picks(labels: list[tuple[str, float, bool]], *, prefix: str, is_
                       height_px: int | None = None) -> list[tuple[str, float]]:
     """The model's labels with confidence bars, pre-ticked at/above the threshold; key `N` (1-9) toggles the Nth.
     With `height_px` the list scrolls inside a box that high, so what follows it stays in view. Returns the kept
-    (name, confidence)."""
+    (name, confidence).
+
+    The picks live in session state as a list, not in the checkboxes' own state, and each checkbox is drawn with
+    its pick as its default value under a key that names the pick. A checkbox's browser-side state can be lost when
+    a run is replaced by the next one before the browser has applied it (the canvas and the column measure report
+    right after the first run); the browser then falls back to the element's default, which is the pick itself,
+    never an unticked box the reviewer did not untick."""
     kept: list[tuple[str, float]] = []
     if is_blind:
         st.info("Blind review: the model's suggestions are hidden for this task. Add every label you see.")
         return kept
-    keys = [f"{prefix}.model.{i}" for i in range(len(labels))]
-    for key, (_, _, is_preticked) in zip(keys, labels):
-        st.session_state.setdefault(key, is_preticked)
+    picks_key = f"{prefix}.model_picks"
+    picks: list[bool] = st.session_state.get(picks_key) or []
+    if len(picks) != len(labels):
+        picks = st.session_state[picks_key] = [is_preticked for _, _, is_preticked in labels]
     if pressed and pressed.startswith("toggle:"):
         i = int(pressed.split(":")[1]) - 1
-        if 0 <= i < len(keys):
-            st.session_state[keys[i]] = not st.session_state[keys[i]]
+        if 0 <= i < len(picks):
+            picks[i] = not picks[i]
     with st.container(height=height_px, border=False) if height_px else st.container():
-        for i, (key, (name, confidence, _)) in enumerate(zip(keys, labels)):
+        for i, (name, confidence, _) in enumerate(labels):
+            key = f"{prefix}.model.{i}.{'on' if picks[i] else 'off'}"
             cols = st.columns([3, 2], vertical_alignment="center")
             with cols[0]:
-                if st.checkbox(f"`{i + 1}` {plain(name)}" if i < 9 else plain(name), key=key):
-                    kept.append((name, confidence))
+                st.checkbox(f"`{i + 1}` {plain(name)}" if i < 9 else plain(name), value=picks[i], key=key,
+                            on_change=_set_pick, args=(picks_key, i, key))
             with cols[1]:
                 st.progress(min(1.0, max(0.0, confidence)), text=f"{confidence:.0%}")
+            if picks[i]:
+                kept.append((name, confidence))
     return kept
+
+
+def _set_pick(picks_key: str, i: int, widget_key: str) -> None:
+    st.session_state[picks_key][i] = bool(st.session_state[widget_key])
 
 
 def empty_queue_text(summaries: Iterable[QueueSummary], *, task_title: str) -> str:
