@@ -118,10 +118,6 @@ def page(browser):
     context.close()
 
 
-# The drawing canvas (streamlit-drawable-canvas) can lose a box to a rerun that re-creates it on a loaded
-# 2-core machine; seen about once per full run, never alone, so those tests re-run up to twice (a known weakness).
-CANVAS_RACE = pytest.mark.flaky(reruns=2)
-
 
 class SentFrames:
     """The websocket frames a page sends to the app server (script reruns carrying widget values), to wait on.

@@ -12,13 +12,12 @@ from playwright.sync_api import expect
 from core.config import Config
 from core.formats.ground_truth import parse_manifest_line
 from core.service import Service
-from tests.browser.conftest import CANVAS_RACE, wait_for_app
+from tests.browser.conftest import wait_for_app
 from tests.review_seed import seed_label_review
 
 pytestmark = pytest.mark.browser
 
 
-@CANVAS_RACE
 @pytest.mark.parametrize("size", [(1280, 800), (1440, 900)], ids=["1280x800", "1440x900"])
 def test_unticking_a_label_leaves_its_boxes_out_everywhere(app_factory, tmp_path, browser, artifacts_dir, size):
     data = tmp_path / "data"

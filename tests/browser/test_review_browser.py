@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from core.config import Config
 from core.domain import Label
 from core.service import Service
-from tests.browser.conftest import CANVAS_RACE, SentFrames, open_as, seed, wait_for_app
+from tests.browser.conftest import SentFrames, open_as, seed, wait_for_app
 from tests.review_seed import MODERATION, seed_label_review, seed_moderation
 
 pytestmark = pytest.mark.browser
@@ -112,7 +112,6 @@ def test_two_reviewers_take_the_same_task_and_results_show_the_consolidated_outc
         svc.close()
 
 
-@CANVAS_RACE
 def test_a_box_drawn_on_the_label_review_page_is_submitted(app_factory, tmp_path, page, artifacts_dir):
     data = tmp_path / "data"
     (loop,) = seed(data, seed_label_review, names=("astronaut.jpg",))

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from core.config import Config
 from core.domain import BoundingBox, Instance, Label
 from core.service import Service
-from tests.browser.conftest import CANVAS_RACE, SentFrames, open_as, seed, wait_for_app
+from tests.browser.conftest import SentFrames, open_as, seed, wait_for_app
 from tests.review_seed import seed_label_review, seed_moderation
 
 pytestmark = pytest.mark.browser
@@ -67,7 +67,6 @@ def _settled_box(page, locator) -> dict:
     raise AssertionError(f"the element kept moving: {last}")
 
 
-@CANVAS_RACE
 @pytest.mark.parametrize("sized_page", SIZES, indirect=True)
 def test_the_label_review_canvas_fits_its_column_submit_is_in_view_and_boxes_stay_in_image_fractions(
         app_factory, tmp_path, sized_page, artifacts_dir):
