@@ -234,3 +234,23 @@ def test_a_migration_into_a_store_with_a_snapshot_makes_its_routing_read_every_p
     source.close()
     assert_same_frames(open_router(records, blobs, margin_s=0.0).frames(), scratch(predictions))
     assert scratch(predictions)["general"].n_items == 20
+
+
+def test_a_new_process_reads_the_snapshot_and_what_changed_not_every_prediction(records, blobs, backend):
+    if backend != "dynalite":
+        pytest.skip("read capacity is DynamoDB's measure, and moto reports one unit for any query")
+    rng = random.Random(9)
+    predictions = Predictions(records)
+    predictions.save_many(Prediction(f"m{i:03d}", "v1", tuple(Label(n, rng.random()) for n in NAMES))
+                          for i in range(120))
+    first = open_router(records, blobs, margin_s=0.0)
+    first.frames()
+    first.wait_for_snapshot()
+    predictions.save(random_prediction(rng, "m007", "v2"))
+    before = records.consumed_rcu
+    frames = open_router(records, blobs, margin_s=0.0).frames()
+    from_snapshot = records.consumed_rcu - before
+    before = records.consumed_rcu
+    assert_same_frames(frames, scratch(predictions))
+    every_prediction = records.consumed_rcu - before
+    assert from_snapshot * 4 < every_prediction, (from_snapshot, every_prediction)
