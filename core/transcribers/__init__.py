@@ -57,7 +57,7 @@ class TranscriberConfig:
     def from_config(cls, config: Config) -> "TranscriberConfig":
         return cls(model=config.transcriber, beam_size=config.transcriber_beam_size,
                    vad_filter=config.transcriber_vad, cache_dir=config.data_dir / "models", s3_bucket=config.s3_bucket,
-                   cpu_threads=config.model_threads or cls.cpu_threads)
+                   cpu_threads=config.model_threads or cls.cpu_threads, window_s=float(config.transcribe_window_s))
 
 
 def describe_engines() -> dict[str, str]:

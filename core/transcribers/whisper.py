@@ -1,12 +1,13 @@
 """The faster-whisper transcriber: a CTranslate2 Whisper model on the CPU, loaded once and shared."""
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 from importlib.metadata import version
 from pathlib import Path
 
-from core.audio import audio_windows, release_freed_memory
+from core.audio import AudioWindow, audio_window, release_freed_memory
 from core.domain import Segment, Transcript, Word
 from core.errors import LoupeError
 from core.transcribers import Progress, TranscriberConfig
@@ -49,36 +50,56 @@ class WhisperTranscriber:
         each window's start; progress is reported per segment and at the end of each window. A multilingual
         model detects the language in the first window with speech and keeps it for the rest.
         """
+        return self.transcribe_windows(path, language=language, progress=progress, beam_size=beam_size,
+                                       vad_filter=vad_filter)
+
+    def transcribe_windows(self, path: Path, *, first: int = 0, through: int | None = None,
+                           window_s: float | None = None, language: str = "", progress: Progress | None = None,
+                           beam_size: int | None = None, vad_filter: bool | None = None) -> Transcript:
+        """Windows `first` to `through` of the media (to its end when None), with whole-file times: the part of one
+        chunk of a job (core/transcription.py). The windows are `audio_window`'s, so the parts of a file that
+        different processes transcribe join without overlap or gap. duration_s is where the last window ends."""
         model = self.model()
         language = (language or None) if self.is_multilingual else "en"
         beam_size = self.config.beam_size if beam_size is None else beam_size
         vad_filter = self.config.vad_filter if vad_filter is None else vad_filter
+        window_s = window_s or self.config.window_s
         out: list[Segment] = []
         detected = language or ""
         duration_s = 0.0
-        for window in audio_windows(path, window_s=self.config.window_s):
+        for index in itertools.count(first):
+            window, is_last = audio_window(path, index, window_s=window_s)
             duration_s = window.end_s
-            if len(window.samples) == 0:
-                continue
-            try:
-                segments, info = model.transcribe(window.samples, language=language, beam_size=beam_size,
-                                                  vad_filter=vad_filter, word_timestamps=True)
-            except (RuntimeError, ValueError) as exc:
-                raise LoupeError(f"The media could not be transcribed ({type(exc).__name__}: {exc}).") from None
-            found = False
-            for seg in segments:  # a generator: the model works as it is consumed, so progress is real
-                found = True
-                out.append(_offset_segment(seg, window.start_s, window.end_s))
-                if progress:
-                    progress(min(window.start_s + float(seg.end), window.end_s))
-            if found and language is None:
-                language = detected = info.language or ""
-            del segments, window
+            if len(window.samples):
+                found = self._transcribe_window(model, window, out, language=language, beam_size=beam_size,
+                                                vad_filter=vad_filter, progress=progress)
+                if found and language is None:
+                    language = detected = found
+            del window
             release_freed_memory()
             if progress:
                 progress(duration_s)
+            if is_last or (through is not None and index >= through):
+                break
         return Transcript(media_id="", segments=tuple(out), language=detected, duration_s=round(duration_s, 3),
                           model_version=self.model_version)
+
+    @staticmethod
+    def _transcribe_window(model, window: AudioWindow, out: list[Segment], *, language: str | None, beam_size: int,
+                           vad_filter: bool, progress: Progress | None) -> str:
+        """Add the window's segments to out; the language the model heard ("" if no speech)."""
+        try:
+            segments, info = model.transcribe(window.samples, language=language, beam_size=beam_size,
+                                              vad_filter=vad_filter, word_timestamps=True)
+        except (RuntimeError, ValueError) as exc:
+            raise LoupeError(f"The media could not be transcribed ({type(exc).__name__}: {exc}).") from None
+        found = False
+        for seg in segments:  # a generator: the model works as it is consumed, so progress is real
+            found = True
+            out.append(_offset_segment(seg, window.start_s, window.end_s))
+            if progress:
+                progress(min(window.start_s + float(seg.end), window.end_s))
+        return (info.language or "") if found else ""
 
 
 def _offset_segment(seg, offset_s: float, end_s: float) -> Segment:

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.audio import SAMPLE_RATE, audio_windows
+from core.audio import SAMPLE_RATE, audio_window, audio_windows, window_count
 from core.errors import LoupeError
 from tests.media_factory import make_image, make_video
 
@@ -49,3 +49,29 @@ def test_a_video_is_read_for_its_audio_and_a_picture_is_refused(tmp_path):
     assert len(windows) == 1 and windows[0].duration_s == pytest.approx(1.0, abs=0.1)
     with pytest.raises(LoupeError):
         list(audio_windows(make_image(tmp_path / "p.png", fmt="PNG")))
+
+
+@pytest.mark.parametrize("rate", [SAMPLE_RATE, 44_100])
+def test_windows_decoded_one_by_one_join_into_the_whole_file_sample_for_sample(tmp_path, rate):
+    from faster_whisper.audio import decode_audio
+
+    rng = np.random.default_rng(1)
+    path = _write_wav(tmp_path / "noise.wav", rng.integers(-9000, 9000, rate * 37), rate=rate)
+    windows, is_last, index = [], False, 0
+    while not is_last:  # each window decoded on its own, as a worker decodes the window it was given
+        window, is_last = audio_window(path, index, window_s=10, cut_search_s=2)
+        windows.append(window)
+        index += 1
+    assert len(windows) == window_count(37.0, 10) == 4
+    assert [w.start_s for w in windows] == pytest.approx([0.0] + [w.end_s for w in windows[:-1]])  # no gap or overlap
+    assert np.array_equal(np.concatenate([w.samples for w in windows]), decode_audio(str(path)))
+
+
+def test_a_window_on_its_own_starts_and_ends_in_the_quiet_gaps_near_its_bounds(tmp_path):
+    gap = np.zeros(int(0.4 * SAMPLE_RATE))
+    speech_like = np.concatenate([_tone(8.6), gap, _tone(9.0), gap, _tone(6.0)])  # gaps at 8.6-9.0 s, 18.0-18.4 s
+    path = _write_wav(tmp_path / "gaps.wav", speech_like)
+    second, is_last = audio_window(path, 1, window_s=10, cut_search_s=3)
+    assert 8.6 <= second.start_s <= 9.0 and 18.0 <= second.end_s <= 18.4 and not is_last
+    past_the_end, is_last = audio_window(path, 5, window_s=10, cut_search_s=3)
+    assert len(past_the_end.samples) == 0 and is_last
