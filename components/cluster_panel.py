@@ -3,10 +3,20 @@ from __future__ import annotations
 
 import streamlit as st
 
+from collections.abc import Callable
+
 from components.markup import plain
 from core.cluster import ClusterHealth
 
 MIB = 1024 * 1024
+REFRESH_S = 5  # the panel reruns on its own this often; the cluster itself is probed at most every 10 s
+
+
+@st.fragment(run_every=REFRESH_S)
+def live_cluster_panel(read: Callable[[], ClusterHealth]) -> None:
+    """The cluster panel, refreshed by itself: `read` returns the last probe at once (core/cluster.py), so neither
+    the page nor this fragment ever waits on an unreachable scheduler."""
+    cluster_panel(read())
 
 
 def cluster_panel(health: ClusterHealth) -> None:

@@ -12,19 +12,21 @@ alone, with the reason in words (over the memory limit, when the nanny says so).
 from __future__ import annotations
 
 import logging
+import math
 import os
 import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import CancelledError, Future
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from core.config import Config
 from core.errors import AlreadyExists, LoupeError, VersionConflict
 from core.jobs import CANCEL_KIND, JobCancelled, JobContext
-from core.stores.base import RecordStore
+from core.stores.base import Record, RecordStore
 
 if TYPE_CHECKING:
     from core.service import Service
@@ -32,6 +34,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CHUNK_KIND = "job_chunk"
+ITEMS_KIND = "job_items"  # the item list of a job chosen when it first runs, in pages: see `job_items`
+ITEMS_PAGE = 500  # ids per page record: about 33 KB, well under DynamoDB's 400 KB item limit
 ALLOWED_FAILURES = 1  # a task is retried once on another worker after its worker dies; a second death is KilledWorker
 # A worker is sent only as many tasks as it has threads: a task merely waiting on a worker that another task blows up
 # would count that death against itself (Dask counts every task assigned to a dead worker).
@@ -39,6 +43,9 @@ WORKER_SATURATION = 1.0
 SCHEDULER_SETTINGS = {"distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
                       "distributed.scheduler.worker-saturation": WORKER_SATURATION}
 POLL_S = 0.2
+HEALTH_EVERY_S = 10.0  # the Settings page's view of the cluster is probed at most this often per process
+HEALTH_FIRST_WAIT_S = 1.5  # how long the first look waits for its probe before it says it is still looking
+PROBE_TIMEOUT_S = 2.0  # a scheduler that does not take a TCP connection within this is "can't be reached"
 LOST_GIVE_UP_S = 600.0  # how long a job waits for its scheduler to come back before it fails
 ChunkTask = Callable[[str, dict[str, Any]], dict[str, Any]]  # (job_id, payload) -> {"outcomes": [per-item dicts]}
 
@@ -101,8 +108,44 @@ def record_chunk(records: RecordStore, job_id: str, index: str, summary: dict[st
     return 0
 
 
+def job_items(ctx: JobContext, records: RecordStore, choose: Callable[[], list[str]]) -> list[str]:
+    """The items of a job whose list is chosen when it first runs ("every unlabeled image"), the same list when
+    it is resumed. The list is kept in page records of its own (kind "job_items", 500 ids each, parent the job),
+    not in the job's record: that one is rewritten by every progress report and read by every job list, and a
+    list of tens of thousands of ids would make each of those a megabyte."""
+    job_id = ctx.job.job_id
+    pages = ctx.job.result.get("item_pages")
+    if pages is not None:
+        keys = [f"{job_id}/{n:05d}" for n in range(int(pages))]
+        found = records.get_many(ITEMS_KIND, keys, consistent=True)
+        if len(found) < len(keys):
+            raise LoupeError("This job's list of items is gone from the store, so it can't be resumed; start it "
+                             "again.")
+        return [media_id for key in keys for media_id in found[key].body["ids"]]
+    if ctx.job.result.get("media_ids") is not None:  # a job that began before lists were kept in pages
+        return list(ctx.job.result["media_ids"])
+    ids = list(choose())
+    starts = range(0, len(ids), ITEMS_PAGE)
+    records.put_many(Record(ITEMS_KIND, f"{job_id}/{n:05d}", {"ids": ids[s:s + ITEMS_PAGE]}, parent=job_id)
+                     for n, s in enumerate(starts))
+    ctx.checkpoint({"item_pages": len(starts), "items": len(ids)})
+    return ids
+
+
 def is_cancel_requested(records: RecordStore, job_id: str) -> bool:
     return records.get(CANCEL_KIND, job_id) is not None
+
+
+_chunk_progress: ContextVar[Callable[[float], None] | None] = ContextVar("loupe_chunk_progress", default=None)
+
+
+def report_chunk_progress(done: float) -> None:
+    """Called by a chunk task as it goes: how much of its chunk's weight is done. A chunk that runs in this process
+    (LOUPE_DASK=off) moves the job's progress with it, and stops there if the job was cancelled (JobCancelled); on
+    a worker it does nothing (progress moves per finished chunk)."""
+    hook = _chunk_progress.get()
+    if hook is not None:
+        hook(done)
 
 
 class Executor(Protocol):
@@ -162,23 +205,24 @@ class InProcess:
 
 
 def run_chunks(ctx: JobContext, executor: Executor, records: RecordStore, kind: str,
-               chunks: Sequence[Chunk]) -> list[dict[str, Any]]:
+               chunks: Sequence[Chunk], *, unit: str = "") -> list[dict[str, Any]]:
     """Run the chunks of a job that are not done yet and return every chunk's summary (done before or now), in order.
 
-    Progress is the weight of the finished chunks. A cancel cancels the outstanding futures. Any other error of a
-    chunk fails the job (after cancelling the rest)."""
+    Progress is the weight of the finished chunks (and, for a chunk running in this process, what it reports with
+    `report_chunk_progress`; unit names the weight in those messages, "s transcribed"). A cancel cancels the
+    outstanding futures. Any other error of a chunk fails the job (after cancelling the rest)."""
     job_id = ctx.job.job_id
     done = done_chunks(records, job_id)
     todo: list[Chunk] = []
     for chunk in chunks:  # a chunk split before a restart goes on as its children
         todo.extend(chunk.split() if done.get(chunk.index, {}).get("split") else [chunk])
-    total = sum(c.weight for c in chunks)
+    total = math.ceil(sum(c.weight for c in chunks))
     finished = sum(c.weight for c in todo if c.index in done)
     pending = [c for c in todo if c.index not in done]
     if len(pending) < len(todo):
         log.info("job %s: %d of %d chunks were done before; submitting the rest", job_id, len(todo) - len(pending),
                  len(todo))
-    ctx.progress(int(finished), int(total), f"{len(todo) - len(pending)} of {len(todo)} chunks done")
+    ctx.progress(int(finished), total, f"{len(todo) - len(pending)} of {len(todo)} chunks done")
     running: dict[Any, Chunk] = {}
     lost_since: float | None = None
     slots = executor.slots if pending else 0
@@ -187,6 +231,7 @@ def run_chunks(ctx: JobContext, executor: Executor, records: RecordStore, kind: 
             if ctx.is_cancelled():
                 raise JobCancelled()
             while pending and len(running) < slots:
+                token = _chunk_progress.set(_in_chunk_progress(ctx, finished, pending[0].weight, total, unit))
                 try:
                     running[executor.submit(kind, job_id, pending[0])] = pending[0]
                 except OSError as exc:  # the scheduler can't be reached now: try again in a moment
@@ -197,6 +242,8 @@ def run_chunks(ctx: JobContext, executor: Executor, records: RecordStore, kind: 
                     log.warning("job %s: the Dask scheduler can't be reached (%s); trying again", job_id, exc)
                     time.sleep(2.0)
                     break
+                finally:
+                    _chunk_progress.reset(token)
                 pending.pop(0)
             ready = [f for f in running if f.done()]
             if not ready:
@@ -244,7 +291,7 @@ def run_chunks(ctx: JobContext, executor: Executor, records: RecordStore, kind: 
                     log.warning("job %s: item %s failed alone: %s", job_id, chunk.payload["ids"][0], why)
                 finished += chunk.weight
                 count = sum(1 for body in done.values() if not body.get("split"))
-                ctx.progress(int(min(finished, total)), int(total), f"{count} chunk(s) done, {len(running)} running")
+                ctx.progress(int(min(finished, total)), total, f"{count} chunk(s) done, {len(running)} running")
     finally:
         if running:
             executor.cancel(list(running))
@@ -253,6 +300,15 @@ def run_chunks(ctx: JobContext, executor: Executor, records: RecordStore, kind: 
         parts = chunk.split() if done.get(chunk.index, {}).get("split") else [chunk]
         summaries.extend(done[c.index] for c in parts)
     return summaries
+
+
+def _in_chunk_progress(ctx: JobContext, finished: float, weight: float, total: int,
+                       unit: str) -> Callable[[float], None]:
+    def progress(done: float) -> None:
+        at = int(min(total, finished + min(max(0.0, done), weight)))
+        ctx.progress(at, total, f"{at} of {total} {unit}" if unit else "")
+        ctx.check_cancelled()
+    return progress
 
 
 def outcomes_of(summaries: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -270,6 +326,10 @@ class DaskCluster:
         self._local = None
         self._lock = threading.Lock()
         self._memory_limit = ""
+        self._health: ClusterHealth | None = None
+        self._health_at = 0.0
+        self._probe: threading.Thread | None = None
+        self._health_lock = threading.Lock()
 
     @property
     def slots(self) -> int:
@@ -333,8 +393,38 @@ class DaskCluster:
             log.warning("outstanding chunks could not be cancelled", exc_info=True)
 
     def health(self) -> ClusterHealth:
+        """The cluster as last probed, without waiting on it: a probe runs on a thread of its own at most every
+        HEALTH_EVERY_S, and until the first one answers (HEALTH_FIRST_WAIT_S at most) this says it is looking."""
+        started = None
+        with self._health_lock:
+            cached = self._health
+            if (cached is None or time.monotonic() - self._health_at >= HEALTH_EVERY_S) and self._probe is None:
+                started = self._probe = threading.Thread(target=self._run_probe, daemon=True,
+                                                         name="loupe-cluster-probe")
+                started.start()
+        if cached is None and started is not None:  # the very first look: a short wait, once
+            started.join(HEALTH_FIRST_WAIT_S)
+            with self._health_lock:
+                cached = self._health
+        if cached is not None:
+            return cached
+        what = ("Starting a local cluster of worker processes" if self.mode == "local"
+                else f"Looking for the Dask scheduler at {self.mode}")
+        return ClusterHealth(False, f"{what}; this refreshes by itself.", self.mode)
+
+    def _run_probe(self) -> None:
+        try:
+            health = self._probe_now()
+        except Exception as exc:  # whatever goes wrong, the page gets words, never a traceback
+            health = ClusterHealth(False, f"The cluster could not be read ({type(exc).__name__}: {exc}).", self.mode)
+        with self._health_lock:
+            self._health, self._health_at, self._probe = health, time.monotonic(), None
+
+    def _probe_now(self) -> ClusterHealth:
         where = "a local cluster" if self.mode == "local" else f"the Dask scheduler at {self.mode}"
         try:
+            if self.mode != "local" and (self._client is None or self._client.status != "running"):
+                _check_reachable(self.mode)  # Dask's own connect retries a refused port until its timeout
             client = self.client()
             info = client.scheduler_info(n_workers=-1)
             tasks = client.run_on_scheduler(_tasks_in_flight)
@@ -366,6 +456,33 @@ class DaskCluster:
             if self._local is not None:
                 self._local.close()
                 self._local = None
+
+
+def _check_reachable(address: str) -> None:
+    """Raise OSError unless a Dask scheduler at a tcp://host:port address answers within PROBE_TIMEOUT_S."""
+    import asyncio
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    if parts.scheme not in ("tcp", "tls") or not parts.hostname:
+        return  # another transport (inproc, ucx): let Dask say
+    with socket.create_connection((parts.hostname, parts.port or 8786), timeout=PROBE_TIMEOUT_S):
+        pass
+    asyncio.run(_handshake(address))  # something that takes connections but never answers as Dask would hang it
+
+
+async def _handshake(address: str) -> None:
+    import asyncio
+
+    from distributed.comm import connect
+
+    try:
+        comm = await asyncio.wait_for(connect(address, timeout=PROBE_TIMEOUT_S), PROBE_TIMEOUT_S + 0.5)
+    except asyncio.TimeoutError:
+        raise OSError(f"something takes connections there, but gave no Dask handshake within {PROBE_TIMEOUT_S:.0f} "
+                      "s") from None
+    await comm.close()
 
 
 def _tasks_in_flight(dask_scheduler=None) -> int:

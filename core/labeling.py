@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from core import labelers
 from core.access import OPEN, Access, Actor
 from core.catalog import Catalog
-from core.cluster import Chunk, Executor, is_cancel_requested, outcomes_of, run_chunks
+from core.cluster import Chunk, Executor, is_cancel_requested, job_items, outcomes_of, run_chunks
 from core.config import Config
 from core.domain import Job, Label, MediaItem, Prediction
 from core.errors import LoupeError, NotFound
@@ -178,10 +178,7 @@ class Labeling:
         (a Dask worker, or this process with LOUPE_DASK=off); chunks done before a restart are not run again."""
         ids = params.get("media_ids")
         if ids is None:  # "every unlabeled image" is fixed when the job first runs: a resumed job has the same chunks
-            ids = ctx.job.result.get("media_ids")
-            if ids is None:
-                ids = self.unlabeled_ids()
-                ctx.checkpoint({"media_ids": ids})
+            ids = job_items(ctx, self.jobs.records, self.unlabeled_ids)
         ctx.progress(0, len(ids), "loading the labeler" if ids else "nothing to label")
         outcomes = self.label_in_chunks(ctx, ids, backend=params.get("backend"),
                                         model_version=params.get("model_version"))

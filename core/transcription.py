@@ -1,8 +1,12 @@
 """Transcription as a background job: run a transcriber over media items and store each result as version 1.
 
 The transcriber for each engine is built once per process and shared by all jobs (its model loads on first
-use, under a lock). Progress is the media time transcribed against the items' total duration, and a cancel
-stops the work between segments.
+use, under a lock). A job is split into chunks (core/cluster.py): one per item, and for Whisper one per window of
+a file longer than a window (LOUPE_TRANSCRIBE_WINDOW_S), so one long file spreads over the workers. Each window's
+words are kept in a record of their own ("transcript_window", key "{job}/{media_id}/{window}"); whoever stores a
+file's last window (any worker, in any order) assembles the transcript, and a run saves it once however many
+assemble it (`Transcripts.save_model_transcript_once`). Progress is the media time transcribed against the items'
+total duration, and a cancel stops the work between segments.
 """
 from __future__ import annotations
 
@@ -14,20 +18,23 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from core.access import OPEN, Access, Actor
+from core.audio import window_count
 from core.catalog import Catalog
-from core.cluster import Chunk, DaskCluster, Executor, is_cancel_requested, outcomes_of, run_chunks
+from core.cluster import (Chunk, DaskCluster, Executor, is_cancel_requested, outcomes_of, report_chunk_progress,
+                          run_chunks)
 from core.config import Config
-from core.domain import Job, MediaItem
-from core.errors import LoupeError
+from core.domain import Job, MediaItem, Segment, Transcript, as_dict, from_dict
+from core.errors import AlreadyExists, LoupeError
 from core.jobs import JobCancelled, JobContext, JobRunner
 from core.models import ModelCache
 from core.project_settings import ProjectSettings
-from core.transcribers import Progress, Transcriber, TranscriberConfig, load_transcriber
+from core.transcribers import AMAZON, Progress, Transcriber, TranscriberConfig, load_transcriber
 from core.transcripts import MODEL_NOTE, TranscriptVersion, Transcripts
 
 log = logging.getLogger(__name__)
 
 JOB_KIND = "transcribe"
+WINDOW_KIND = "transcript_window"
 CANCEL_CHECK_S = 2.0  # a chunk on a worker reads the job's cancel record at most this often
 
 
@@ -110,11 +117,9 @@ class Transcription:
         return [j for j in self.jobs.recent(limit, kind=JOB_KIND) if media_id in j.params.get("media_ids", [])]
 
     def run_job(self, ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
-        """Job handler: one chunk per item, each transcribed where it lands (a Dask worker, or this process with
-        LOUPE_DASK=off) in windows of bounded memory (core/audio.py); progress in seconds of media of the finished
-        items, against the items' total duration."""
-        if not self.runs_on_cluster:
-            return self._run_job_here(ctx, params)
+        """Job handler: the items in chunks (one per item, or per window of a long file), each transcribed where it
+        lands (a Dask worker, or this process with LOUPE_DASK=off); chunks done before a restart are not run again.
+        Progress in seconds of media, against the items' total duration."""
         outcomes = self.transcribe_in_chunks(ctx, list(params.get("media_ids", [])), force=bool(params.get("force")),
                                              model=params.get("model") or "", language=params.get("language"))
         return {"outcomes": outcomes, "counts": dict(Counter(o["status"] for o in outcomes))}
@@ -125,60 +130,187 @@ class Transcription:
 
     def transcribe_in_chunks(self, ctx: JobContext, ids: list[str], *, force: bool = False, model: str = "",
                              language: str | None = None, prefix: str = "") -> list[dict[str, Any]]:
-        """Transcribe these items as chunks of a job (one per item; index prefix: several steps of one job), each
-        where it lands; the outcomes as dicts (TranscribeOutcome.as_json), in order."""
+        """Transcribe these items as chunks of a job (index prefix: several steps of one job), each where it lands;
+        the outcomes as dicts (TranscribeOutcome.as_json), one per item, in order."""
         payload = {"force": force, "model": model, "language": language, "run_since": ctx.job.created_at}
-        chunks = [Chunk(f"{prefix}{n:05d}", {**payload, "ids": [media_id]},
-                        max(1.0, _duration_s(self.catalog, media_id))) for n, media_id in enumerate(ids)]
-        outcomes = outcomes_of(run_chunks(ctx, self.work, self.jobs.records, JOB_KIND, chunks))
+        window_s = float(self.transcriber_config.window_s)
+        chunks: list[Chunk] = []
+        windows: dict[str, int] = {}  # media_id -> its windows, for the items split into windows
+        for n, media_id in enumerate(ids):
+            duration_s = _duration_s(self.catalog, media_id)
+            count = self._windows_of(media_id, duration_s, window_s, force=force, model=model)
+            if count == 1:
+                chunks.append(Chunk(f"{prefix}{n:05d}", {**payload, "ids": [media_id]}, max(1.0, duration_s)))
+                continue
+            windows[media_id] = count
+            for k in range(count):
+                weight = window_s if k < count - 1 else max(1.0, duration_s - window_s * (count - 1))
+                chunks.append(Chunk(f"{prefix}{n:05d}w{k:05d}", {**payload, "ids": [media_id], "window": k,
+                                                                 "windows": count, "window_s": window_s}, weight))
+        summaries = run_chunks(ctx, self.work, self.jobs.records, JOB_KIND, chunks, unit="s transcribed")
+        parts: dict[str, list[dict[str, Any]]] = {}
+        for chunk, summary in zip(chunks, summaries):
+            parts.setdefault(chunk.payload["ids"][0], []).append(summary)
+        outcomes = []
+        for media_id in ids:
+            if media_id in windows:
+                outcomes.append(self._windowed_outcome(ctx.job.job_id, media_id, windows[media_id],
+                                                       parts.get(media_id, []), run_since=ctx.job.created_at))
+            else:
+                outcomes.extend(o for o in outcomes_of(parts.get(media_id, [])) if o["media_id"] == media_id)
         total_s = max(1, math.ceil(sum(c.weight for c in chunks)))
         ctx.progress(total_s, total_s, f"{len(outcomes)} item(s) done")
         return outcomes
 
-    def _run_job_here(self, ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
-        """LOUPE_DASK=off: the items one after another on the job's thread, with progress in seconds of media from
-        inside the model's loop, against the items' total duration."""
-        ids = list(params.get("media_ids", []))
-        durations = {i: _duration_s(self.catalog, i) for i in ids}
-        total_s = max(1, math.ceil(sum(durations.values())))
-        done_before = 0.0
-        outcomes = []
-        for number, media_id in enumerate(ids, 1):
-            ctx.progress(min(total_s, int(done_before)), total_s, f"transcribing item {number} of {len(ids)}")
-            ctx.check_cancelled()
-
-            def progress(done_s: float, _base: float = done_before, _id: str = media_id) -> None:
-                ctx.progress(min(total_s, int(_base + done_s)), total_s,
-                             f"{_base + done_s:.0f} of {total_s} s transcribed")
-                ctx.check_cancelled()  # raises JobCancelled, which stops the transcriber's segment loop
-
-            outcome = self.transcribe_media(media_id, force=bool(params.get("force")), model=params.get("model") or "",
-                                            language=params.get("language"), progress=progress)
-            outcomes.append(outcome)
-            done_before += durations[media_id]
-            ctx.progress(min(total_s, int(done_before)), total_s, f"{outcome.file or media_id[:12]}: {outcome.status}")
-        ctx.progress(total_s, total_s, f"{len(outcomes)} item(s) done")
-        return {"outcomes": [o.as_json() for o in outcomes], "counts": dict(Counter(o.status for o in outcomes))}
+    def _windows_of(self, media_id: str, duration_s: float, window_s: float, *, force: bool, model: str) -> int:
+        """How many chunks an item's windows make: 1 for a short file, an engine that takes whole files (Amazon
+        Transcribe), or an item whose transcript is kept (no force)."""
+        count = window_count(duration_s, window_s)
+        if count == 1 or (model or self.settings.effective().transcriber).strip() == AMAZON:
+            return 1
+        if not force and self.transcripts.latest_number(media_id):
+            return 1
+        return count
 
     def transcribe_chunk(self, job_id: str, payload: dict[str, Any]) -> dict[str, Any]:
         """One chunk of a transcription job, where it runs; stops (without saving) if the job is cancelled."""
-        records = self.jobs.records
-        checked = [time.monotonic()]
-
-        def progress(_done_s: float) -> None:
-            if time.monotonic() - checked[0] >= CANCEL_CHECK_S:
-                checked[0] = time.monotonic()
-                if is_cancel_requested(records, job_id):
-                    raise JobCancelled()  # stops the transcriber's segment loop
-
+        progress = self._chunk_progress(job_id, payload)
+        if "window" in payload:
+            return self._transcribe_window(job_id, payload, progress)
         outcomes = [self.transcribe_media(media_id, force=payload.get("force", False), model=payload.get("model", ""),
                                           language=payload.get("language"), progress=progress,
                                           run_since=payload.get("run_since", "")).as_json()
                     for media_id in payload["ids"]]
         return {"outcomes": outcomes}
 
+    def _chunk_progress(self, job_id: str, payload: dict[str, Any]) -> Progress:
+        records = self.jobs.records
+        checked = [time.monotonic()]
+        since_s = float(payload.get("window", 0)) * float(payload.get("window_s", 0.0))
+
+        def progress(done_s: float) -> None:
+            report_chunk_progress(done_s - since_s)  # in this process (LOUPE_DASK=off): moves the job, may cancel
+            if time.monotonic() - checked[0] >= CANCEL_CHECK_S:
+                checked[0] = time.monotonic()
+                if is_cancel_requested(records, job_id):
+                    raise JobCancelled()  # stops the transcriber's segment loop
+        return progress
+
+    def _transcribe_window(self, job_id: str, payload: dict[str, Any], progress: Progress) -> dict[str, Any]:
+        """One window of a long file (the last chunk of a file goes on to its end): its words kept in a record of
+        their own, then the file assembled if every window is in. A window run again (its worker died) finds its
+        record, or the run's transcript, and does no work twice."""
+        media_id, index, count = payload["ids"][0], int(payload["window"]), int(payload["windows"])
+        run_since = payload.get("run_since", "")
+
+        def summary(status: str, reason: str = "") -> dict[str, Any]:
+            return {"outcomes": [], "window": {"media_id": media_id, "index": index, "status": status,
+                                               "reason": reason}}
+
+        key = window_key(job_id, media_id, index)
+        if self.records.get(WINDOW_KIND, key) is None and self._run_version(media_id, run_since) is None:
+            try:
+                item = self.catalog.get(media_id)
+                chosen = self.settings.effective()
+                transcriber = self.transcriber(payload.get("model") or chosen.transcriber)
+                language = payload.get("language")
+                part = transcriber.transcribe_windows(
+                    self.catalog.media_path(media_id), first=index, through=None if index == count - 1 else index,
+                    window_s=float(payload["window_s"]), progress=progress, beam_size=chosen.transcriber_beam_size,
+                    vad_filter=chosen.transcriber_vad,
+                    language=chosen.transcriber_language if language is None else language)
+            except LoupeError as exc:
+                log.warning("transcribing window %d of %s failed: %s", index + 1, media_id[:12], exc)
+                return summary("failed", str(exc))
+            try:
+                self.records.create(WINDOW_KIND, key, as_dict(part), parent=f"{job_id}/{media_id}")
+            except AlreadyExists:  # this window ran twice (a retry after its worker died): the same words
+                pass
+            log.info("transcribed window %d of %d of %s: %d words", index + 1, count, item.file_name,
+                     len(part.words))
+        self.assemble(job_id, media_id, count, run_since=run_since)
+        return summary("transcribed")
+
+    def assemble(self, job_id: str, media_id: str, windows: int, *, run_since: str) -> TranscriptVersion | None:
+        """The run's transcript of a file split into windows: saved once every window is in (None until then),
+        by whoever gets here first; the same version for every later caller."""
+        mine = self._run_version(media_id, run_since)
+        if mine is not None:
+            return mine
+        keys = [window_key(job_id, media_id, k) for k in range(windows)]
+        found = self.records.get_many(WINDOW_KIND, keys, consistent=True)
+        if len(found) < windows:
+            return None
+        parts = [from_dict(Transcript, found[k].body) for k in keys]
+        segments: list[Segment] = [s for p in parts for s in p.segments]
+        duration_s = max((p.duration_s or 0.0) for p in parts)
+        item = self.catalog.get(media_id)
+        transcript = Transcript(media_id, tuple(segments), next((p.language for p in parts if p.language), ""),
+                                duration_s or item.duration_s, parts[0].model_version)
+        version = self.transcripts.save_model_transcript_once(media_id, transcript, since=run_since)
+        if item.status in ("new", "labeled"):
+            self.catalog.set_status(media_id, "transcribed")
+        for key in keys:  # the words live on in the version; a window run again finds the version first
+            try:
+                self.records.delete(WINDOW_KIND, key)
+            except LoupeError:
+                pass
+        log.info("assembled %s from %d windows: %d words, v%d", item.file_name, windows, len(transcript.words),
+                 version.number)
+        return version
+
+    def _windowed_outcome(self, job_id: str, media_id: str, windows: int, parts: list[dict[str, Any]], *,
+                          run_since: str) -> dict[str, Any]:
+        """An item split into windows, once all its chunks are done: failed if a window failed (its reason, with
+        where in the file), else transcribed, assembled here if no worker did (one died on the way)."""
+        file_name = _file_name(self.catalog, media_id)
+        for n, part in enumerate(parts):
+            failed = part.get("window", {}) if part.get("window", {}).get("status") == "failed" else next(
+                (o for o in part.get("outcomes", []) if o.get("status") == "failed"), None)
+            if failed:
+                self._drop_windows(job_id, media_id, windows)
+                return TranscribeOutcome(media_id, file_name, "failed",
+                                         reason=f"Window {n + 1} of {windows}: {failed.get('reason', '')}").as_json()
+        try:
+            version = self.assemble(job_id, media_id, windows, run_since=run_since)
+        except LoupeError as exc:
+            return TranscribeOutcome(media_id, file_name, "failed", reason=str(exc)).as_json()
+        if version is None:
+            return TranscribeOutcome(media_id, file_name, "failed",
+                                     reason="Some windows of the file were not transcribed; run it again.").as_json()
+        return TranscribeOutcome(media_id, file_name, "transcribed", version).as_json()
+
+    def _drop_windows(self, job_id: str, media_id: str, windows: int) -> None:
+        for k in range(windows):
+            try:
+                self.records.delete(WINDOW_KIND, window_key(job_id, media_id, k))
+            except LoupeError:
+                pass
+
+    def _run_version(self, media_id: str, run_since: str) -> TranscriptVersion | None:
+        """The newest version if this run saved it (a model version saved since the run started), else None."""
+        latest = self.transcripts.latest(media_id)
+        if latest is not None and run_since and latest.note == MODEL_NOTE and latest.saved_at >= run_since:
+            return latest
+        return None
+
+    @property
+    def records(self):
+        return self.jobs.records
+
     def transcribable(self) -> list[MediaItem]:
         return [i for i in self.catalog.list() if i.kind in ("audio", "video")]
+
+
+def window_key(job_id: str, media_id: str, index: int) -> str:
+    return f"{job_id}/{media_id}/{index:05d}"
+
+
+def _file_name(catalog: Catalog, media_id: str) -> str:
+    try:
+        return catalog.get(media_id).file_name
+    except LoupeError:
+        return ""
 
 
 def _duration_s(catalog: Catalog, media_id: str) -> float:

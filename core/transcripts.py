@@ -141,6 +141,25 @@ class Transcripts:
         return self._create_next(media_id, transcript, saved_by=transcript.created_by, note=MODEL_NOTE,
                                  base_number=0, first_try=self.latest_number(media_id) + 1)
 
+    def save_model_transcript_once(self, media_id: str, transcript: Transcript, *, since: str) -> TranscriptVersion:
+        """Store what a model said as the next version, unless the newest is a model version saved since `since`
+        (when the run started): that one is this run's own, saved by a worker that finished at the same moment, or
+        before a retry. So a run saves one version however many processes, or times, it saves."""
+        transcript = replace(transcript, media_id=media_id, created_at=transcript.created_at or utc_now(),
+                             created_by=transcript.created_by or transcript.model_version)
+        for _ in range(1000):
+            number = self.latest_number(media_id)
+            if number:
+                latest = self.get_version(media_id, number)
+                if latest.note == MODEL_NOTE and latest.saved_at >= since:
+                    return latest
+            try:
+                return self._create(media_id, number + 1, transcript, saved_by=transcript.created_by, note=MODEL_NOTE,
+                                    base_number=0)
+            except AlreadyExists:  # someone saved that number first: theirs may be this run's own
+                continue
+        raise LoupeError(f"Could not save a new transcript version for {media_id[:12]}: too many concurrent saves.")
+
     def save(self, media_id: str, transcript: Transcript, *, base_number: int, saved_by: str = "",
              note: str = "edit", actor: Actor | None = None) -> SaveOutcome:
         """Save an edit of version `base_number` as the next version.

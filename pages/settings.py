@@ -3,7 +3,7 @@ import streamlit as st
 
 from components.api_panel import api_panel
 from components.app import get_service, reviewer, shows_errors
-from components.cluster_panel import cluster_panel
+from components.cluster_panel import live_cluster_panel
 from components.markup import plain
 from components.settings_form import labeling_transcription_form
 from core.labelers import available
@@ -24,7 +24,7 @@ if config.store == "dynamodb" and not config.s3_bucket:
 st.caption("Set LOUPE_DATA_DIR and LOUPE_STORE in the environment or in .streamlit/secrets.toml, then restart.")
 
 st.subheader("Model work")
-cluster_panel(service.cluster.health())
+live_cluster_panel(service.cluster.health)
 
 st.subheader("Limits")
 st.table({

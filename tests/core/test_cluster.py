@@ -2,6 +2,7 @@
 and S3 on moto_server): chunks, a worker killed mid-job, the app killed mid-job, an item over the memory limit."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -19,7 +20,7 @@ from core.service import Service
 from tests.dask_cluster import ROOT, shared_scheduler, start_cluster, wait_for, worker_pids
 from tests.dynamodb_servers import team_config
 from tests.media_factory import make_image
-from tests.speech import make_speech_wav
+from tests.speech import make_sparse_speech, make_speech_wav
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -70,6 +71,59 @@ def test_three_clips_are_transcribed_on_the_workers_once_each(scheduler, tmp_pat
         assert [service.transcripts.latest_number(i) for i in ids] == [1, 1, 1]  # one version each for this run
         assert "fox" in service.transcripts.latest(ids[0]).transcript.text.lower()
         assert len(done_chunks(service.records, job.job_id)) == 3
+        assert not service.models._models
+
+
+IN_PROCESS = """
+import json, sys
+sys.path.insert(0, {root!r})
+from pathlib import Path
+from core.config import Config
+from core.service import Service
+with Service(Config(data_dir=Path({data!r}), transcribe_window_s=30, model_threads=1)) as service:
+    media_id = service.catalog.ingest_file(Path({clip!r})).media_id
+    job = service.jobs.wait(service.transcription.submit([media_id]).job_id, 240)
+    assert job.status == "succeeded", job.error
+    print(json.dumps([[w.text, w.start_s] for w in service.transcripts.latest(media_id).transcript.words]))
+"""
+
+
+def _transcribed_in_process(clip: Path, data: Path) -> list[tuple[str, float]]:
+    """The words of a LOUPE_DASK=off job, in a process with the workers' OMP_NUM_THREADS (Dask's nanny sets 1):
+    CTranslate2's int8 sums, and so now and then a word, differ with it."""
+    run = subprocess.run([sys.executable, "-c", IN_PROCESS.format(root=str(ROOT), data=str(data), clip=str(clip))],
+                         cwd=ROOT, env={**os.environ, "OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE"},
+                         capture_output=True, text=True, timeout=240)
+    assert run.returncode == 0, run.stderr[-2000:]
+    return [(text, start_s) for text, start_s in json.loads(run.stdout.strip().splitlines()[-1])]
+
+
+def test_a_long_file_spreads_its_windows_over_the_workers_and_a_killed_worker_duplicates_none(scheduler, tmp_path):
+    from distributed import Client
+
+    clip = make_sparse_speech(tmp_path, 6, every_s=20)  # 6 minutes, a sentence every 20 s: 13 windows of 30 s
+    expected = _transcribed_in_process(clip, tmp_path / "here")
+    with Service(replace(_team_on(scheduler, tmp_path), transcribe_window_s=30)) as service, \
+            Client(scheduler, timeout="30s", set_as_default=False) as client:
+        media_id = service.catalog.ingest_file(clip).media_id
+        job = service.transcription.submit([media_id], force=True)
+        wait_for(lambda: done_chunks(service.records, job.job_id), "the first window to be done")
+
+        def busy_worker() -> str | None:
+            return next((addr for addr, keys in client.processing().items() if keys), None)
+
+        os.kill(worker_pids(client)[wait_for(busy_worker, "a worker on a window")], signal.SIGKILL)
+        job = service.jobs.wait(job.job_id, 240)
+        assert job.status == "succeeded", job.error
+        assert job.result["counts"] == {"transcribed": 1}
+        chunks = done_chunks(service.records, job.job_id)
+        assert sorted(chunks) == [f"00000w{k:05d}" for k in range(13)]  # 360.001 s in windows of 30 s
+        assert len({c["where"] for c in chunks.values()}) >= 2  # the windows of one file ran on several workers
+        assert service.transcripts.latest_number(media_id) == 1  # one version for the run, assembled once
+        words = [(w.text, w.start_s) for w in service.transcripts.latest(media_id).transcript.words]
+        assert [w for w, _ in words] == [w for w, _ in expected]  # no window lost or doubled, as in-process
+        assert [t for _, t in words] == pytest.approx([t for _, t in expected], abs=0.05)
+        assert not list(service.records.query("transcript_window"))  # the windows' words live on in the version
         assert not service.models._models
 
 
@@ -185,3 +239,61 @@ def test_a_job_whose_scheduler_died_goes_on_when_a_scheduler_is_back_without_run
                 assert (after[index]["runs"], after[index]["finished_at"]) == (1, chunk["finished_at"])
     finally:
         cluster.stop()
+
+
+def test_a_scheduler_that_never_answers_is_reported_without_the_caller_waiting_on_it(tmp_path):
+    import socket
+
+    from core.cluster import DaskCluster
+
+    with socket.socket() as silent:  # takes TCP connections (the kernel does) and never says a word
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        cluster = DaskCluster(Config(data_dir=tmp_path, dask_scheduler=f"tcp://127.0.0.1:{silent.getsockname()[1]}"))
+        try:
+            first = cluster.health()  # the probe is still waiting on the scheduler: the caller is not
+            assert not first.ok and "Looking for the Dask scheduler at tcp://127.0.0.1:" in first.message
+            told = wait_for(lambda: "can't be reached" in cluster.health().message and cluster.health(), "the probe")
+            assert cluster.health() is told  # probed at most every HEALTH_EVERY_S: a second look reads the first
+        finally:
+            cluster.close()
+
+
+def test_an_unreachable_scheduler_is_said_in_words_at_the_first_look(tmp_path):
+    import socket
+
+    from core.cluster import DaskCluster
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cluster = DaskCluster(Config(data_dir=tmp_path, dask_scheduler=f"tcp://127.0.0.1:{port}"))
+    health = cluster.health()
+    assert not health.ok and f"the Dask scheduler at tcp://127.0.0.1:{port} can't be reached" in health.message
+    cluster.close()
+
+
+def test_an_every_unlabeled_list_of_over_5000_ids_lives_in_pages_not_in_the_job_record(tmp_path):
+    from core.cluster import job_items
+
+    ids = [f"{n:064x}" for n in range(5_100)]  # media ids are sha256 hex: 5,100 of them are 340 KB of JSON
+    with Service(team_config(tmp_path / "data"), start_jobs=False) as service:
+        def handler(ctx, params):
+            chosen = job_items(ctx, service.records, lambda: ids)
+            running = service.records.get(JOB_KIND, ctx.job.job_id).body  # what every progress report rewrites
+            return {"items": len(chosen), "record_bytes": len(json.dumps(running)), "kept": running["result"]}
+
+        service.jobs.register("plan", handler)
+        job = service.jobs.wait(service.jobs.submit("plan").job_id, 120)
+        assert job.status == "succeeded", job.error
+        assert job.result["items"] == 5_100 and job.result["kept"] == {"item_pages": 11, "items": 5_100}
+        assert job.result["record_bytes"] < 4_000  # the job record stays small, whatever the list's length
+        running = replace(job, result=job.result["kept"])
+
+        class Resumed:  # the job taken up again after a restart: its list is read back, never chosen again
+            job = running
+
+            def checkpoint(self, result):
+                raise AssertionError("a resumed job chose its items again")
+
+        assert job_items(Resumed(), service.records, lambda: []) == ids

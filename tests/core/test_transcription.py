@@ -6,11 +6,13 @@ import math
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
 
 from core.config import Config
+from core.domain import Job, utc_now
 from core.jobs import JobCancelled
 from core.service import Service
 from core.transcript_text import word_error_rate
@@ -107,6 +109,7 @@ class RecordingContext:
     """A stand-in for the job runner's context that records progress and cancels on request."""
 
     def __init__(self, cancel_after_reports: int | None = None):
+        self.job = Job(job_id=uuid.uuid4().hex, kind="transcribe", created_at=utc_now())
         self.reports: list[tuple[int, int, str]] = []
         self.cancel_after_reports = cancel_after_reports
 
@@ -136,7 +139,7 @@ def test_progress_counts_transcribed_seconds_against_the_media_duration(transcri
 def test_a_cancel_while_the_model_runs_stops_it_and_stores_nothing(transcribed):
     service, ids, _ = transcribed
     before = service.transcripts.latest_number(ids["wav"])
-    ctx = RecordingContext(cancel_after_reports=1)  # the first report is "transcribing item 1 of 1"
+    ctx = RecordingContext(cancel_after_reports=1)  # the first report is "0 of 1 chunks done"
     with pytest.raises(JobCancelled):
         service.transcription.run_job(ctx, {"media_ids": [ids["wav"]], "force": True})
     assert service.transcripts.latest_number(ids["wav"]) == before
@@ -160,3 +163,25 @@ def test_the_cli_prints_each_items_words_as_json(transcribed, tmp_path):
 
     cues = list(srt.parse(srt_path.read_text()))
     assert cues and "fox" in " ".join(c.content for c in cues).lower()
+
+
+def test_a_long_file_runs_as_window_chunks_in_process_and_a_resumed_job_repeats_none(tmp_path):
+    from core.cluster import done_chunks
+    from tests.speech import make_sparse_speech
+
+    clip = make_sparse_speech(tmp_path, 2, every_s=20)  # 120 s, a sentence every 20 s: 5 windows of 30 s
+    with Service(Config(data_dir=tmp_path / "data", transcribe_window_s=30)) as service:
+        media_id = service.catalog.ingest_file(clip).media_id
+        ctx = RecordingContext()
+        result = service.transcription.run_job(ctx, {"media_ids": [media_id], "force": True})
+        assert result["counts"] == {"transcribed": 1}
+        chunks = done_chunks(service.records, ctx.job.job_id)
+        assert sorted(chunks) == [f"00000w{k:05d}" for k in range(5)]  # recorded, so a restart resumes
+        assert {c["where"] for c in chunks.values()} == {"in-process"}
+        assert len({done for done, _, _ in ctx.reports}) >= 5  # progress moves window by window, at least
+        words = service.transcripts.latest(media_id).transcript.words
+        whole = service.transcription.transcriber().transcribe(service.catalog.media_path(media_id))
+        assert [w.text for w in words] == [w.text for w in whole.words]  # the same windows as one whole-file pass
+        service.transcription.run_job(ctx, {"media_ids": [media_id], "force": True})  # the job resumed
+        assert service.transcripts.latest_number(media_id) == 1  # one version for the run
+        assert {c["runs"] for c in done_chunks(service.records, ctx.job.job_id).values()} == {1}

@@ -7,7 +7,7 @@ import socket
 import pytest
 
 from components.markup import as_shown
-from tests.dask_cluster import shared_scheduler
+from tests.dask_cluster import shared_scheduler, wait_for
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -19,7 +19,8 @@ def _texts(at) -> str:
 def test_settings_shows_the_clusters_workers_and_tasks(app_at, monkeypatch):
     monkeypatch.setenv("LOUPE_DASK_SCHEDULER", shared_scheduler())
     at = app_at("pages/settings.py")
-    assert "worker(s) on the Dask scheduler at tcp://127.0.0.1:" in _texts(at)
+    # the first look waits at most 1.5 s for the probe; the panel refreshes by itself, as a rerun does here
+    wait_for(lambda: "worker(s) on the Dask scheduler at tcp://127.0.0.1:" in _texts(at.run()), "the workers")
     assert {m.label for m in at.metric} >= {"Workers", "Memory", "Tasks in flight"}
     assert int(next(m for m in at.metric if m.label == "Workers").value) >= 1
 
