@@ -1,21 +1,28 @@
-"""Model work on Dask: throughput of a label job and of a transcription job on three executors, and the app
-process's memory while a long transcription runs on a worker. All in one run, on this machine.
+"""Model work on Dask: throughput of a label job and of two transcription jobs on three executors, and the app
+process's memory while a long transcription runs on a worker. Every issue-16 figure, in one run, on this machine.
 
-Executors (each a fresh Service on a local store with the same media):
-- in-process: LOUPE_DASK=off, the chunks run on the app's job thread (the labeler maps 2 threads, Whisper 2 threads);
-- cluster, 1 worker: a local Dask cluster of one worker process, its models with all the machine's CPUs as threads;
-- cluster, 2 workers: two worker processes, the CPUs shared among them (1 thread each on 2 cores);
-- cluster, 1 worker x 1 thread: what one of those two workers does alone (how throughput scales per worker).
-All four are started and warmed first (models loaded in every worker, outside the timings), then timed in
-interleaved rounds: a label job of N photos and a transcription job of M one-minute espeak-ng clips (M minutes of
-speech, one chunk per clip); the best run of each counts.
+Executors (each a fresh Service on a local store with the same media, all with the default sizing of
+core/cluster.py: a worker's model threads are the CPUs shared among the workers):
+- in-process: LOUPE_DASK=off, the chunks run on the app's job thread (the models with their default threads);
+- cluster, 1 worker: a local Dask cluster of one worker process (on 2 CPUs: 2 model threads);
+- cluster, 2 workers: two worker processes (on 2 CPUs: 1 model thread each);
+- cluster, 1 worker x 1 thread (not with --quick): what one of those two workers does alone (how throughput
+  scales per worker, apart from intra-op threads).
+All are started and warmed first (models loaded in every worker, outside the timings), then timed in interleaved
+rounds: a label job of N photos; a transcription job of M one-minute espeak-ng clips (one chunk per clip); and a
+transcription job of one M-minute file (those clips joined: one chunk per 5-minute window, so one file spreads over
+the workers). The best run of each counts.
 
 Memory: a separate process plays the app (Service with a 1-worker local cluster), warms its worker, then
 transcribes H hours of mostly silent speech (one sentence every 5 minutes, as bench_memory.py) on the worker; its
 resident memory (VmRSS) is sampled every 0.25 s, and the figure is the peak during the job above the idle peak before.
 
-Run: .venv/bin/python bench/bench_cluster.py [--images 200] [--minutes 10] [--hours 2] [--rounds 2]
-     [--transcribe-rounds 1] [--skip-memory]
+Run (every figure; about 15 minutes on an idle 2-core machine):
+    .venv/bin/python bench/bench_cluster.py
+Quick check that it works (about 3 minutes; the figures only show direction):
+    .venv/bin/python bench/bench_cluster.py --quick
+Options: [--images 200] [--minutes 10] [--hours 2] [--rounds 2] [--transcribe-rounds 1] [--skip-memory]
+[--only-memory]
 """
 from __future__ import annotations
 
@@ -48,6 +55,7 @@ EXECUTORS = {  # name -> Config fields
     "cluster, 2 workers": {"dask": "local", "dask_workers": 2},
     "cluster, 1 worker x 1 thread": {"dask": "local", "dask_workers": 1, "model_threads": 1},
 }
+QUICK = {"images": 40, "minutes": 2, "hours": 0.25, "rounds": 1, "transcribe_rounds": 1}
 TARGET_OVERHEAD_X = 1.15
 TARGET_SCALING_X = 1.6
 TARGET_MEMORY_MB = 50
@@ -100,6 +108,13 @@ def make_clips(folder: Path, count: int) -> list[Path]:
     return clips
 
 
+def join_clips(folder: Path, clips: list[Path]) -> Path:
+    """One file of the clips one after another (sox): a long recording to spread over the workers."""
+    joined = folder / f"joined-{len(clips)}-clips.wav"
+    subprocess.run(["sox", *map(str, clips), str(joined)], check=True)
+    return joined
+
+
 def timed_job(service: Service, submit) -> float:
     start = time.perf_counter()
     job = service.jobs.wait(submit().job_id, 3600)
@@ -111,28 +126,41 @@ def timed_job(service: Service, submit) -> float:
     return time.perf_counter() - start
 
 
-def open_executor(name: str, fields: dict, folder: Path, photos: list[Path], clips: list[Path]) -> dict:
+def open_executor(name: str, fields: dict, folder: Path, photos: list[Path], clips: list[Path],
+                  joined: Path) -> dict:
     """A service on its own executor, with the media ingested and every worker warm (models loaded)."""
     config = Config(data_dir=folder / name.replace(" ", "-").replace(",", ""), **fields)
     service = Service(config)
     images = [service.catalog.ingest_file(p).media_id for p in photos]
     audio = [service.catalog.ingest_file(c).media_id for c in clips]
+    long = service.catalog.ingest_file(joined).media_id
     workers = max(1, fields.get("dask_workers", 1))
     timed_job(service, lambda: service.labeling.submit(images[:8 * workers]))
     timed_job(service, lambda: service.transcription.submit(audio[:workers], force=True))
-    return {"service": service, "images": images, "audio": audio, "label_s": [], "transcribe_s": []}
+    return {"service": service, "images": images, "audio": audio, "long": long, "label_s": [], "transcribe_s": [],
+            "file_s": []}
 
 
-def report(name: str, run: dict, photos: int, clips: int) -> dict:
-    label_s, transcribe_s = min(run["label_s"]), min(run["transcribe_s"])
+def report(name: str, run: dict, photos: int, audio_s: float) -> dict:
+    label_s, transcribe_s, file_s = min(run["label_s"]), min(run["transcribe_s"]), min(run["file_s"])
     row = {"executor": name, "label_s": round(label_s, 2), "images_per_s": round(photos / label_s, 1),
-           "transcribe_s": round(transcribe_s, 2), "audio_s_per_s": round(60 * clips / transcribe_s, 1),
+           "transcribe_s": round(transcribe_s, 2), "audio_s_per_s": round(audio_s / transcribe_s, 1),
+           "file_s": round(file_s, 2), "file_audio_s_per_s": round(audio_s / file_s, 1),
            "label_runs_s": [round(x, 2) for x in run["label_s"]],
-           "transcribe_runs_s": [round(x, 2) for x in run["transcribe_s"]]}
-    print(f"  {name:30s} label {row['label_s']:7.2f} s ({row['images_per_s']:5.1f} images/s)   "
-          f"transcribe {row['transcribe_s']:7.2f} s ({row['audio_s_per_s']:5.1f} s of audio per s)   "
-          f"runs: {row['label_runs_s']} / {row['transcribe_runs_s']}", flush=True)
+           "transcribe_runs_s": [round(x, 2) for x in run["transcribe_s"]],
+           "file_runs_s": [round(x, 2) for x in run["file_s"]]}
+    print(f"  {name:30s} label {row['label_s']:7.2f} s ({row['images_per_s']:5.1f} images/s)   clips "
+          f"{row['transcribe_s']:7.2f} s ({row['audio_s_per_s']:5.1f} s of audio per s)   one file "
+          f"{row['file_s']:7.2f} s ({row['file_audio_s_per_s']:5.1f})   runs: {row['label_runs_s']} / "
+          f"{row['transcribe_runs_s']} / {row['file_runs_s']}", flush=True)
     return row
+
+
+def audio_seconds(path: Path) -> float:
+    import av
+
+    with av.open(str(path)) as container:
+        return float(container.duration or 0) / 1_000_000
 
 
 def bench_app_memory(folder: Path, hours: float, warm_clip: Path) -> dict:
@@ -161,22 +189,30 @@ def main() -> int:
     parser.add_argument("--transcribe-rounds", type=int, default=1)
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--only-memory", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="small sizes, one round, no 1 x 1-thread executor: "
+                        f"{QUICK}")
     args = parser.parse_args()
+    if args.quick:
+        for name, value in QUICK.items():
+            setattr(args, name, value)
+    executors = {k: v for k, v in EXECUTORS.items() if not (args.quick and k == "cluster, 1 worker x 1 thread")}
+    started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         (folder / "photos").mkdir()
         photos = make_photos(folder / "photos", args.images)
         clips = make_clips(folder, args.minutes)
-        print(f"{args.images} photos and {args.minutes} one-minute clips on {os.cpu_count()} CPUs "
-              f"(1-min load average {os.getloadavg()[0]:.1f}); best of {args.rounds} label and "
-              f"{args.transcribe_rounds} transcription runs, interleaved across the executors",
-              flush=True)
+        joined = join_clips(folder, clips)
+        audio_s = audio_seconds(joined)
+        print(f"{args.images} photos, {args.minutes} one-minute clips and one {audio_s:.0f} s file on "
+              f"{os.cpu_count()} CPUs (1-min load average {os.getloadavg()[0]:.1f}); best of {args.rounds} label and "
+              f"{args.transcribe_rounds} transcription runs, interleaved across the executors", flush=True)
         if args.only_memory:
             memory = bench_app_memory(folder, args.hours, clips[0])
             _print_memory(memory, args.hours)
             print(json.dumps({"memory": memory, "cpus": os.cpu_count()}))
             return 0
-        runs = {name: open_executor(name, fields, folder, photos, clips) for name, fields in EXECUTORS.items()}
+        runs = {name: open_executor(name, fields, folder, photos, clips, joined) for name, fields in executors.items()}
         try:
             for _ in range(args.rounds):  # interleaved, so load from other work hits every executor alike
                 for run in runs.values():
@@ -187,23 +223,28 @@ def main() -> int:
                     service = run["service"]
                     run["transcribe_s"].append(timed_job(
                         service, lambda: service.transcription.submit(run["audio"], force=True)))
+                    run["file_s"].append(timed_job(
+                        service, lambda: service.transcription.submit([run["long"]], force=True)))
         finally:
             for run in runs.values():
                 run["service"].close()
-        rows = {name: report(name, run, args.images, args.minutes) for name, run in runs.items()}
+        rows = {name: report(name, run, args.images, audio_s) for name, run in runs.items()}
         memory = None if args.skip_memory else bench_app_memory(folder, args.hours, clips[0])
     base, one, two = rows["in-process"], rows["cluster, 1 worker"], rows["cluster, 2 workers"]
-    single = rows["cluster, 1 worker x 1 thread"]
-    for what, key in (("label", "label_s"), ("transcription", "transcribe_s")):
+    single = rows.get("cluster, 1 worker x 1 thread")
+    for what, key in (("label", "label_s"), ("transcription, clips", "transcribe_s"),
+                      ("transcription, one file", "file_s")):
         overhead = one[key] / base[key]
         scaling = one[key] / two[key]
-        per_worker = single[key] / two[key]
+        per_worker = f"; 2 workers vs 1 single-thread worker {single[key] / two[key]:.2f}x" if single else ""
         print(f"{what}: 1 worker vs in-process {overhead:.2f}x time (target <= {TARGET_OVERHEAD_X}x: "
               f"{'met' if overhead <= TARGET_OVERHEAD_X else 'NOT met'}); 2 workers vs 1 worker {scaling:.2f}x "
-              f"throughput (target >= {TARGET_SCALING_X}x: {'met' if scaling >= TARGET_SCALING_X else 'NOT met'}); "
-              f"2 workers vs 1 single-thread worker {per_worker:.2f}x")
+              f"throughput (target >= {TARGET_SCALING_X}x: {'met' if scaling >= TARGET_SCALING_X else 'NOT met'})"
+              f"{per_worker}")
     if memory:
         _print_memory(memory, args.hours)
+    print(f"(the whole run took {time.perf_counter() - started:.0f} s; 1-min load average now "
+          f"{os.getloadavg()[0]:.1f})")
     print(json.dumps({"rows": list(rows.values()), "memory": memory, "cpus": os.cpu_count()}))
     return 0
 

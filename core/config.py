@@ -59,9 +59,10 @@ class Config:
     transcriber_language: str = ""  # "" detects the language (multilingual models and Amazon Transcribe)
     transcriber_beam_size: Count = 5
     transcriber_vad: bool = True
-    # Whisper transcribes this much audio at a time: it bounds memory, and a longer file is split into windows of this
-    # length that different workers transcribe (one chunk each); 600 s is about 40 MB of samples
-    transcribe_window_s: Count = 600
+    # Whisper transcribes this much audio at a time: it bounds memory (300 s is about 20 MB of samples), and a longer
+    # file is split into windows of this length that different workers transcribe (one chunk each), so a 10-minute
+    # file keeps two workers busy
+    transcribe_window_s: Count = 300
     caption_gap_ms: Annotated[int, Field(ge=0)] = 1500  # a new caption after this much silence
     caption_line_chars: Count = 42
     caption_lines: Count = 2

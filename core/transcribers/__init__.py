@@ -51,7 +51,7 @@ class TranscriberConfig:
     cpu_threads: int = 2
     cache_dir: Path = Path("loupe-data") / "models"  # where the two parts of "base" are joined once
     s3_bucket: str = ""  # Amazon Transcribe reads media from and writes output to this bucket
-    window_s: float = 600.0  # Whisper decodes and transcribes this much audio at a time (memory is bounded by it)
+    window_s: float = 300.0  # Whisper decodes and transcribes this much audio at a time (memory is bounded by it)
 
     @classmethod
     def from_config(cls, config: Config) -> "TranscriberConfig":
