@@ -56,11 +56,20 @@ class AgreementReport:
 
 def cohen_kappa(a: list[bool], b: list[bool]) -> float | None:
     """Cohen's kappa for two raters' yes/no decisions on the same units; None if undefined (no variation)."""
-    n = len(a)
-    if n == 0 or n != len(b):
+    if len(a) != len(b):
         return None
-    observed = sum(x == y for x, y in zip(a, b)) / n
-    pa, pb = sum(a) / n, sum(b) / n
+    pairs = list(zip(a, b))
+    return kappa_from_counts(pairs.count((True, True)), pairs.count((True, False)), pairs.count((False, True)),
+                             pairs.count((False, False)))
+
+
+def kappa_from_counts(yes_yes: int, yes_no: int, no_yes: int, no_no: int) -> float | None:
+    """Cohen's kappa from the counts of each (rater A, rater B) decision pair."""
+    n = yes_yes + yes_no + no_yes + no_no
+    if n == 0:
+        return None
+    observed = (yes_yes + no_no) / n
+    pa, pb = (yes_yes + yes_no) / n, (yes_yes + no_yes) / n
     expected = pa * pb + (1 - pa) * (1 - pb)
     if expected >= 1.0:
         return 1.0 if observed == 1.0 else None

@@ -32,7 +32,7 @@ class Answers:
                                 parent=answer.loop_id)
         except AlreadyExists:
             return False
-        changes.stamp(self.records, changes.ANSWERS)
+        changes.stamp(self.records, changes.ANSWERS, loops=[answer.loop_id])
         return True
 
     def set_aside(self, answer: Answer) -> None:

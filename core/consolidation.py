@@ -229,8 +229,9 @@ class Consolidation:
             weights = self.weights()
         result = consolidate_answers(media_id, answers, loops=loops, workflow=workflow, task_type=task_type,
                                      candidates=self._shown_labels(media_id, task_type), weights=weights, source=source)
-        self.records.put_many([Record(KIND, result_key(workflow, media_id), as_dict(result), parent=workflow)])
-        changes.stamp(self.records, changes.RESULTS)
+        self.records.put_many([Record(KIND, result_key(workflow, media_id), as_dict(result), parent=workflow,
+                                      sort=result.updated_at)])  # sort: the Results table pages newest first
+        changes.stamp(self.records, changes.RESULTS, media=[media_id])
         self.generation += 1
         return result
 

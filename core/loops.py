@@ -138,7 +138,7 @@ class Loops:
             raise LoupeError(f"Human loop {loop_id!r} is in progress; stop it before deleting it.")
         self.records.delete(KIND, loop_id, expected_version=rec.version)
         self.records.add_counts(COUNTER, {status_field(rec.parent, str(rec.body.get("status", ""))): -1})
-        changes.stamp(self.records, changes.LOOPS)
+        changes.stamp(self.records, changes.LOOPS, media=[str(rec.body.get("media_id", ""))])
 
     def note_answer(self, loop_id: str, worker_id: str) -> None:
         """Count a reviewer's newly recorded answer on an open loop: one answer fewer needed, one more open loop they

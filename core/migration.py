@@ -182,7 +182,8 @@ def migrate_results(records: RecordStore, consolidation: "Consolidation", loops:
         if workflow:
             new_key = result_key(workflow, old.key)
             if records.get(KIND, new_key) is None:
-                records.put_many([Record(KIND, new_key, old.body, parent=workflow)])
+                records.put_many([Record(KIND, new_key, old.body, parent=workflow,
+                                          sort=str(old.body.get("updated_at", "")))])
                 moved += 1
             else:
                 already += 1
@@ -205,7 +206,7 @@ def migrate_results(records: RecordStore, consolidation: "Consolidation", loops:
         found += records.get(KIND, result_key(workflow, media_id)) is not None
     left = sum(1 for old in legacy if records.get(KIND, old.key) is not None)
     if legacy:
-        changes.stamp(records, changes.RESULTS)
+        changes.stamp(records, changes.RESULTS, media=[old.key for old in legacy])
     report = ResultsMigrationReport(len(legacy), moved, already, recomputed, expected, found, left)
     if report.is_complete and (report.legacy or report.expected):  # an empty store gets no record of its own
         records.put_many([Record(RESULTS_MARKER[0], RESULTS_MARKER[1], {"summary": report.summary()})])

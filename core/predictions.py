@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator
 
+from core import changes
 from core.domain import Prediction, as_dict, from_dict, utc_now
 from core.errors import NotFound
 from core.stores.base import Record, RecordStore, cursor_of
@@ -53,7 +54,9 @@ class Predictions:
 
     def _write(self, batch: list[Prediction]) -> int:
         stamp = write_stamp()
-        return self.records.put_many(Record(KIND, p.media_id, _body(p), parent=p.source, sort=stamp) for p in batch)
+        written = self.records.put_many(Record(KIND, p.media_id, _body(p), parent=p.source, sort=stamp) for p in batch)
+        changes.mark(self.records, predicted=sorted({p.media_id for p in batch}))  # Results refreshes reviewed ones
+        return written
 
     def _changed(self, now: str) -> None:
         self.records.put_many([Record(STAMP_KIND, "latest", {"token": uuid.uuid4().hex, "saved_at": now})])
@@ -66,6 +69,7 @@ class Predictions:
         try:
             self.records.delete(KIND, media_id)
         finally:
+            changes.mark(self.records, predicted=[media_id])
             self._changed(utc_now())
 
     def changed_since(self, stamp: str) -> tuple[list[tuple[str, list[dict]]], set[str]]:
@@ -92,6 +96,10 @@ class Predictions:
     def get(self, media_id: str) -> Prediction | None:
         rec = self.records.get(KIND, media_id)
         return from_dict(Prediction, rec.body) if rec else None
+
+    def get_many(self, media_ids: Iterable[str]) -> dict[str, Prediction]:
+        """media_id -> prediction, for these items only (key reads)."""
+        return {k: from_dict(Prediction, r.body) for k, r in self.records.get_many(KIND, media_ids).items()}
 
     def all(self) -> Iterator[Prediction]:
         for rec in self.records.query(KIND):

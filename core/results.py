@@ -6,14 +6,15 @@ import threading
 from dataclasses import dataclass
 
 from core import changes
-from core.agreement import (AgreementReport, BlindComparison, TranscriptAccuracy, compare_blind, measure,
-                            transcript_accuracy)
+from core.agreement import AgreementReport, BlindComparison, TranscriptAccuracy
 from core.answers import Answers
 from core.catalog import Catalog
+from core.consolidation import KIND as CONSOLIDATED_KIND
 from core.consolidation import Consolidated, Consolidation, final_labels
-from core.domain import HumanLoop, Prediction, Workflow, as_dict, from_dict
+from core.domain import Prediction, Workflow, as_dict, from_dict
 from core.loops import Loops
 from core.predictions import Predictions
+from core.result_totals import ResultTotals
 from core.routing_policy import DEFAULT_THRESHOLD
 from core.stores.base import Record
 from core.transcripts import Transcripts
@@ -62,10 +63,10 @@ class ResultsView:
 
 
 class Results:
-    """The Results page's figures, computed from one read of the loops, answers, results and predictions, and kept
-    in the store (record kind "results_view", one per workflow and one for all) with the change stamps they were
-    computed at. A page load, in any app process, reads the stamps and the stored view: a few key reads, whatever
-    the store holds. Only after a change does the next load read everything again (core/changes.py)."""
+    """The Results page's figures, derived from totals kept as items change (core/result_totals.py) and one page of
+    the newest results, and kept in the store (record kind "results_view", one per workflow and one for all) with the
+    change stamps they were computed at. A page load, in any app process, reads the stamps and the stored view: a few
+    key reads, whatever the store holds. After a change, the next load refreshes only the items changed since."""
 
     def __init__(self, workflows: Workflows, loops: Loops, answers: Answers, predictions: Predictions,
                  consolidation: Consolidation, catalog: Catalog, transcripts: Transcripts):
@@ -77,6 +78,7 @@ class Results:
         self.catalog = catalog
         self.transcripts_store = transcripts
         self.records = loops.records
+        self.totals = ResultTotals(self.records, workflows, loops, answers, predictions, consolidation, transcripts)
         self._memo: dict[str, ResultsView] = {}
         self._lock = threading.Lock()
 
@@ -122,43 +124,38 @@ class Results:
         those of the workflow's loops)."""
         return self.view(workflow=workflow).transcripts
 
+    def recount(self) -> None:
+        """Sum every item's part of the figures again (the repair after a crash between a write and its totals)."""
+        self.totals.recount()
+        changes.stamp(self.records, changes.RESULTS)
+
     def _compute(self, workflow: str | None, signature: tuple[str, ...]) -> ResultsView:
-        """Every figure from one read of each kind of record involved."""
+        """The figures from the totals kept as items change (core/result_totals.py), brought up to date with the items
+        changed since; the items table from one page of the newest results."""
+        figures = self.totals.read(workflow or ALL)
+        counts = self.loops.counts()
+        status = lambda s: sum(v for k, v in counts.items()  # noqa: E731
+                               if k.split("|")[-1] == s and len(k.split("|")) == 2
+                               and (workflow is None or k.split("|")[0] == workflow))
+        summary = ResultsSummary(figures.items, figures.results, status("Completed"), status("InProgress"))
+        page = self.records.page(CONSOLIDATED_KIND, parent=workflow, order="sort", descending=True,
+                                 limit=ITEMS_SHOWN)
+        newest = [from_dict(Consolidated, r.body) for r in page.records if "|" in r.key]
         by_name = {wf.name: wf for wf in self.workflows.list()}
-        threshold = by_name[workflow].routing.accept_at if workflow in by_name else DEFAULT_THRESHOLD
-        loops = self.loops.list(workflow)
-        loop_ids = {lp.loop_id for lp in loops}
-        answers = [a for a in self.answers.all() if a.loop_id in loop_ids]
-        consolidated = sorted(self.consolidation.all(workflow), key=lambda c: c.updated_at, reverse=True)
-        media_ids = {lp.media_id for lp in loops} | {c.media_id for c in consolidated}
-        predictions = self.predictions.for_media(media_ids)
-        summary = ResultsSummary(len({c.media_id for c in consolidated}), len(consolidated),
-                                 sum(1 for lp in loops if lp.status == "Completed"),
-                                 sum(1 for lp in loops if lp.status == "InProgress"))
-        blind_answers = [a for a in answers if "isBlind" in a.content]
-        blind = (compare_blind(blind_answers, loops, predictions, threshold) if blind_answers
-                 else BlindComparison(0, None, 0, None))
-        return ResultsView(signature, summary, measure(answers, loops, consolidated, predictions, threshold), blind,
-                           self._transcripts(workflow, loops), self._items(consolidated[:ITEMS_SHOWN], by_name,
-                                                                           predictions))
+        predictions = self.predictions.get_many({c.media_id for c in newest})
+        return ResultsView(signature, summary, figures.agreement, figures.blind, figures.transcripts,
+                           self._items(newest, by_name, predictions))
 
     def _items(self, consolidated: list[Consolidated], by_name: dict[str, Workflow],
                predictions: dict[str, Prediction]) -> tuple[ItemResult, ...]:
-        names = self.catalog.match({c.media_id for c in consolidated}, by_stem=False, as_given=True)
+        names = self.catalog.get_many({c.media_id for c in consolidated})
         out = []
         for c in consolidated:
             threshold = by_name[c.workflow].routing.accept_at if c.workflow in by_name else DEFAULT_THRESHOLD
             finals = final_labels(predictions.get(c.media_id), c, threshold)
-            item = names[c.media_id].item
+            item = names.get(c.media_id)
             out.append(ItemResult(c.media_id, item.file_name if item else c.media_id[:12],
                                   tuple(f.name for f in finals if f.source == "human"),
                                   tuple(f.name for f in finals if f.source == "auto"), c.reviewers, c.confidence,
                                   len(c.boxes), c.workflow))
         return tuple(out)
-
-    def _transcripts(self, workflow: str | None, loops: list[HumanLoop]) -> TranscriptAccuracy:
-        reviewed = self.transcripts_store.reviewed_ids()
-        if workflow is not None:
-            reviewed &= {lp.media_id for lp in loops}
-        wers = (self.transcripts_store.word_error_rate(m) for m in sorted(reviewed))
-        return transcript_accuracy(w for w in wers if w is not None)

@@ -287,7 +287,7 @@ class Transcripts:
                     self.records.create(HEAD_KIND, media_id, as_dict(head))
                 else:
                     self.records.put(HEAD_KIND, media_id, as_dict(head), expected_version=rec.version)
-                changes.stamp(self.records, changes.TRANSCRIPTS)
+                changes.stamp(self.records, changes.TRANSCRIPTS, media=[media_id])
                 return head
             except (AlreadyExists, VersionConflict):
                 continue

@@ -23,6 +23,7 @@ if not results_empty(view.summary, workflow):
         repaired = service.review.repair_loops()  # loops a crash left in progress with all their answers in
         st.toast(f"Re-consolidated {service.consolidation.reconsolidate_all():,} results (workflow and item)"
                  + (f"; completed {repaired:,} stuck human loops." if repaired else "."))
+        service.results.recount()  # the totals summed from every item again (core/result_totals.py)
         view = service.results.view(workflow=workflow)
     results_tables(view.summary, view.items, view.agreement)
     blind_metrics(view.blind)
