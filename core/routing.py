@@ -326,20 +326,17 @@ class Router:
     def _refresh(self, signature: str) -> str:
         """Bring the columns up to date with the store; says how (for the log)."""
         tag = write_stamp(time.time() - self.margin_s)  # taken before anything is read
-        base, base_tag, base_token = self._columns, self._tag, self._signature
+        base, base_tag = self._columns, self._tag
         how = "changes since the last load"
         if base is None and self.snapshots is not None:
             snapshot = self.snapshots.load()
-            if snapshot is not None:
-                base, base_tag, base_token, how = snapshot.columns, snapshot.tag, snapshot.token, "snapshot"
+            if snapshot is not None:  # even under an unchanged token, the changes are read (an index may have lagged)
+                base, base_tag, how = snapshot.columns, snapshot.tag, "snapshot"
                 self._unsaved = 0
         if base is None:
             self._columns, self._tag, self._unsaved = LabelColumns.from_raw(self.predictions.raw_labels()), tag, 0
             self._save_later(self._columns, tag, signature)
             return "every prediction"
-        if base_token == signature:
-            self._columns, self._tag = base, base_tag
-            return how
         written, deleted = self.predictions.changed_since(base_tag)
         self._columns = base.merge(LabelColumns.from_raw(written), deleted)
         self._tag = tag
