@@ -45,9 +45,33 @@ def results_empty(summary: ResultsSummary, workflow: str | None) -> bool:
     return True
 
 
-def results_tables(summary: ResultsSummary, items: Sequence[ItemResult], report: AgreementReport) -> None:
-    """Counts (each says whether it counts items or loops), agreement figures, then items, reviewers and reviewer
-    pairs as tables (cells are plain text)."""
+def items_cursor(key: str, scope: str) -> tuple[str | None, int]:
+    """The page cursor of the items table's page being shown in this scope (None: the newest) and how many pages
+    come before it. The Older / Newer buttons of `items_pager` move it."""
+    state = st.session_state.get(key)
+    if not state or state[0] != scope:
+        st.session_state[key] = (scope, ())
+        return None, 0
+    return (state[1][-1], len(state[1])) if state[1] else (None, 0)
+
+
+def items_pager(key: str, more: str | None) -> None:
+    """Newer / Older buttons under the items table (`more`: the cursor of the next older page, None at the end)."""
+    scope, cursors = st.session_state[key]
+    if not cursors and not more:
+        return
+    cols = st.columns([1, 1, 4])
+    cols[0].button("‹ Newer", key=f"{key}.newer", disabled=not cursors,
+                   on_click=lambda: st.session_state.update({key: (scope, cursors[:-1])}))
+    cols[1].button("Older ›", key=f"{key}.older", disabled=not more,
+                   on_click=lambda: st.session_state.update({key: (scope, (*cursors, more))}))
+
+
+def results_tables(summary: ResultsSummary, items: Sequence[ItemResult], report: AgreementReport, *,
+                   first_row: int = 1, pager_key: str = "", more: str | None = None) -> None:
+    """Counts (each says whether it counts items or loops), agreement figures, then items (one page of them, from
+    row `first_row` of the newest first, with `items_pager(pager_key, more)` under it), reviewers and reviewer pairs
+    as tables (cells are plain text)."""
     cols = st.columns(3)
     cols[0].metric("Items reviewed", summary.items, help="Media items with a final result from people. An item "
                    "reviewed in several workflows counts once here and has one row per workflow below.")
@@ -68,9 +92,9 @@ def results_tables(summary: ResultsSummary, items: Sequence[ItemResult], report:
     if not items:
         st.caption("No reviewed items yet.")
     else:
-        st.caption(f"One row per workflow and item: the newest {len(items):,} of {summary.results:,} results (the CSV "
-                   "download holds them all)." if len(items) < summary.results else
-                   f"One row per workflow and item: {len(items):,} results on {summary.items:,} items.")
+        st.caption(f"One row per workflow and item, newest first: rows {first_row:,} to {first_row + len(items) - 1:,} "
+                   f"of {summary.results:,} results (the CSV download holds them all)." if len(items) < summary.results
+                   else f"One row per workflow and item: {len(items):,} results on {summary.items:,} items.")
         st.dataframe(pd.DataFrame([{
             "item": i.file_name, "workflow": i.workflow, "human labels": ", ".join(i.human_labels) or MISSING,
             "auto-accepted": ", ".join(i.auto_labels) or MISSING, "confidence": i.confidence or 0.0,
@@ -78,6 +102,8 @@ def results_tables(summary: ResultsSummary, items: Sequence[ItemResult], report:
         } for i in items]), hide_index=True, width="stretch",
             column_config={"confidence": st.column_config.ProgressColumn("confidence", min_value=0.0, max_value=1.0,
                                                                          format="%.2f")})
+    if pager_key:
+        items_pager(pager_key, more)
     st.subheader("Reviewers")
     if not report.reviewers:
         st.caption("No answers yet.")

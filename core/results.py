@@ -60,6 +60,7 @@ class ResultsView:
     blind: BlindComparison
     transcripts: TranscriptAccuracy
     items: tuple[ItemResult, ...]  # the newest ITEMS_SHOWN (workflow, item) results, newest first
+    more: str | None = None  # the page cursor of the next (older) results, for `items_page`; None: no more
 
 
 class Results:
@@ -138,13 +139,19 @@ class Results:
                                if k.split("|")[-1] == s and len(k.split("|")) == 2
                                and (workflow is None or k.split("|")[0] == workflow))
         summary = ResultsSummary(figures.items, figures.results, status("Completed"), status("InProgress"))
-        page = self.records.page(CONSOLIDATED_KIND, parent=workflow, order="sort", descending=True,
+        items, more = self.items_page(workflow=workflow)
+        return ResultsView(signature, summary, figures.agreement, figures.blind, figures.transcripts, items, more)
+
+    def items_page(self, *, workflow: str | None = None, after: str | None = None
+                   ) -> tuple[tuple[ItemResult, ...], str | None]:
+        """ITEMS_SHOWN (workflow, item) results, newest first, after the cursor `after` (None: the newest), and the
+        cursor of the page after them (None: no more): one index range of the results, never all of them."""
+        page = self.records.page(CONSOLIDATED_KIND, parent=workflow, order="sort", descending=True, after=after,
                                  limit=ITEMS_SHOWN)
         newest = [from_dict(Consolidated, r.body) for r in page.records if "|" in r.key]
         by_name = {wf.name: wf for wf in self.workflows.list()}
         predictions = self.predictions.get_many({c.media_id for c in newest})
-        return ResultsView(signature, summary, figures.agreement, figures.blind, figures.transcripts,
-                           self._items(newest, by_name, predictions))
+        return self._items(newest, by_name, predictions), page.cursor
 
     def _items(self, consolidated: list[Consolidated], by_name: dict[str, Workflow],
                predictions: dict[str, Prediction]) -> tuple[ItemResult, ...]:

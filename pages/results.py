@@ -6,9 +6,11 @@ from components.app import get_service, reviewer, shows_errors
 from components.jobs import watch_jobs
 from components.learning_panel import model_history
 from components.result_downloads import export_downloads
-from components.results_tables import blind_metrics, results_empty, results_tables, transcript_metrics
+from components.results_tables import (blind_metrics, items_cursor, results_empty, results_tables,
+                                       transcript_metrics)
 from components.review import plain
 from core.exports import FORMATS
+from core.results import ITEMS_SHOWN
 
 service = get_service()
 st.title("Results")
@@ -25,7 +27,11 @@ if not results_empty(view.summary, workflow):
                  + (f"; completed {repaired:,} stuck human loops." if repaired else "."))
         service.results.recount()  # the totals summed from every item again (core/result_totals.py)
         view = service.results.view(workflow=workflow)
-    results_tables(view.summary, view.items, view.agreement)
+    after, pages_before = items_cursor("results.items_page", choice)
+    items, more = (view.items, view.more) if after is None else service.results.items_page(workflow=workflow,
+                                                                                            after=after)
+    results_tables(view.summary, items, view.agreement, first_row=pages_before * ITEMS_SHOWN + 1,
+                   pager_key="results.items_page", more=more)
     blind_metrics(view.blind)
     transcript_metrics(view.transcripts)
 model_history(service.learning.history(), key="results.model_history")
