@@ -21,8 +21,9 @@ Run (every figure; about 15 minutes on an idle 2-core machine):
     .venv/bin/python bench/bench_cluster.py
 Quick check that it works (about 3 minutes; the figures only show direction):
     .venv/bin/python bench/bench_cluster.py --quick
-Options: [--images 200] [--minutes 10] [--hours 2] [--rounds 2] [--transcribe-rounds 1] [--skip-memory]
-[--only-memory]
+Options: [--images 200] [--minutes 10] [--hours 2] [--rounds 2] [--transcribe-rounds 1] [--window-s 300]
+[--skip-memory] [--only-memory]; --quick is 40 photos, 2 clips, 60-second windows (so the 2-minute file still
+spreads), 15 minutes of audio for memory, one round.
 """
 from __future__ import annotations
 
@@ -55,7 +56,7 @@ EXECUTORS = {  # name -> Config fields
     "cluster, 2 workers": {"dask": "local", "dask_workers": 2},
     "cluster, 1 worker x 1 thread": {"dask": "local", "dask_workers": 1, "model_threads": 1},
 }
-QUICK = {"images": 40, "minutes": 2, "hours": 0.25, "rounds": 1, "transcribe_rounds": 1}
+QUICK = {"images": 40, "minutes": 2, "hours": 0.25, "rounds": 1, "transcribe_rounds": 1, "window_s": 60}
 TARGET_OVERHEAD_X = 1.15
 TARGET_SCALING_X = 1.6
 TARGET_MEMORY_MB = 50
@@ -130,6 +131,7 @@ def open_executor(name: str, fields: dict, folder: Path, photos: list[Path], cli
                   joined: Path) -> dict:
     """A service on its own executor, with the media ingested and every worker warm (models loaded)."""
     config = Config(data_dir=folder / name.replace(" ", "-").replace(",", ""), **fields)
+    log_executor(name, config)
     service = Service(config)
     images = [service.catalog.ingest_file(p).media_id for p in photos]
     audio = [service.catalog.ingest_file(c).media_id for c in clips]
@@ -139,6 +141,19 @@ def open_executor(name: str, fields: dict, folder: Path, photos: list[Path], cli
     timed_job(service, lambda: service.transcription.submit(audio[:workers], force=True))
     return {"service": service, "images": images, "audio": audio, "long": long, "label_s": [], "transcribe_s": [],
             "file_s": []}
+
+
+def log_executor(name: str, config: Config) -> None:
+    from core.cluster import local_cluster_size
+
+    if config.runs_on_dask:
+        workers, threads = local_cluster_size(config)
+        print(f"  {name}: {workers} worker process(es), {threads} model thread(s) each (the labeler labels that many "
+              f"images at once, Whisper runs that many threads); windows of {config.transcribe_window_s} s",
+              flush=True)
+    else:
+        print(f"  {name}: the app's job thread, the models' default threads; windows of "
+              f"{config.transcribe_window_s} s", flush=True)
 
 
 def report(name: str, run: dict, photos: int, audio_s: float) -> dict:
@@ -189,13 +204,17 @@ def main() -> int:
     parser.add_argument("--transcribe-rounds", type=int, default=1)
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--only-memory", action="store_true")
+    parser.add_argument("--window-s", type=int, default=0, help="LOUPE_TRANSCRIBE_WINDOW_S for every executor "
+                        "(0: the default, 300)")
     parser.add_argument("--quick", action="store_true", help="small sizes, one round, no 1 x 1-thread executor: "
                         f"{QUICK}")
     args = parser.parse_args()
     if args.quick:
         for name, value in QUICK.items():
             setattr(args, name, value)
-    executors = {k: v for k, v in EXECUTORS.items() if not (args.quick and k == "cluster, 1 worker x 1 thread")}
+    window = {"transcribe_window_s": args.window_s} if args.window_s else {}
+    executors = {k: {**v, **window} for k, v in EXECUTORS.items()
+                 if not (args.quick and k == "cluster, 1 worker x 1 thread")}
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
