@@ -352,7 +352,8 @@ class DaskCluster:
                 if self._local is None:
                     self._local = start_local_cluster(self.config)
                 self._client = Client(self._local, set_as_default=False)
-            else:
+            else:  # Dask's own connect waits for good on a port that takes connections but never answers
+                _check_reachable(self.mode)
                 self._client = Client(self.mode, timeout="5s", set_as_default=False)
             return self._client
 
@@ -423,8 +424,6 @@ class DaskCluster:
     def _probe_now(self) -> ClusterHealth:
         where = "a local cluster" if self.mode == "local" else f"the Dask scheduler at {self.mode}"
         try:
-            if self.mode != "local" and (self._client is None or self._client.status != "running"):
-                _check_reachable(self.mode)  # Dask's own connect retries a refused port until its timeout
             client = self.client()
             info = client.scheduler_info(n_workers=-1)
             tasks = client.run_on_scheduler(_tasks_in_flight)
