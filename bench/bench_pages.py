@@ -63,6 +63,7 @@ def build(records, n: int) -> float:
     from core.consolidation import KIND as RESULT_KIND
     from core.consolidation import result_key
     from core.domain import MediaItem, Workflow
+    from core.label_names import LISTED_KEY, LISTED_KIND, label_name_records
     from core.loops import loop_id_for
     from core.migration import RESULTS_MARKER
     from core.routing_policy import RoutingPolicy
@@ -125,6 +126,8 @@ def build(records, n: int) -> float:
                 sort=_at(i)))
         flush()
     batch.append(Record(RESULTS_MARKER[0], RESULTS_MARKER[1], {"summary": "bench store"}))
+    batch.extend(label_name_records([*NAMES, *MODERATION]))  # the names a store grown through the app has listed
+    batch.append(Record(LISTED_KIND, LISTED_KEY, {"names": len(NAMES) + len(MODERATION)}))
     batch.append(Record("prediction_stamp", "latest", {"token": uuid.uuid4().hex, "saved_at": _at(n)}))
     flush(force=True)
     Catalog(records, None, Config(data_dir=Path(tempfile.mkdtemp()))).recount()

@@ -8,6 +8,7 @@ from dataclasses import replace
 from core import changes
 from core.domain import Answer, as_dict, from_dict, utc_now
 from core.errors import AlreadyExists
+from core.label_names import LabelNames, answer_label_names
 from core.stores.base import RecordStore
 from core.task_types.transcript_review import is_transcript_answer
 
@@ -20,8 +21,9 @@ def answer_key(loop_id: str, worker_id: str) -> str:
 
 
 class Answers:
-    def __init__(self, records: RecordStore):
+    def __init__(self, records: RecordStore, label_names: LabelNames | None = None):
         self.records = records
+        self.label_names = label_names or LabelNames(records)
 
     def submit(self, answer: Answer) -> bool:
         """Record an answer; False if this worker already answered this loop (the first answer stands)."""
@@ -33,6 +35,7 @@ class Answers:
         except AlreadyExists:
             return False
         changes.stamp(self.records, changes.ANSWERS, loops=[answer.loop_id])
+        self.label_names.note(answer_label_names(answer.content))  # labels people added become suggestions
         return True
 
     def set_aside(self, answer: Answer) -> None:

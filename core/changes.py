@@ -20,6 +20,7 @@ KIND = "change_stamp"
 MARK_KIND = "results_mark"  # items whose part of the Results totals a write may have changed
 MARK_CHUNK = 500  # ids per mark record: well under DynamoDB's 400 KB item
 ANSWERS, LOOPS, RESULTS, TRANSCRIPTS, WORKFLOWS = "answers", "loops", "results", "transcripts", "workflows"
+LABEL_NAMES = "label_names"  # a label name was listed (core/label_names.py)
 
 
 def stamp(records: RecordStore, area: str, *, media: Iterable[str] = (), loops: Iterable[str] = (),

@@ -6,6 +6,9 @@ record carries the model_version and source, so a result can always be traced to
 Every write carries a write stamp as its `sort` (epoch seconds, fixed width), so `changed_since` reads only what was
 written after a point, from the sort index, on either store; a deleted prediction leaves a stamped tombstone for the
 same reason. Routing keeps a snapshot of every label (core/label_snapshots.py) and reads only that delta.
+
+Every save also lists the label names it holds (core/label_names.py), so the names are known without reading
+predictions.
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from collections.abc import Iterable, Iterator
 from core import changes
 from core.domain import Prediction, as_dict, from_dict, utc_now
 from core.errors import NotFound
+from core.label_names import LabelNames
 from core.stores.base import Record, RecordStore, cursor_of
 
 KIND = "prediction"
@@ -31,18 +35,22 @@ def write_stamp(at_s: float | None = None) -> str:
 
 
 class Predictions:
-    def __init__(self, records: RecordStore):
+    def __init__(self, records: RecordStore, label_names: LabelNames | None = None):
         self.records = records
+        self.label_names = label_names or LabelNames(records)
 
     def save_many(self, predictions: Iterable[Prediction]) -> int:
         """Replace the predictions of these items (unversioned: predictions are written, never edited).
 
         Written in batches, each stamped just before it is written, so that a long import on DynamoDB never lands
-        records whose stamp is minutes older than their write (see `changed_since`)."""
+        records whose stamp is minutes older than their write (see `changed_since`). Then lists their label names
+        (after the predictions: a crash between the two is mended by `python -m core recount`)."""
         now = utc_now()
         written = 0
         batch: list[Prediction] = []
+        names: set[str] = set()
         for p in predictions:
+            names.update(lb.name for lb in p.labels)
             batch.append(p if p.created_at else _stamped(p, now))
             if len(batch) >= WRITE_BATCH:
                 written += self._write(batch)
@@ -50,6 +58,7 @@ class Predictions:
         if batch:
             written += self._write(batch)
         self._changed(now)
+        self.label_names.note(names)
         return written
 
     def _write(self, batch: list[Prediction]) -> int:

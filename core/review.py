@@ -110,7 +110,6 @@ class Review:
         self.answers = answers
         self.on_completed = on_completed
         self.clock = clock
-        self._suggestions: tuple[float, list[str]] | None = None
 
     # ---- taking tasks ------------------------------------------------------------------------------
     def next_task(self, worker_id: str, *, task_type: str | None = None, workflows: list[str] | None = None,
@@ -322,15 +321,6 @@ class Review:
                 repaired += 1
         self.loops.recount()  # counts a crash left behind (between a write and its count) are made right too
         return repaired
-
-    def label_suggestions(self, predictions) -> list[str]:
-        """Known label names (from stored predictions and answers) for the "add a label" box, refreshed each minute."""
-        now = self.clock()
-        if self._suggestions is None or now - self._suggestions[0] > 60:
-            names = {lb.name for p in predictions.all() for lb in p.labels}
-            names |= {lb["name"] for a in self.answers.all() for lb in a.content.get("labels", []) if "name" in lb}
-            self._suggestions = (now, sorted(names))
-        return self._suggestions[1]
 
     # ---- what is left ------------------------------------------------------------------------------
     def summary(self, worker_id: str = "", *, task_type: str | None = None,

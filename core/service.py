@@ -31,6 +31,7 @@ from core.errors import LoupeError, StoreUnavailable
 from core.exports import Exports
 from core.ground_truth_import import GroundTruthImport
 from core.jobs import JobRunner
+from core.label_names import LabelNames, Listing
 from core.labelers import Labeler
 from core.label_snapshots import LabelSnapshots
 from core.labeling import Labeling
@@ -83,10 +84,11 @@ class Service:
         self.settings = ProjectSettings(records, config, self.access)  # Settings page overrides; read per run
         self.catalog = Catalog(records, self.blobs, config)
         self.media_list = MediaList(records, self.catalog)  # the Images and Transcripts lists, a page at a time
-        self.predictions = Predictions(records)
+        self.label_names = LabelNames(records)  # what the "add a label" box suggests, kept as labels are written
+        self.predictions = Predictions(records, self.label_names)
         self.workflows = Workflows(records, self.access)
         self.loops = Loops(records)
-        self.answers = Answers(records)
+        self.answers = Answers(records, self.label_names)
         self.models = models or ModelCache()  # every labeler and transcriber of the process, loaded once
         for name, labeler in (labelers or {}).items():
             self.models.put("labeler", name, labeler)
@@ -126,6 +128,7 @@ class Service:
         self.cluster = open_executor(config, records, self.chunk_tasks)  # where model work runs: core/cluster.py
         self.labeling.work = self.transcription.work = self.cluster
         self.results_migration = self._migrate_results()
+        self.label_names_listing = self._list_label_names()
         if start_jobs:  # leftovers cleaned; abandoned jobs resumed now and every heartbeat, with or without a browser
             try:  # the cheap, local part; `python -m core gc` also sweeps the media store and DynamoDB
                 self.leftovers.collect(local_only=True)
@@ -155,6 +158,14 @@ class Service:
             return migrate_results(self.records, self.consolidation, self.loops)
         except StoreUnavailable as exc:  # keep the app up so Settings can say what is wrong
             log.error("store unavailable, results not migrated to per-workflow keys: %s", exc)
+            return None
+
+    def _list_label_names(self) -> Listing | None:
+        """List the label names of a store written before they were listed (one marker read once done)."""
+        try:
+            return self.label_names.ensure_listed()
+        except StoreUnavailable as exc:  # keep the app up so Settings can say what is wrong
+            log.error("store unavailable, label names of older predictions not listed yet: %s", exc)
             return None
 
     def submit_uploads(self, files: list[Upload], *, created_by: str = "", actor: Actor | None = None) -> Job:

@@ -34,7 +34,7 @@ with task_page(service, task_type="label_review", title="Label review") as frame
         kept = model_label_picks([(lb.name, lb.confidence, lb.confidence >= accept_at) for lb in labels],
                                  prefix=prefix, is_blind=blind, pressed=frame.pressed,
                                  height_px=list_px if scrolls else None)
-        added = st.multiselect("Add missing labels", service.review.label_suggestions(service.predictions),
+        added = st.multiselect("Add missing labels", service.label_names.names(),
                                key=f"{prefix}.added", accept_new_options=True,
                                placeholder="+ type a label, e.g. Polo shirt")
         orphan_slot = st.empty()  # filled once the canvas has said which boxes there are

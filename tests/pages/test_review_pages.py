@@ -76,6 +76,16 @@ def test_the_label_review_page_preticks_confident_labels_and_records_kept_and_ad
     assert answer.content["boxes"] == [{"label": "Cat", "left": 0.1, "top": 0.1, "width": 0.5, "height": 0.6}]
 
 
+def test_the_add_a_label_box_offers_every_model_label_and_every_label_people_added(app_at, seeded):
+    seed_label_review(seeded, names=("cat.jpg", "rocket.jpg"))
+    seeded.review.submit(seeded.review.next_task("ana", task_type="label_review"),
+                         {"labels": [{"name": "Polo shirt", "confidence": 1.0, "source": "human"}], "boxes": [],
+                          "isBlind": False})
+    at = app_at("pages/label_review.py", reviewer="ben")
+    (box,) = [m for m in at.multiselect if m.label == "Add missing labels"]
+    assert list(box.options) == ["Animal", "Cat", "Dog", "Polo shirt"]
+
+
 def test_blind_label_review_hides_the_models_suggestions(app_at, seeded):
     seed_label_review(seeded, blind_percent=100)
     at = app_at("pages/label_review.py", reviewer="ana")
