@@ -1,4 +1,5 @@
-"""Commands for upkeep: `gc` (remove leftovers of crashes, with counts) and `jobs` (list, recover)."""
+"""Commands for upkeep: `gc` (remove leftovers of crashes, with counts), `jobs` (list, recover) and `recount` (every
+count the store keeps, from the records)."""
 from __future__ import annotations
 
 import json
@@ -19,6 +20,11 @@ def register(sub) -> None:
     p.add_argument("action", choices=("list", "recover"))
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=jobs, needs_jobs=False)
+    p = sub.add_parser("recount", help="recount the media counts and the review queue counts from the records, list "
+                                       "any label name missing, and say what was off (after a crash; run it while "
+                                       "nobody is reviewing: it reads every item once)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=recount)
 
 
 def gc(service, args) -> int:
@@ -46,4 +52,12 @@ def jobs(service, args) -> int:
         sys.stdout.write(f"recovered {len(resumed)} job(s)\n")
     for j in listed:
         sys.stdout.write(f"{j.job_id}  {j.kind:10} {j.status:9} {j.done}/{j.total}  {j.error}\n")
+    return 0
+
+
+def recount(service, args) -> int:
+    from core.counters import recount_all
+
+    report = recount_all(service.records, service.catalog, service.loops, service.label_names)
+    sys.stdout.write((json.dumps(report.as_json()) if args.json else report.summary()) + "\n")
     return 0
