@@ -1,9 +1,10 @@
 """Every count the store keeps as records change, recounted from the records themselves (`python -m core recount`).
 
-The media counts (core/catalog.py) and the review queue's counts (core/loops.py) are each moved by an atomic
-increment after the write they count, so a crash between the two leaves them off by one until a recount; the list
+The media counts (core/catalog.py), the review queue's counts (core/loops.py) and the Results totals
+(core/result_totals.py) are each moved by an atomic increment after the write they count, so a crash between the
+two leaves them off until a recount; the list
 of label names (core/label_names.py) is written after the predictions that hold them, so a crash can leave a name
-out. A recount reads every media item, loop, answer and prediction once: run it while nobody is reviewing.
+out. A recount reads every media item, loop, answer, result and prediction once: run it while nobody is reviewing.
 """
 from __future__ import annotations
 
@@ -14,7 +15,12 @@ from core.catalog import Catalog
 from core.label_names import LabelNames, Listing
 from core.loops import COUNTER as LOOPS_COUNTER
 from core.loops import Loops
+from core.result_totals import META as RESULTS_META
+from core.result_totals import ResultTotals
 from core.stores.base import RecordStore
+
+
+SHOWN = 12  # changed counts named in the report; --json has every one
 
 
 @dataclass(frozen=True)
@@ -28,7 +34,9 @@ class CounterChange:
     def summary(self) -> str:
         if not self.changed:
             return f"{self.what}: right ({self.fields} count(s) checked)"
-        shown = ", ".join(f"{field} was {old}, is {new}" for field, (old, new) in sorted(self.changed.items()))
+        changed = sorted(self.changed.items())
+        shown = ", ".join(f"{field} was {old}, is {new}" for field, (old, new) in changed[:SHOWN])
+        shown += f", and {len(changed) - SHOWN} more" if len(changed) > SHOWN else ""
         return f"{self.what}: {len(self.changed)} of {self.fields} count(s) were off and are right now: {shown}"
 
 
@@ -55,16 +63,29 @@ class RecountReport:
                 "is_changed": self.is_changed}
 
 
-def recount_all(records: RecordStore, catalog: Catalog, loops: Loops, label_names: LabelNames) -> RecountReport:
-    """Recount the media counts and the queue counts, relist the label names, and say what changed."""
+def recount_all(records: RecordStore, catalog: Catalog, loops: Loops, label_names: LabelNames,
+                result_totals: ResultTotals | None = None) -> RecountReport:
+    """Recount the media counts, the queue counts and the Results totals, relist the label names, and say what
+    changed."""
+    counted = [(MEDIA_COUNTER, "media counts", lambda: records.counts(MEDIA_COUNTER), catalog.recount),
+               (LOOPS_COUNTER, "review queue counts", lambda: records.counts(LOOPS_COUNTER), loops.recount)]
+    if result_totals is not None:
+        counted.append(("results", "Results totals", lambda: _results_counts(records), result_totals.recount))
     changes = []
-    for name, what, recount in ((MEDIA_COUNTER, "media counts", catalog.recount),
-                                (LOOPS_COUNTER, "review queue counts", loops.recount)):
-        before = records.counts(name)
-        after = recount()
+    for name, what, read, recount in counted:
+        before = read()
+        recount()
+        after = read()
         changes.append(CounterChange(name, what, sum(1 for k, v in after.items() if v and not _is_mark(k)),
                                      _changed(before, after)))
     return RecountReport(tuple(changes), label_names.relist())
+
+
+def _results_counts(records: RecordStore) -> dict[str, int]:
+    """Every Results totals counter's fields, as "<counter> <field>" (the counters its marker record names)."""
+    meta = records.get(*RESULTS_META)
+    names = meta.body.get("counters", []) if meta is not None else []
+    return {f"{name} {field}": value for name in names for field, value in records.counts(name).items()}
 
 
 def _changed(before: dict[str, int], after: dict[str, int]) -> dict[str, tuple[int, int]]:

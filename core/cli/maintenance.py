@@ -20,9 +20,9 @@ def register(sub) -> None:
     p.add_argument("action", choices=("list", "recover"))
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=jobs, needs_jobs=False)
-    p = sub.add_parser("recount", help="recount the media counts and the review queue counts from the records, list "
-                                       "any label name missing, and say what was off (after a crash; run it while "
-                                       "nobody is reviewing: it reads every item once)")
+    p = sub.add_parser("recount", help="recount the media counts, the review queue counts and the Results totals "
+                                       "from the records, list any label name missing, and say what was off (after "
+                                       "a crash; run it while nobody is reviewing: it reads every item once)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=recount)
 
@@ -58,6 +58,7 @@ def jobs(service, args) -> int:
 def recount(service, args) -> int:
     from core.counters import recount_all
 
-    report = recount_all(service.records, service.catalog, service.loops, service.label_names)
+    report = recount_all(service.records, service.catalog, service.loops, service.label_names,
+                         service.results.totals)
     sys.stdout.write((json.dumps(report.as_json()) if args.json else report.summary()) + "\n")
     return 0

@@ -1,5 +1,6 @@
 """`python -m core recount` as a user runs it after a crash, on the local store and on DynamoDB (dynalite): it puts
-every count right from the records, lists a label name a crash left out, and says in words what was off."""
+every count right from the records (media, review queue, Results totals), lists a label name a crash left out, and
+says in words what was off."""
 from __future__ import annotations
 
 import json
@@ -15,6 +16,7 @@ from core.aws import AwsConfig, make_client
 from core.config import Config
 from core.domain import HumanLoop, Label, Prediction, Workflow
 from core.label_names import KIND as LABEL_NAME_KIND
+from core.result_totals import totals_name
 from core.service import Service
 from core.stores.aws_setup import ensure_table
 from core.task_types.moderation import moderation_content
@@ -52,11 +54,15 @@ def test_recount_puts_counts_a_crash_left_wrong_right_and_says_what_was_off(stor
     for m in media_ids:
         svc.loops.create(HumanLoop(f"loop-{m[:8]}", m, "flow"))
     svc.review.submit(svc.review.next_task("ana"), moderation_content([]))
-    right = (_counts(svc, "media"), _counts(svc, "loops"))
+    svc.results.totals.read("*")  # the Results page was opened: its totals are counted
+    results = _counts(svc, totals_name("*"))
+    right = (_counts(svc, "media"), _counts(svc, "loops"), results)
     # what crashes between a write and its count leave behind
     svc.records.add_counts("media", {"image.new": 3})
     svc.records.add_counts("loops", {"flow|InProgress": 1, "flow|Completed": -1})
     svc.records.delete(LABEL_NAME_KIND, "Dog")
+    field, value = min(results.items())
+    svc.records.add_counts(totals_name("*"), {field: 2})
     svc.close()
 
     done = _recount(store_env)
@@ -66,6 +72,8 @@ def test_recount_puts_counts_a_crash_left_wrong_right_and_says_what_was_off(stor
             f"is {new}") in done.stdout
     assert (f"review queue counts: 2 of {len(right[1])} count(s) were off" in done.stdout
             and "flow|Completed was 0, is 1" in done.stdout and "flow|InProgress was 2, is 1" in done.stdout)
+    assert ("Results totals: 1 of " in done.stdout and f"{totals_name('*')} {field} was {value + 2}, is {value}"
+            in done.stdout)
     assert "1 were missing from the list and are listed now" in done.stdout
 
     again = _recount(store_env, "--json")
@@ -76,7 +84,7 @@ def test_recount_puts_counts_a_crash_left_wrong_right_and_says_what_was_off(stor
 
     svc = Service(Config.from_env(), start_jobs=False, local_admin=True)
     try:
-        assert (_counts(svc, "media"), _counts(svc, "loops")) == right
+        assert (_counts(svc, "media"), _counts(svc, "loops"), _counts(svc, totals_name("*"))) == right
         assert svc.label_names.names() == ["Cat", "Dog"]
     finally:
         svc.close()
