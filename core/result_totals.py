@@ -37,6 +37,7 @@ from core.consolidation import Consolidated, Consolidation, result_key
 from core.domain import Answer, HumanLoop, Prediction, from_dict
 from core.errors import AlreadyExists, NotFound, VersionConflict
 from core.loops import Loops, loop_id_for
+from core.predictions import KIND as PREDICTION_KIND
 from core.predictions import Predictions
 from core.routing_policy import DEFAULT_THRESHOLD
 from core.stores.base import Record, RecordStore
@@ -67,7 +68,20 @@ def times_name(scope: str, worker: str) -> str:
 
 
 def f(*parts: object) -> str:
-    return SEP.join(str(p) for p in parts)
+    return SEP.join(map(str, parts))
+
+
+ModelLabel = tuple[str, float, str]  # (name, confidence, category) of one label the model gave
+
+
+def model_labels(prediction: Prediction | None) -> tuple[ModelLabel, ...]:
+    return tuple((lb.name, lb.confidence, lb.category) for lb in (prediction.labels if prediction else ()))
+
+
+def stored_model_labels(labels: list[dict]) -> tuple[ModelLabel, ...]:
+    """The same from a stored prediction's labels, without building dataclasses (a recount reads thousands)."""
+    return tuple((str(lb.get("name", "")), float(lb.get("confidence", 0.0)), str(lb.get("category", "general")))
+                 for lb in labels)
 
 
 @dataclass(frozen=True)
@@ -77,7 +91,7 @@ class ItemInputs:
     loops: tuple[HumanLoop, ...] = ()  # loops of the item with an answer or named by a result
     answers: Mapping[str, list[Answer]] = field(default_factory=dict)  # loop_id -> its answers
     results: Mapping[str, Consolidated] = field(default_factory=dict)  # workflow -> the item's result there
-    prediction: Prediction | None = None
+    labels: tuple[ModelLabel, ...] = ()  # the model's labels of the item (its prediction)
     wer: float | None = None  # the reviewed transcript's word error rate (None: not reviewed, or nothing to compare)
 
 
@@ -85,26 +99,28 @@ def tenths(seconds: float) -> int:
     return int(round(seconds * 10))
 
 
-def _part(answers: list[Answer], cons: Consolidated | None, prediction: Prediction | None, threshold: float,
-          scope: str, out: Counts) -> bool:
-    """Add one (workflow, item)'s figures to `out` under `scope`; True when two or more people decided labels on it."""
-    totals = out.setdefault(totals_name(scope), Counter())
+def _people(answers: list[Answer], cons: Consolidated | None) -> tuple[Counter, dict[str, Counter], bool]:
+    """One (workflow, item)'s figures about people (whatever the threshold): totals, seconds per reviewer, and
+    whether two or more people decided labels on it."""
+    totals: Counter = Counter()
+    times: dict[str, Counter] = {}
     picks: dict[str, set[str]] = {}
     for a in answers:
-        totals[f("tasks", a.worker_id)] += 1
-        times = out.setdefault(times_name(scope, a.worker_id), Counter())
-        times[str(tenths(a.time_spent_s))] += 1
+        w = a.worker_id
+        totals[f"tasks{SEP}{w}"] += 1
+        times.setdefault(w, Counter())[str(tenths(a.time_spent_s))] += 1
         if is_transcript_answer(a.content):
-            totals[f("tx_tasks", a.worker_id)] += 1
+            totals[f"tx_tasks{SEP}{w}"] += 1
             continue
-        picks[a.worker_id] = set(answer_labels(a.content))
+        picks[w] = set(answer_labels(a.content))
     for w in picks:
-        totals[f("label", w)] += 1
+        totals[f"label{SEP}{w}"] += 1
     names = {d.name for d in cons.labels} if cons else set().union(*picks.values())
     decided = {d.name: d.is_accepted for d in cons.labels} if cons else {}
     sharing: set[tuple[str, str]] = set()
+    workers = sorted(picks)
     for name in sorted(names):
-        d = {w: name in s for w, s in picks.items()}
+        d = {w: name in picks[w] for w in workers}
         if len(d) >= 2:
             yes = sum(d.values())
             no = len(d) - yes
@@ -113,31 +129,38 @@ def _part(answers: list[Answer], cons: Consolidated | None, prediction: Predicti
             totals[f("alpha", len(d), "01")] += yes * no
             if name in decided:
                 for w, v in d.items():
-                    totals[f("total", w)] += 1
-                    totals[f("agree", w)] += v == decided[name]
-        for wa, wb in combinations(sorted(d), 2):
+                    totals[f"total{SEP}{w}"] += 1
+                    totals[f"agree{SEP}{w}"] += v == decided[name]
+        for wa, wb in combinations(workers, 2):
             totals[f("kappa", wa, wb, f"{int(d[wa])}{int(d[wb])}")] += 1
             sharing.add((wa, wb))
     for wa, wb in sharing:
         totals[f("shared", wa, wb)] += 1
     if cons is not None:
         totals["results"] += 1
-        said = {lb.name for lb in (prediction.labels if prediction else ()) if lb.confidence >= threshold}
+    return totals, times, len(picks) >= 2
+
+
+def _model(answers: list[Answer], cons: Consolidated | None, labels: tuple[ModelLabel, ...],
+           threshold: float) -> Counter:
+    """One (workflow, item)'s figures about the model at a threshold: hits and misses, blind-review overlaps."""
+    totals: Counter = Counter()
+    if cons is not None:
+        said = {name for name, confidence, _ in labels if confidence >= threshold}
         for d in cons.labels:
             cell = ("tp" if d.is_accepted else "fp") if d.name in said else ("fn" if d.is_accepted else "tn")
-            totals[f("model", cell)] += 1
-    model = {lb.name for lb in (prediction.labels if prediction else ())
-             if lb.category == "general" and lb.confidence >= threshold}
+            totals[f"model{SEP}{cell}"] += 1
+    model = {name for name, confidence, category in labels if category == "general" and confidence >= threshold}
     for a in answers:
         if "isBlind" in a.content:
             people = set(answer_labels(a.content))
             totals[f("blind", int(bool(a.content["isBlind"])), len(model & people), len(model | people))] += 1
-    return len(picks) >= 2
+    return totals
 
 
 def item_counts(item: ItemInputs, thresholds: Mapping[str, float]) -> Counts:
     """The item's part of every scope's totals: a pure function of the item's records and the thresholds."""
-    out: Counts = {}
+    out: dict[str, Counter] = {}
     loop_flows = {lp.workflow for lp in item.loops}
     has_result = has_multi = False
     for wf in sorted(loop_flows | set(item.results)):
@@ -145,8 +168,15 @@ def item_counts(item: ItemInputs, thresholds: Mapping[str, float]) -> Counts:
                    for a in sorted(item.answers.get(lp.loop_id, ()), key=lambda a: a.worker_id)]
         cons = item.results.get(wf)
         threshold = thresholds.get(wf, DEFAULT_THRESHOLD)
-        multi = _part(answers, cons, item.prediction, threshold, wf, out)
-        _part(answers, cons, item.prediction, DEFAULT_THRESHOLD, ALL, out)
+        people, times, multi = _people(answers, cons)
+        at_default = _model(answers, cons, item.labels, DEFAULT_THRESHOLD)
+        mine = at_default if threshold == DEFAULT_THRESHOLD else _model(answers, cons, item.labels, threshold)
+        for scope, model in ((wf, mine), (ALL, at_default)):
+            totals = out.setdefault(totals_name(scope), Counter())
+            totals.update(people)
+            totals.update(model)
+            for w, histogram in times.items():
+                out.setdefault(times_name(scope, w), Counter()).update(histogram)
         out[totals_name(wf)]["items"] += cons is not None
         out[totals_name(wf)]["multi"] += multi
         if item.wer is not None and wf in loop_flows:
@@ -374,7 +404,7 @@ class ResultTotals:
         wer = (self.transcripts.word_error_rate(media_id)
                if self.transcripts.review_state(media_id).reviewed_number > 0 else None)
         return ItemInputs(media_id, counted, {lp.loop_id: answers[lp.loop_id] for lp in counted}, results,
-                          self.predictions.get(media_id), wer)
+                          model_labels(self.predictions.get(media_id)), wer)
 
     def recount(self) -> Counts:
         """Count every item again from every record, replacing rows and counters: the repair after a crash between a
@@ -403,7 +433,8 @@ class ResultTotals:
         reviewed = self.transcripts.reviewed_ids()
         media = ({m for m, lps in by_media.items() if any(answers.get(lp.loop_id) for lp in lps)} | set(results)
                  | reviewed)
-        predictions = self.predictions.get_many(media)
+        labels = {k: stored_model_labels(r.body.get("labels") or [])
+                  for k, r in self.records.get_many(PREDICTION_KIND, media).items()}
         rows: dict[str, Counts] = {}
         totals: Counts = {}
         for m in sorted(media):
@@ -412,7 +443,7 @@ class ResultTotals:
                                     lp.loop_id in named), key=lambda lp: lp.loop_id))
             wer = self.transcripts.word_error_rate(m) if m in reviewed else None
             item = ItemInputs(m, counted, {lp.loop_id: answers.get(lp.loop_id, []) for lp in counted},
-                              results.get(m, {}), predictions.get(m), wer)
+                              results.get(m, {}), labels.get(m, ()), wer)
             counts = item_counts(item, thresholds)
             if counts:
                 rows[m] = counts

@@ -14,7 +14,8 @@ from core.agreement import compare_blind, measure
 from core.consolidation import consolidate_answers
 from core.domain import Answer, HumanLoop, Label, Prediction, Workflow
 from core.loops import loop_id_for
-from core.result_totals import ALL, META, ROW_KIND, ItemInputs, derive, item_counts, tenths, times_name, totals_name
+from core.result_totals import (ALL, META, ROW_KIND, ItemInputs, derive, item_counts, model_labels, tenths, times_name,
+                                totals_name)
 from core.routing_policy import DEFAULT_THRESHOLD, RoutingPolicy
 from core.task_types.label_review import label_review_content
 from core.task_types.moderation import moderation_content
@@ -124,7 +125,7 @@ def test_the_figures_from_totals_equal_the_full_computation_over_every_answer():
                                 {lp.loop_id: [a for a in answers if a.loop_id == lp.loop_id] for lp in loops
                                  if lp.media_id == media_id},
                                 {c.workflow: c for c in results if c.media_id == media_id},
-                                predictions[media_id]))
+                                model_labels(predictions[media_id])))
     totals: dict[str, dict[str, int]] = {}
     for item in items:
         for name, fields in item_counts(item, thresholds).items():
