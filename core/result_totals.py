@@ -54,6 +54,7 @@ META = ("result_totals", "meta")  # (kind, key): counted at all, the thresholds 
 NANO = 1_000_000_000  # transcript error rates are summed in billionths, so sums are exact whole numbers
 SEP = "\t"  # field name separator: reviewer names may hold '|'
 MARK_PAGE = 500
+POINT_READS = 2_000  # newly predicted items looked up key by key; past this, the rows are read in one pass instead
 
 Counts = dict[str, dict[str, int]]  # counter name -> field -> count
 
@@ -343,7 +344,11 @@ class ResultTotals:
         for lp in self.loops.get_many(loop_ids).values():
             extra.setdefault(lp.media_id, set()).add(lp.loop_id)
         predicted -= set(extra)
-        for m in self.records.get_many(ROW_KIND, predicted):  # a new prediction changes only items counted already
+        if len(predicted) > POINT_READS:  # a big import: one pass over the rows (one per reviewed item) reads less
+            counted = {r.key for r in self.records.query(ROW_KIND)} & predicted
+        else:
+            counted = set(self.records.get_many(ROW_KIND, predicted))
+        for m in counted:  # a new prediction changes only the figures of items counted already
             extra.setdefault(m, set())
         for media_id in sorted(m for m in extra if m):
             self.refresh(media_id, extra[media_id], thresholds)

@@ -150,3 +150,18 @@ def test_the_figures_from_totals_equal_the_full_computation_over_every_answer():
                                           threshold)
         assert (got.results, got.items) == (len(cons), len({c.media_id for c in cons}))
         assert got.blind.blind_tasks and got.blind.shown_tasks and len(want.pairs) == 6
+
+
+def test_a_big_prediction_import_refreshes_the_reviewed_items_it_names(service):
+    from tests.review_seed import seed_moderation
+
+    (loop,) = seed_moderation(service, task_count=1, workflow="mod")
+    service.review.submit(service.review.next_task("ann"), moderation_content([("Weapons", "Violence")]))
+    before = service.results.agreement().model
+    relabeled = Prediction(loop.media_id, "test-model-2", (Label("Weapons", 0.01, category="moderation"),
+                                                            Label("Violence", 0.01, category="moderation")))
+    others = [Prediction(f"{i:064x}", "test-model-2", (Label("Cat", 0.9),)) for i in range(2_100)]
+    service.predictions.save_many([*others, relabeled])  # past the key-by-key lookups: one pass over the rows
+    after = service.results.agreement().model
+    assert after.decisions == before.decisions and after.recall == 0.0 != before.recall  # the model now said no
+    assert_kept_equals_recount(service, ("mod",))
