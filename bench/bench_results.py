@@ -13,6 +13,7 @@ Items are moderation results with two reviewers each (bench_review's seed). Targ
 1 s at 10,000 reviewed items, also right after a new answer or result.
 
 Run: .venv/bin/python bench/bench_results.py [--items 10000] [--small 100]
+     .venv/bin/python bench/bench_results.py --dynalite [100 1000]   (read capacity of one Results view on dynalite)
 """
 from __future__ import annotations
 
@@ -66,26 +67,80 @@ def load(data: Path) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def answer_one_more(data: Path, worker: str) -> None:
+def answer_one_more(svc: Service, worker: str) -> None:
     """One more answer through the service, as a reviewer's submit writes it (marks, counters, result)."""
+    if svc.workflows.version(SECOND_FLOW) is None:
+        svc.workflows.save(Workflow(name=SECOND_FLOW, task_type="moderation", task_count=2))
+        media_id = f"{0:064x}"
+        svc.loops.create(HumanLoop(loop_id_for(SECOND_FLOW, media_id), media_id, SECOND_FLOW, task_count=2))
+    svc.review.submit(svc.review.next_task(worker), moderation_content([("Weapons", "Violence")]))
+
+
+def answer_in(data: Path, worker: str) -> None:
     svc = Service(Config(data_dir=data), start_jobs=False, local_admin=True)
     try:
-        if svc.workflows.version(SECOND_FLOW) is None:
-            svc.workflows.save(Workflow(name=SECOND_FLOW, task_type="moderation", task_count=2))
-            media_id = f"{0:064x}"
-            svc.loops.create(HumanLoop(loop_id_for(SECOND_FLOW, media_id), media_id, SECOND_FLOW, task_count=2))
-        task = svc.review.next_task(worker)
-        svc.review.submit(task, moderation_content([("Weapons", "Violence")]))
+        answer_one_more(svc, worker)
     finally:
         svc.close()
+
+
+def dynalite_reads(sizes: list[int]) -> None:
+    """Read capacity of one Results view (core, in a new process's service) on dynalite: nothing changed, after one
+    new answer, after a new result. It should not grow with the store."""
+    from bench_pages import start_dynalite
+
+    from core.aws import AwsConfig, make_client
+    from core.stores.aws_setup import ensure_table
+    from core.stores.dynamodb import DynamoDBRecordStore
+    from core.stores.local import LocalBlobStore
+
+    proc, url, _ = start_dynalite()
+    aws = AwsConfig(endpoint_url=url, region="us-east-1", access_key_id="bench", secret_access_key="bench")
+    out = sys.stdout
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for n in sizes:
+                table = f"bench-results-{n}"
+                ensure_table(make_client("dynamodb", aws), table)
+                folder = Path(tmp) / f"dynalite-{n}"
+
+                def service() -> Service:
+                    return Service(Config(data_dir=folder), stores=(DynamoDBRecordStore(table, aws=aws),
+                                                                    LocalBlobStore(folder / "media")),
+                                   start_jobs=False, local_admin=True)
+
+                svc = service()
+                seed_items(svc, n)
+                svc.results.view()  # the bulk count
+                svc.close()
+                cells = []
+                for name, worker in (("stored", ""), ("new answer", "c"), ("new result", "d")):
+                    if worker:
+                        svc = service()
+                        answer_one_more(svc, worker)
+                        svc.close()
+                    svc = service()  # a new app process
+                    before, start = svc.records.consumed_rcu, time.perf_counter()
+                    svc.results.view()
+                    took_ms = (time.perf_counter() - start) * 1000
+                    cells.append(f"{name} {svc.records.consumed_rcu - before:6.1f} RCU {took_ms:5.0f} ms")
+                    svc.close()
+                out.write(f"dynalite, {n:6,} reviewed items, one Results view: " + "   ".join(cells) + "\n")
+    finally:
+        proc.terminate()
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--items", type=int, default=10_000)
     parser.add_argument("--small", type=int, default=100)
+    parser.add_argument("--dynalite", type=int, nargs="*", metavar="N",
+                        help="only the read capacity of a Results view on dynalite, at these sizes (default 100 1000)")
     args = parser.parse_args()
     out = sys.stdout
+    if args.dynalite is not None:
+        dynalite_reads(args.dynalite or [100, 1_000])
+        return 0
     rows = {}
     with tempfile.TemporaryDirectory() as tmp:
         for n in (args.small, args.items):
@@ -98,9 +153,9 @@ def main() -> int:
             finally:
                 svc.close()
             row = {"bulk count": load(data), "stored": load(data)}
-            answer_one_more(data, "c")
+            answer_in(data, "c")
             row["new answer"] = load(data)
-            answer_one_more(data, "d")
+            answer_in(data, "d")
             row["new result"] = load(data)
             rows[n] = row
     out.write(f"Results page, first load in a fresh app process (1-min load average {os.getloadavg()[0]:.1f})\n")

@@ -106,9 +106,10 @@ class Predictions:
         rec = self.records.get(KIND, media_id)
         return from_dict(Prediction, rec.body) if rec else None
 
-    def get_many(self, media_ids: Iterable[str]) -> dict[str, Prediction]:
-        """media_id -> prediction, for these items only (key reads)."""
-        return {k: from_dict(Prediction, r.body) for k, r in self.records.get_many(KIND, media_ids).items()}
+    def get_many(self, media_ids: Iterable[str], *, consistent: bool = True) -> dict[str, Prediction]:
+        """media_id -> prediction, for these items only (key reads; see RecordStore.get_many for `consistent`)."""
+        return {k: from_dict(Prediction, r.body)
+                for k, r in self.records.get_many(KIND, media_ids, consistent=consistent).items()}
 
     def all(self) -> Iterator[Prediction]:
         for rec in self.records.query(KIND):

@@ -22,7 +22,7 @@ from core.workflows import Workflows
 
 VIEW_KIND = "results_view"
 ALL = "*"  # the view key of "All workflows" (no workflow is named "*")
-ITEMS_SHOWN = 200  # rows of the items table, newest first; the exports hold every result
+ITEMS_SHOWN = 50  # rows per page of the items table, newest first; the exports hold every result
 STAMPED = (changes.ANSWERS, changes.LOOPS, changes.RESULTS, changes.TRANSCRIPTS, changes.WORKFLOWS)
 
 
@@ -150,12 +150,12 @@ class Results:
                                  limit=ITEMS_SHOWN)
         newest = [from_dict(Consolidated, r.body) for r in page.records if "|" in r.key]
         by_name = {wf.name: wf for wf in self.workflows.list()}
-        predictions = self.predictions.get_many({c.media_id for c in newest})
+        predictions = self.predictions.get_many({c.media_id for c in newest}, consistent=False)  # a list
         return self._items(newest, by_name, predictions), page.cursor
 
     def _items(self, consolidated: list[Consolidated], by_name: dict[str, Workflow],
                predictions: dict[str, Prediction]) -> tuple[ItemResult, ...]:
-        names = self.catalog.get_many({c.media_id for c in consolidated})
+        names = self.catalog.get_many({c.media_id for c in consolidated}, consistent=False)
         out = []
         for c in consolidated:
             threshold = by_name[c.workflow].routing.accept_at if c.workflow in by_name else DEFAULT_THRESHOLD
