@@ -318,7 +318,7 @@ class ResultTotals:
         counted = meta.body.get("thresholds", {}) if meta is not None and meta.body.get("counted") else None
         if counted is None or any(thresholds.get(wf, DEFAULT_THRESHOLD) != counted.get(wf, DEFAULT_THRESHOLD)
                                   for wf in set(thresholds) | set(counted)):
-            self.recount()
+            self.recount(is_stamped=False)
             return
         if set(thresholds) - set(counted):  # a new workflow: its items are counted at its threshold from now on
             try:
@@ -411,9 +411,11 @@ class ResultTotals:
         return ItemInputs(media_id, counted, {lp.loop_id: answers[lp.loop_id] for lp in counted}, results,
                           model_labels(self.predictions.get(media_id)), wer)
 
-    def recount(self) -> Counts:
+    def recount(self, *, is_stamped: bool = True) -> Counts:
         """Count every item again from every record, replacing rows and counters: the repair after a crash between a
-        write and its totals, and the first count of a store. Run it when results are not being written."""
+        write and its totals, and the first count of a store. Run it when results are not being written.
+        `is_stamped`: mark Results changed, so that views stored before (in any process) are computed again; a view
+        that recounts on its way needs no stamp (a threshold change has stamped the workflows already)."""
         marks = self._marks()
         thresholds = self.thresholds()
         loops: dict[str, HumanLoop] = {lp.loop_id: lp for lp in self.loops.list()}
@@ -477,5 +479,7 @@ class ResultTotals:
                 self.records.delete(changes.MARK_KIND, rec.key)
             except NotFound:
                 pass
+        if is_stamped:  # views stored before, in any process, are out of date
+            changes.stamp(self.records, changes.RESULTS)
         log.info("recounted the Results totals of %d items", len(rows))
         return totals

@@ -128,7 +128,6 @@ class Results:
     def recount(self) -> None:
         """Sum every item's part of the figures again (the repair after a crash between a write and its totals)."""
         self.totals.recount()
-        changes.stamp(self.records, changes.RESULTS)
 
     def _compute(self, workflow: str | None, signature: tuple[str, ...]) -> ResultsView:
         """The figures from the totals kept as items change (core/result_totals.py), brought up to date with the items
