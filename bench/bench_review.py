@@ -123,7 +123,8 @@ def seed_items(svc: Service, n: int) -> None:
                        now, now, 5.0) for w in ("a", "b")]
         answers += [Record("answer", f"{a.loop_id}|{a.worker_id}", as_dict(a), parent=a.loop_id) for a in pair]
         c = consolidate_answers(mid, pair, loops=[loop], workflow="bench-flow", candidates=["Weapons", "Violence"])
-        cons.append(Record(CONSOLIDATED_KIND, result_key("bench-flow", mid), as_dict(c), parent="bench-flow"))
+        cons.append(Record(CONSOLIDATED_KIND, result_key("bench-flow", mid), as_dict(c), parent="bench-flow",
+                           sort=c.updated_at))  # as Consolidation writes results: paged newest first
     for batch in (media, preds, loops, answers, cons):
         svc.records.put_many(batch)
 
