@@ -147,7 +147,12 @@ class Transcription:
                 weight = window_s if k < count - 1 else max(1.0, duration_s - window_s * (count - 1))
                 chunks.append(Chunk(f"{prefix}{n:05d}w{k:05d}", {**payload, "ids": [media_id], "window": k,
                                                                  "windows": count, "window_s": window_s}, weight))
-        summaries = run_chunks(ctx, self.work, self.jobs.records, JOB_KIND, chunks, unit="s transcribed")
+        try:
+            summaries = run_chunks(ctx, self.work, self.jobs.records, JOB_KIND, chunks, unit="s transcribed")
+        except BaseException:  # cancelled or failed for good: no run will assemble these windows
+            for media_id, count in windows.items():
+                self._drop_windows(ctx.job.job_id, media_id, count)
+            raise
         parts: dict[str, list[dict[str, Any]]] = {}
         for chunk, summary in zip(chunks, summaries):
             parts.setdefault(chunk.payload["ids"][0], []).append(summary)

@@ -185,3 +185,16 @@ def test_a_long_file_runs_as_window_chunks_in_process_and_a_resumed_job_repeats_
         service.transcription.run_job(ctx, {"media_ids": [media_id], "force": True})  # the job resumed
         assert service.transcripts.latest_number(media_id) == 1  # one version for the run
         assert {c["runs"] for c in done_chunks(service.records, ctx.job.job_id).values()} == {1}
+
+
+def test_a_cancelled_long_file_leaves_no_window_records_behind(tmp_path):
+    from tests.speech import make_sparse_speech
+
+    clip = make_sparse_speech(tmp_path, 2, every_s=20)
+    with Service(Config(data_dir=tmp_path / "data", transcribe_window_s=30)) as service:
+        media_id = service.catalog.ingest_file(clip).media_id
+        ctx = RecordingContext(cancel_after_reports=6)  # a window or two in
+        with pytest.raises(JobCancelled):
+            service.transcription.run_job(ctx, {"media_ids": [media_id], "force": True})
+        assert not list(service.records.query("transcript_window"))
+        assert service.transcripts.latest_number(media_id) == 0
