@@ -46,7 +46,7 @@ DYNALITE="$ROOT/.cache/dynalite/node_modules/.bin/dynalite"
 if [ -x "$DYNALITE" ] && command -v node >/dev/null; then
   port=$(free_port)
   mkdir -p "$workdir/dynalite-data"
-  (cd "$workdir"; exec node "$DYNALITE" --host 127.0.0.1 --port "$port" --path "$workdir/dynalite-data" --createTableMs 0 --deleteTableMs 0 --updateTableMs 0) >"$workdir/dynalite.log" 2>&1 &
+  (cd "$workdir"; exec node "$ROOT/scripts/dynalite_server.js" "$ROOT/.cache/dynalite" --host 127.0.0.1 --port "$port" --path "$workdir/dynalite-data" --createTableMs 0 --deleteTableMs 0 --updateTableMs 0) >"$workdir/dynalite.log" 2>&1 &
   pids+=($!)
   wait_ready dynalite "http://127.0.0.1:$port/" "$!"
   export LOUPE_TEST_DYNALITE_ENDPOINT="http://127.0.0.1:$port"

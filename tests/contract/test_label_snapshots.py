@@ -188,10 +188,12 @@ def race(backend: str, where: str, blob_where: str, role: str, rounds: int) -> N
     if role == "loader":
         live = open_router(records, blobs, rewrite_after=1)
         for _ in range(rounds):
-            for frame in (live.frames(), open_router(records, blobs, rewrite_after=1).frames()):
+            fresh = open_router(records, blobs, rewrite_after=1)
+            for frame in (live.frames(), fresh.frames()):
                 for category in frame.values():
                     assert category.item_start[-1] == category.n_rows
             live.wait_for_snapshot()
+            fresh.wait_for_snapshot()  # the process does not exit with a snapshot write in flight
     else:
         rng = random.Random(role)
         ids = [f"m{i:03d}" for i in range(30)]
