@@ -200,6 +200,7 @@ class Review:
                 # their own lapsed claim (or one marked submitted whose answer a crash lost), if nobody took it
                 renewed = self._take_over(rec, worker_id, wf, now)
                 return self._task(wf, loop, renewed) if renewed else None
+        credited: set[str] = set()  # reviewers whose answer a slot already stands for: one slot each
         for slot in range(needed):
             key = claim_key(loop.loop_id, slot)
             rec = claims.get(key)
@@ -211,8 +212,12 @@ class Review:
                 except AlreadyExists:
                     continue
             current = from_dict(Claim, rec.body)
-            if reviewer_id(current.worker_id) in answered:
+            holder = reviewer_id(current.worker_id)
+            if holder in answered and holder not in credited:
+                credited.add(holder)
                 continue  # the slot's answer is in (its claim may not be marked yet)
+            # a second slot under a name that answered through another one (two app processes handed the same name
+            # both slots at once) stands for no answer: it is taken over like a lapsed one
             if current.expires_at_s > now and not current.is_submitted:
                 continue  # held by someone right now
             taken = self._take_over(rec, worker_id, wf, now)  # lapsed, or marked submitted with no answer behind it
@@ -253,9 +258,13 @@ class Review:
                              "not recorded. Open the next task.")
         outcome = self._record_answer(task.loop, worker_id, content, accepted_at_s=task.accepted_at_s)
         if rec is not None and not claim.is_submitted:
+            # An answer this submit did not record came in under the same name through the loop's other slot (the
+            # same name in two browsers, each holding a slot): that slot's answer counts, and this slot goes back to
+            # the queue, or the loop would wait forever for an answer no slot is left to give.
+            done = replace(claim, is_submitted=True) if outcome.is_recorded else replace(claim, expires_at_s=0.0)
             try:
-                self.records.put(CLAIM_KIND, key, as_dict(replace(claim, is_submitted=True)),
-                                 expected_version=rec.version, parent=claim.loop_id, sort="")
+                self.records.put(CLAIM_KIND, key, as_dict(done), expected_version=rec.version, parent=claim.loop_id,
+                                 sort="" if outcome.is_recorded else claim_sort(done))
             except VersionConflict:
                 pass  # a parallel submit of the same answer marked it; the answer record is the truth
         return outcome

@@ -63,3 +63,26 @@ def test_an_answer_stored_under_an_older_spelling_still_counts_as_hers(service):
     assert service.review.next_task("alice") is None
     (summary,) = service.review.summary("alice")
     assert (summary.available_to_worker, summary.answers_needed) == (0, 1)
+
+
+def test_a_name_that_won_both_slots_in_a_race_gives_the_second_back_so_the_item_completes(service):
+    """Two app processes can each hand "ben" a different slot of one item at the same moment (seen in the two-process
+    queue test). His second submit records nothing, so its slot must go back to the queue, not be marked done."""
+    from dataclasses import replace
+
+    from core.domain import as_dict
+    from core.review import CLAIM_KIND, Claim, claim_key, claim_sort
+
+    (loop,) = seed_moderation(service, task_count=2)
+    one = service.review.next_task("ben")
+    other_slot = 1 - one.slot
+    raced = Claim(loop.loop_id, other_slot, "ben", one.accepted_at_s, one.expires_at_s)
+    service.records.create(CLAIM_KIND, claim_key(loop.loop_id, other_slot), as_dict(raced), parent=loop.loop_id,
+                           sort=claim_sort(raced))
+    two = replace(one, slot=other_slot)
+    assert service.review.submit(one, moderation_content([])).is_recorded
+    assert not service.review.submit(two, moderation_content([])).is_recorded
+    cy = service.review.next_task("cy")
+    assert cy is not None and cy.loop.loop_id == loop.loop_id
+    assert service.review.submit(cy, moderation_content([])).is_completed
+    assert service.loops.get(loop.loop_id).status == "Completed"
