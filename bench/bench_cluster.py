@@ -6,8 +6,11 @@ core/cluster.py: a worker's model threads are the CPUs shared among the workers)
 - in-process: LOUPE_DASK=off, the chunks run on the app's job thread (the models with their default threads);
 - cluster, 1 worker: a local Dask cluster of one worker process (on 2 CPUs: 2 model threads);
 - cluster, 2 workers: two worker processes (on 2 CPUs: 1 model thread each);
-- cluster, 1 worker x 1 thread (not with --quick): what one of those two workers does alone (how throughput
-  scales per worker, apart from intra-op threads).
+- in-process, 1 thread: LOUPE_MODEL_THREADS=1, one image (or one Whisper thread) at a time, one core's worth;
+- cluster, 1 worker x 1 thread: what one of those two workers does alone, on one core.
+On 2 CPUs the first two already use both cores for labels (two images at once), so a second worker can add nothing
+there; how throughput grows with workers is measured per core: 2 workers against one 1-thread worker, and a
+1-thread worker against the app on one thread (the overhead of the cluster at the same cores). Both pairs print.
 All are started and warmed first (models loaded in every worker, outside the timings), then timed in interleaved
 rounds: a label job of N photos; a transcription job of M one-minute espeak-ng clips (one chunk per clip); and a
 transcription job of one M-minute file (those clips joined: one chunk per 5-minute window, so one file spreads over
@@ -23,7 +26,7 @@ Quick check that it works (about 3 minutes; the figures only show direction):
     .venv/bin/python bench/bench_cluster.py --quick
 Options: [--images 200] [--minutes 10] [--hours 2] [--rounds 2] [--transcribe-rounds 1] [--window-s 300]
 [--skip-memory] [--only-memory]; --quick is 40 photos, 2 clips, 60-second windows (so the 2-minute file still
-spreads), 15 minutes of audio for memory, one round.
+spreads), 15 minutes of audio for memory, one round, and no one-thread executors.
 """
 from __future__ import annotations
 
@@ -54,8 +57,10 @@ EXECUTORS = {  # name -> Config fields
     "in-process": {"dask": "off"},
     "cluster, 1 worker": {"dask": "local", "dask_workers": 1},
     "cluster, 2 workers": {"dask": "local", "dask_workers": 2},
+    "in-process, 1 thread": {"dask": "off", "model_threads": 1},
     "cluster, 1 worker x 1 thread": {"dask": "local", "dask_workers": 1, "model_threads": 1},
 }
+PER_CORE = ("in-process, 1 thread", "cluster, 1 worker x 1 thread")
 QUICK = {"images": 40, "minutes": 2, "hours": 0.25, "rounds": 1, "transcribe_rounds": 1, "window_s": 60}
 TARGET_OVERHEAD_X = 1.15
 TARGET_SCALING_X = 1.6
@@ -195,6 +200,11 @@ def _print_memory(memory: dict, hours: float) -> None:
           f"{'met' if rise <= TARGET_MEMORY_MB else 'NOT met'}); models loaded in the app: {memory['models_in_app']}")
 
 
+def _compare(what: str, ratio: float, target: float, unit: str, *, le: bool = False) -> None:
+    met = ratio <= target if le else ratio >= target
+    print(f"  {what}: {ratio:.2f}{unit} (target {'<=' if le else '>='} {target}: {'met' if met else 'NOT met'})")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--images", type=int, default=200)
@@ -206,7 +216,7 @@ def main() -> int:
     parser.add_argument("--only-memory", action="store_true")
     parser.add_argument("--window-s", type=int, default=0, help="LOUPE_TRANSCRIBE_WINDOW_S for every executor "
                         "(0: the default, 300)")
-    parser.add_argument("--quick", action="store_true", help="small sizes, one round, no 1 x 1-thread executor: "
+    parser.add_argument("--quick", action="store_true", help="small sizes, one round, no one-thread executors: "
                         f"{QUICK}")
     args = parser.parse_args()
     if args.quick:
@@ -214,7 +224,7 @@ def main() -> int:
             setattr(args, name, value)
     window = {"transcribe_window_s": args.window_s} if args.window_s else {}
     executors = {k: {**v, **window} for k, v in EXECUTORS.items()
-                 if not (args.quick and k == "cluster, 1 worker x 1 thread")}
+                 if not (args.quick and k in PER_CORE)}
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -250,16 +260,18 @@ def main() -> int:
         rows = {name: report(name, run, args.images, audio_s) for name, run in runs.items()}
         memory = None if args.skip_memory else bench_app_memory(folder, args.hours, clips[0])
     base, one, two = rows["in-process"], rows["cluster, 1 worker"], rows["cluster, 2 workers"]
-    single = rows.get("cluster, 1 worker x 1 thread")
+    base1, single = rows.get("in-process, 1 thread"), rows.get("cluster, 1 worker x 1 thread")
     for what, key in (("label", "label_s"), ("transcription, clips", "transcribe_s"),
                       ("transcription, one file", "file_s")):
-        overhead = one[key] / base[key]
-        scaling = one[key] / two[key]
-        per_worker = f"; 2 workers vs 1 single-thread worker {single[key] / two[key]:.2f}x" if single else ""
-        print(f"{what}: 1 worker vs in-process {overhead:.2f}x time (target <= {TARGET_OVERHEAD_X}x: "
-              f"{'met' if overhead <= TARGET_OVERHEAD_X else 'NOT met'}); 2 workers vs 1 worker {scaling:.2f}x "
-              f"throughput (target >= {TARGET_SCALING_X}x: {'met' if scaling >= TARGET_SCALING_X else 'NOT met'})"
-              f"{per_worker}")
+        print(f"{what}:")
+        _compare("1 worker vs in-process, default threads", one[key] / base[key], TARGET_OVERHEAD_X, "x time", le=True)
+        if single:
+            _compare("1-thread worker vs in-process on 1 thread", single[key] / base1[key], TARGET_OVERHEAD_X,
+                     "x time", le=True)
+            _compare("2 workers vs one 1-thread worker (scaling per core)", single[key] / two[key],
+                     TARGET_SCALING_X, "x throughput")
+        _compare("2 workers vs 1 worker with both cores' threads", one[key] / two[key], TARGET_SCALING_X,
+                 "x throughput")
     if memory:
         _print_memory(memory, args.hours)
     print(f"(the whole run took {time.perf_counter() - started:.0f} s; 1-min load average now "

@@ -32,6 +32,10 @@ class People:
 
 class PeopleDetector:
     def __init__(self) -> None:
+        # The labeler runs one image per thread, as many at once as it was given cores (LocalLabeler's pool), so
+        # OpenCV's own parallel loops would only oversubscribe those cores: a "one model thread" Dask worker used
+        # 1.3 cores (bench_cluster). One thread each, process-wide (Loupe uses OpenCV nowhere else).
+        cv2.setNumThreads(1)
         self._local = threading.local()
 
     def _detectors(self) -> tuple[cv2.CascadeClassifier, cv2.HOGDescriptor]:
