@@ -157,8 +157,8 @@ def log_executor(name: str, config: Config) -> None:
               f"images at once, Whisper runs that many threads); windows of {config.transcribe_window_s} s",
               flush=True)
     else:
-        print(f"  {name}: the app's job thread, the models' default threads; windows of "
-              f"{config.transcribe_window_s} s", flush=True)
+        threads = f"{config.model_threads} model thread(s)" if config.model_threads else "the models' default threads"
+        print(f"  {name}: the app's job thread, {threads}; windows of {config.transcribe_window_s} s", flush=True)
 
 
 def report(name: str, run: dict, photos: int, audio_s: float) -> dict:
