@@ -6,15 +6,16 @@ core/cluster.py: a worker's model threads are the CPUs shared among the workers)
 - in-process: LOUPE_DASK=off, the chunks run on the app's job thread (the models with their default threads);
 - cluster, 1 worker: a local Dask cluster of one worker process (on 2 CPUs: 2 model threads);
 - cluster, 2 workers: two worker processes (on 2 CPUs: 1 model thread each);
-- in-process, 1 thread: LOUPE_MODEL_THREADS=1, one image (or one Whisper thread) at a time, one core's worth;
-- cluster, 1 worker x 1 thread: what one of those two workers does alone, on one core.
-On 2 CPUs the first two already use both cores for labels (two images at once), so a second worker can add nothing
-there; how throughput grows with workers is measured per core: 2 workers against one 1-thread worker, and a
-1-thread worker against the app on one thread (the overhead of the cluster at the same cores). Both pairs print.
-All are started and warmed first (models loaded in every worker, outside the timings), then timed in interleaved
-rounds: a label job of N photos; a transcription job of M one-minute espeak-ng clips (one chunk per clip); and a
-transcription job of one M-minute file (those clips joined: one chunk per 5-minute window, so one file spreads over
-the workers). The best run of each counts.
+- in-process, 1 thread: LOUPE_MODEL_THREADS=1, one image at a time, one core's worth (labels only);
+- cluster, 1 worker x 1 thread: what one of those two workers does alone, on one core (labels only).
+Whisper runs on one thread everywhere (LOUPE_TRANSCRIBER_THREADS, core/config.py), so a worker transcribes on one
+core. For labels, on 2 CPUs the first two already use both cores (two images at once), so a second worker can add
+nothing there; how label throughput grows with workers is measured per core: 2 workers against one 1-thread worker,
+and a 1-thread worker against the app on one thread (the overhead of the cluster at the same cores). Both pairs print.
+One executor at a time (the others' idle clusters would take CPU from it): started and warmed first (models loaded in
+every worker, outside the timings), then timed: a label job of N photos; a transcription job of M one-minute
+espeak-ng clips (one chunk per clip); and a transcription job of one M-minute file (those clips joined: one chunk per
+5-minute window, so one file spreads over the workers). The best run of each counts.
 
 Memory: a separate process plays the app (Service with a 1-worker local cluster), warms its worker, then
 transcribes H hours of mostly silent speech (one sentence every 5 minutes, as bench_memory.py) on the worker; its
@@ -133,17 +134,18 @@ def timed_job(service: Service, submit) -> float:
 
 
 def open_executor(name: str, fields: dict, folder: Path, photos: list[Path], clips: list[Path],
-                  joined: Path) -> dict:
+                  joined: Path, *, labels_only: bool = False) -> dict:
     """A service on its own executor, with the media ingested and every worker warm (models loaded)."""
     config = Config(data_dir=folder / name.replace(" ", "-").replace(",", ""), **fields)
     log_executor(name, config)
     service = Service(config)
     images = [service.catalog.ingest_file(p).media_id for p in photos]
-    audio = [service.catalog.ingest_file(c).media_id for c in clips]
-    long = service.catalog.ingest_file(joined).media_id
+    audio = [] if labels_only else [service.catalog.ingest_file(c).media_id for c in clips]
+    long = "" if labels_only else service.catalog.ingest_file(joined).media_id
     workers = max(1, fields.get("dask_workers", 1))
     timed_job(service, lambda: service.labeling.submit(images[:8 * workers]))
-    timed_job(service, lambda: service.transcription.submit(audio[:workers], force=True))
+    if not labels_only:
+        timed_job(service, lambda: service.transcription.submit(audio[:workers], force=True))
     return {"service": service, "images": images, "audio": audio, "long": long, "label_s": [], "transcribe_s": [],
             "file_s": []}
 
@@ -154,7 +156,7 @@ def log_executor(name: str, config: Config) -> None:
     if config.runs_on_dask:
         workers, threads = local_cluster_size(config)
         print(f"  {name}: {workers} worker process(es), {threads} model thread(s) each (the labeler labels that many "
-              f"images at once, Whisper runs that many threads); windows of {config.transcribe_window_s} s",
+              f"images at once; Whisper on {config.transcriber_threads}); windows of {config.transcribe_window_s} s",
               flush=True)
     else:
         threads = f"{config.model_threads} model thread(s)" if config.model_threads else "the models' default threads"
@@ -162,7 +164,8 @@ def log_executor(name: str, config: Config) -> None:
 
 
 def report(name: str, run: dict, photos: int, audio_s: float) -> dict:
-    label_s, transcribe_s, file_s = min(run["label_s"]), min(run["transcribe_s"]), min(run["file_s"])
+    nan = float("nan")
+    label_s, transcribe_s, file_s = min(run["label_s"]), min(run["transcribe_s"] or [nan]), min(run["file_s"] or [nan])
     row = {"executor": name, "label_s": round(label_s, 2), "images_per_s": round(photos / label_s, 1),
            "transcribe_s": round(transcribe_s, 2), "audio_s_per_s": round(audio_s / transcribe_s, 1),
            "file_s": round(file_s, 2), "file_audio_s_per_s": round(audio_s / file_s, 1),
@@ -235,28 +238,26 @@ def main() -> int:
         audio_s = audio_seconds(joined)
         print(f"{args.images} photos, {args.minutes} one-minute clips and one {audio_s:.0f} s file on "
               f"{os.cpu_count()} CPUs (1-min load average {os.getloadavg()[0]:.1f}); best of {args.rounds} label and "
-              f"{args.transcribe_rounds} transcription runs, interleaved across the executors", flush=True)
+              f"{args.transcribe_rounds} transcription runs, one executor at a time", flush=True)
         if args.only_memory:
             memory = bench_app_memory(folder, args.hours, clips[0])
             _print_memory(memory, args.hours)
             print(json.dumps({"memory": memory, "cpus": os.cpu_count()}))
             return 0
-        runs = {name: open_executor(name, fields, folder, photos, clips, joined) for name, fields in executors.items()}
-        try:
-            for _ in range(args.rounds):  # interleaved, so load from other work hits every executor alike
-                for run in runs.values():
-                    service = run["service"]
+        runs = {}
+        for name, fields in executors.items():  # one at a time: the others' idle clusters would take CPU from it
+            run = runs[name] = open_executor(name, fields, folder, photos, clips, joined, labels_only=name in PER_CORE)
+            service = run["service"]
+            try:
+                for _ in range(args.rounds):
                     run["label_s"].append(timed_job(service, lambda: service.labeling.submit(run["images"])))
-            for _ in range(args.transcribe_rounds):
-                for run in runs.values():
-                    service = run["service"]
+                for _ in range(0 if name in PER_CORE else args.transcribe_rounds):
                     run["transcribe_s"].append(timed_job(
                         service, lambda: service.transcription.submit(run["audio"], force=True)))
                     run["file_s"].append(timed_job(
                         service, lambda: service.transcription.submit([run["long"]], force=True)))
-        finally:
-            for run in runs.values():
-                run["service"].close()
+            finally:
+                service.close()
         rows = {name: report(name, run, args.images, audio_s) for name, run in runs.items()}
         memory = None if args.skip_memory else bench_app_memory(folder, args.hours, clips[0])
     base, one, two = rows["in-process"], rows["cluster, 1 worker"], rows["cluster, 2 workers"]
@@ -265,7 +266,7 @@ def main() -> int:
                       ("transcription, one file", "file_s")):
         print(f"{what}:")
         _compare("1 worker vs in-process, default threads", one[key] / base[key], TARGET_OVERHEAD_X, "x time", le=True)
-        if single:
+        if single and key == "label_s":
             _compare("1-thread worker vs in-process on 1 thread", single[key] / base1[key], TARGET_OVERHEAD_X,
                      "x time", le=True)
             _compare("2 workers vs one 1-thread worker (scaling per core)", single[key] / two[key],

@@ -59,6 +59,10 @@ class Config:
     transcriber_language: str = ""  # "" detects the language (multilingual models and Amazon Transcribe)
     transcriber_beam_size: Count = 5
     transcriber_vad: bool = True
+    # CTranslate2 threads per Whisper run. One: tiny.en is faster on one thread than on two (5.35 s against 6.15 s
+    # for a 2-minute clip on 2 idle cores; base 11.2 s against 10.1 s for 24% more CPU), and a second thread stalls
+    # whenever anything else runs; files and windows spread over worker processes instead (core/cluster.py)
+    transcriber_threads: Count = 1
     # Whisper transcribes this much audio at a time: it bounds memory (300 s is about 20 MB of samples), and a longer
     # file is split into windows of this length that different workers transcribe (one chunk each), so a 10-minute
     # file keeps two workers busy
@@ -81,7 +85,8 @@ class Config:
     dask_workers: Annotated[int, Field(ge=0)] = 0  # local cluster size; 0 sizes it to the machine (CPUs and memory)
     dask_memory_limit: str = "auto"  # per local worker, in Dask's words ("2GiB", "auto": the machine's memory / n)
     dask_chunk_images: Count = 32  # images per task on the cluster
-    model_threads: Annotated[int, Field(ge=0)] = 0  # intra-op threads per model run; 0: the models' own default
+    # the labeler's images at once (each on one thread) per process; 0: min(2, CPUs). Whisper: transcriber_threads
+    model_threads: Annotated[int, Field(ge=0)] = 0
 
     def __post_init__(self) -> None:
         if self.export_dir == Path():

@@ -48,10 +48,7 @@ class TranscriberConfig:
     beam_size: int = 5
     vad_filter: bool = True
     compute_type: str = "int8"
-    # One CTranslate2 thread: on 2 idle cores tiny.en took 5.35 s for a 2-minute clip on one thread and 6.15 s on
-    # two (base: 11.2 s and 10.1 s, for 24% more CPU), and a second thread stalls whenever anything else runs.
-    # Loupe spreads files and windows over worker processes instead (core/cluster.py); LOUPE_MODEL_THREADS overrides.
-    cpu_threads: int = 1
+    cpu_threads: int = 1  # LOUPE_TRANSCRIBER_THREADS: why one, in core/config.py
     cache_dir: Path = Path("loupe-data") / "models"  # where the two parts of "base" are joined once
     s3_bucket: str = ""  # Amazon Transcribe reads media from and writes output to this bucket
     window_s: float = 300.0  # Whisper decodes and transcribes this much audio at a time (memory is bounded by it)
@@ -60,7 +57,7 @@ class TranscriberConfig:
     def from_config(cls, config: Config) -> "TranscriberConfig":
         return cls(model=config.transcriber, beam_size=config.transcriber_beam_size,
                    vad_filter=config.transcriber_vad, cache_dir=config.data_dir / "models", s3_bucket=config.s3_bucket,
-                   cpu_threads=config.model_threads or cls.cpu_threads, window_s=float(config.transcribe_window_s))
+                   cpu_threads=config.transcriber_threads, window_s=float(config.transcribe_window_s))
 
 
 def describe_engines() -> dict[str, str]:
