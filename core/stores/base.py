@@ -95,6 +95,10 @@ class RecordStore(Protocol):
 
     def delete(self, kind: str, key: str, *, expected_version: int | None = None) -> None: ...
 
+    def delete_many(self, kind: str, keys: Iterable[str]) -> None:
+        """Remove the records of these keys that exist (a missing one is no error), with no version check, in as few
+        calls as the backend allows: for records nobody writes any more (a finished job's work records)."""
+
     def query(self, kind: str, *, parent: str | None = None) -> Iterator[Record]:
         """All records of a kind (optionally with one parent), in key order."""
 

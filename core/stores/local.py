@@ -146,6 +146,16 @@ class SQLiteRecordStore:
                 raise NotFound(kind, key)
             raise VersionConflict(kind, key, expected_version, current.version, current.body)
 
+    def delete_many(self, kind: str, keys: Iterable[str]) -> None:
+        wanted = list(dict.fromkeys(keys))
+        if not wanted:
+            return
+        with self._transaction(f"deleting {len(wanted)} {kind} record(s)") as conn:
+            for start in range(0, len(wanted), GET_MANY_CHUNK):
+                chunk = wanted[start:start + GET_MANY_CHUNK]
+                conn.execute(f"DELETE FROM records WHERE kind=? AND key IN ({', '.join('?' * len(chunk))})",
+                             [kind, *chunk])
+
     def query(self, kind: str, *, parent: str | None = None) -> Iterator[Record]:
         sql = f"SELECT {_COLUMNS} FROM records WHERE kind=?"
         args: tuple[str, ...] = (kind,)

@@ -85,6 +85,16 @@ def test_delete_with_version_check(records):
         records.delete("thing", "a")
 
 
+def test_delete_many_removes_the_keys_given_skips_missing_ones_and_leaves_the_rest(records):
+    records.put_many(Record("work", f"job-1/{n:05d}", {"n": n}, parent="job-1") for n in range(60))
+    records.put_many([Record("work", "job-2/00000", {"n": 0}, parent="job-2"), Record("other", "job-1/00000", {})])
+    records.delete_many("work", [*(f"job-1/{n:05d}" for n in range(60)), "job-1/never-written", "job-1/00003"])
+    assert [r.key for r in records.query("work")] == ["job-2/00000"]
+    assert records.get("other", "job-1/00000") is not None  # another kind with the same key stays
+    assert list(records.query("work", parent="job-1")) == []
+    records.delete_many("work", [])
+
+
 def test_concurrent_writers_from_threads_lose_no_update(records):
     """Eight threads increment one counter with optimistic retries: every increment lands exactly once."""
     records.create("counter", "c", {"n": 0})
