@@ -25,17 +25,15 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from core.config import Config
 from core.errors import AlreadyExists, LoupeError, VersionConflict
-from core.jobs import CANCEL_KIND, JobCancelled, JobContext
-from core.stores.base import Record, RecordStore
+from core.jobs import CANCEL_KIND, JobCancelled, JobContext, read_item_pages, work_kind, write_item_pages
+from core.stores.base import RecordStore
 
 if TYPE_CHECKING:
     from core.service import Service
 
 log = logging.getLogger(__name__)
 
-CHUNK_KIND = "job_chunk"
-ITEMS_KIND = "job_items"  # the item list of a job chosen when it first runs, in pages: see `job_items`
-ITEMS_PAGE = 500  # ids per page record: about 33 KB, well under DynamoDB's 400 KB item limit
+CHUNK_KIND = work_kind("job_chunk")  # removed with the job's other work records once it is final (core/jobs.py)
 ALLOWED_FAILURES = 1  # a task is retried once on another worker after its worker dies; a second death is KilledWorker
 # A worker is sent only as many tasks as it has threads: a task merely waiting on a worker that another task blows up
 # would count that death against itself (Dask counts every task assigned to a dead worker).
@@ -116,20 +114,20 @@ def job_items(ctx: JobContext, records: RecordStore, choose: Callable[[], list[s
     job_id = ctx.job.job_id
     pages = ctx.job.result.get("item_pages")
     if pages is not None:
-        keys = [f"{job_id}/{n:05d}" for n in range(int(pages))]
-        found = records.get_many(ITEMS_KIND, keys, consistent=True)
-        if len(found) < len(keys):
-            raise LoupeError("This job's list of items is gone from the store, so it can't be resumed; start it "
-                             "again.")
-        return [media_id for key in keys for media_id in found[key].body["ids"]]
+        return read_item_pages(records, job_id, int(pages))
     if ctx.job.result.get("media_ids") is not None:  # a job that began before lists were kept in pages
         return list(ctx.job.result["media_ids"])
     ids = list(choose())
-    starts = range(0, len(ids), ITEMS_PAGE)
-    records.put_many(Record(ITEMS_KIND, f"{job_id}/{n:05d}", {"ids": ids[s:s + ITEMS_PAGE]}, parent=job_id)
-                     for n, s in enumerate(starts))
-    ctx.checkpoint({"item_pages": len(starts), "items": len(ids)})
+    ctx.checkpoint({"item_pages": write_item_pages(records, job_id, ids), "items": len(ids)})
     return ids
+
+
+def chunk_report(records: RecordStore, job_id: str) -> dict[str, Any]:
+    """What a job's chunk records say, for its result (the records go once the job is final): how many chunks ran,
+    which of them ran more than once (a retry after a worker died after its writes), and where they ran."""
+    ran = {index: body for index, body in done_chunks(records, job_id).items() if not body.get("split")}
+    return {"count": len(ran), "ran_again": sorted(i for i, body in ran.items() if int(body.get("runs", 1)) > 1),
+            "where": sorted({str(body.get("where", "")) for body in ran.values()})}
 
 
 def is_cancel_requested(records: RecordStore, job_id: str) -> bool:
@@ -237,8 +235,8 @@ def run_chunks(ctx: JobContext, executor: Executor, records: RecordStore, kind: 
                 except OSError as exc:  # the scheduler can't be reached now: try again in a moment
                     lost_since = lost_since or time.monotonic()
                     if time.monotonic() - lost_since > LOST_GIVE_UP_S:
-                        raise LoupeError(f"The Dask scheduler can't be reached ({exc}); the job stops here, and its "
-                                         "finished chunks are kept for the next run.") from None
+                        raise LoupeError(f"The Dask scheduler can't be reached ({exc}); the job stops here (the "
+                                         "predictions and transcripts of its finished chunks are kept).") from None
                     log.warning("job %s: the Dask scheduler can't be reached (%s); trying again", job_id, exc)
                     time.sleep(2.0)
                     break
@@ -266,8 +264,8 @@ def run_chunks(ctx: JobContext, executor: Executor, records: RecordStore, kind: 
                         lost_since = lost_since or time.monotonic()
                         if time.monotonic() - lost_since > LOST_GIVE_UP_S:
                             raise LoupeError(f"The Dask scheduler was lost and has not come back for "
-                                             f"{LOST_GIVE_UP_S / 60:.0f} minutes; the job stops here, and its "
-                                             "finished chunks are kept for the next run.") from None
+                                             f"{LOST_GIVE_UP_S / 60:.0f} minutes; the job stops here (the "
+                                             "predictions and transcripts of its finished chunks are kept).") from None
                         log.warning("job %s: chunk %s was lost with the scheduler; submitting it again", job_id,
                                     chunk.index)
                         pending.insert(0, chunk)

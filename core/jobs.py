@@ -8,6 +8,12 @@ a running job whose heartbeat is older than `stale_after_s` is queued again by a
 start (`recover`) and then every heartbeat (`watch`), with or without a browser. A job's last write that failed
 (a store outage) is kept in memory and written once the store is back, so no job stays "running" for good.
 A handler can `checkpoint` partial results; a resumed job finds them in `ctx.job.result` and skips that work.
+
+Work records: a job's chunks done, its item list in pages, a long file's window words (kinds declared with
+`work_kind`, keyed "{job_id}/...", parent the job) are needed only while the job can still be resumed, that is while
+its stored status is queued or running. Once its final status is written they are removed (the final write first, so
+a crash in between leaves leftovers that `python -m core gc` removes, never a resumable job without its records).
+An explicit id list longer than INLINE_ITEMS goes to the same item pages at submit, before the job record exists.
 """
 from __future__ import annotations
 
@@ -17,14 +23,14 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any, Protocol
 
 from core.domain import Job, as_dict, from_dict, utc_now
 from core.errors import AlreadyExists, LoupeError, NotFound, VersionConflict, describe_error
-from core.stores.base import RecordStore
+from core.stores.base import Record, RecordStore
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +38,61 @@ KIND = "job"
 CANCEL_KIND = "job_cancel"
 STALE_AFTER_S = 120.0
 HEARTBEAT_S = 30.0  # a running job's record is refreshed this often, even while its handler reports nothing
+ITEMS_KIND = "job_items"  # a job's list of ids in pages ("{job_id}/{n:05d}", parent the job): see `write_item_pages`
+ITEMS_PAGE = 500  # ids per page record: about 33 KB, well under DynamoDB's 400 KB item limit
+INLINE_ITEMS = 500  # an explicit list up to this long stays in the job's params; a longer one goes to item pages
+_WORK_KINDS: set[str] = {ITEMS_KIND}
+
+
+def work_kind(kind: str) -> str:
+    """Declare a record kind as a job's work in progress: keyed "{job_id}/...", with the job id as parent, needed only
+    while the job can be resumed, and removed once the job is final (here, or by `python -m core gc`)."""
+    _WORK_KINDS.add(kind)
+    return kind
+
+
+def work_kinds() -> frozenset[str]:
+    return frozenset(_WORK_KINDS)
+
+
+def write_item_pages(records: RecordStore, job_id: str, ids: Sequence[str]) -> int:
+    """Keep a job's list of ids in page records of ITEMS_PAGE ids; returns how many pages."""
+    starts = range(0, len(ids), ITEMS_PAGE)
+    records.put_many(Record(ITEMS_KIND, f"{job_id}/{n:05d}", {"ids": list(ids[s:s + ITEMS_PAGE])}, parent=job_id)
+                     for n, s in enumerate(starts))
+    return len(starts)
+
+
+def read_item_pages(records: RecordStore, job_id: str, pages: int) -> list[str]:
+    """The list `write_item_pages` kept; LoupeError if a page is gone (the job can't be resumed then)."""
+    keys = [f"{job_id}/{n:05d}" for n in range(int(pages))]
+    found = records.get_many(ITEMS_KIND, keys, consistent=True)
+    if len(found) < len(keys):
+        raise LoupeError("This job's list of items is gone from the store, so it can't be resumed; start it again.")
+    return [media_id for key in keys for media_id in found[key].body["ids"]]
+
+
+def listed_items(records: RecordStore, job_id: str, params: dict[str, Any]) -> list[str] | None:
+    """The explicit list of ids a job was submitted with (`JobRunner.submit(items=...)`): inline in
+    params["media_ids"] (a short list, or a job submitted before long lists went to pages) or in item pages; None if
+    it was submitted without one."""
+    if params.get("media_ids") is not None:
+        return list(params["media_ids"])
+    if params.get("item_pages") is not None:
+        return read_item_pages(records, job_id, int(params["item_pages"]))
+    return None
+
+
+def drop_work_records(records: RecordStore, job_id: str) -> dict[str, int]:
+    """Remove a job's work records (every `work_kind`); call it only once the job's final status is stored.
+    Returns how many of each kind were removed."""
+    removed = {}
+    for kind in sorted(_WORK_KINDS):
+        keys = [r.key for r in records.query(kind, parent=job_id)]
+        if keys:
+            records.delete_many(kind, keys)
+            removed[kind] = len(keys)
+    return removed
 
 
 class JobCancelled(Exception):
@@ -127,11 +188,23 @@ class JobRunner:
         """The job kinds this runner has a handler for."""
         return frozenset(self._handlers)
 
-    def submit(self, kind: str, params: dict[str, Any] | None = None, *, created_by: str = "") -> Job:
+    def submit(self, kind: str, params: dict[str, Any] | None = None, *, created_by: str = "",
+               items: Sequence[str] | None = None) -> Job:
+        """Queue a job. `items`, an explicit list of ids, is kept in params["media_ids"] up to INLINE_ITEMS ids, and
+        past that in item pages written before the job record (params then say "item_pages" and "items", the count):
+        the job record is rewritten by every progress report and read by every job list. Read it back with
+        `listed_items`."""
         if kind not in self._handlers:
             raise LoupeError(f"No job handler for {kind!r}.")
-        job = Job(job_id=f"{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}", kind=kind,
-                  params=params or {}, created_at=utc_now(), created_by=created_by)
+        job_id = f"{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
+        params = dict(params or {})
+        if items is not None:
+            ids = list(items)
+            if len(ids) <= INLINE_ITEMS:
+                params["media_ids"] = ids
+            else:  # the pages first: a job record never names pages that are not there
+                params.update(item_pages=write_item_pages(self.records, job_id, ids), items=len(ids))
+        job = Job(job_id=job_id, kind=kind, params=params, created_at=utc_now(), created_by=created_by)
         self.records.create(KIND, job.job_id, as_dict(job))
         self._hand_to_pool(job.job_id)
         return job
@@ -172,7 +245,9 @@ class JobRunner:
         deadline = time.monotonic() + timeout_s
         while True:
             job = self.get(job_id)
-            if job.is_finished:
+            with self._lock:
+                finishing_here = job_id in self._running or job_id in self._unwritten
+            if job.is_finished and not finishing_here:
                 return job
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -236,28 +311,43 @@ class JobRunner:
             pending = list(self._unwritten.items())
         for job_id, ctx in pending:
             try:
-                self._write_final(ctx)
+                written = self._write_final(ctx)
             except Exception as exc:
                 log.warning("job %s: its outcome still can't be written: %s", job_id, exc)
                 continue
+            if written:
+                self._drop_work(job_id)
             with self._lock:
                 self._unwritten.pop(job_id, None)
             log.info("job %s: its %s outcome was written once the store was back", job_id, ctx.job.status)
             with self._done:
                 self._done.notify_all()
 
-    def _write_final(self, ctx: "StoredJobContext") -> None:
+    def _write_final(self, ctx: "StoredJobContext") -> bool:
         """Write a finished job; after a failed attempt the stored version may have moved: write over it only if
-        the record is still this runner's running job."""
+        the record is still this runner's running job. False if the outcome was dropped (the job is someone else's)."""
         try:
             ctx._write()
         except VersionConflict:
             rec = self.records.get(KIND, ctx.job.job_id)
             if rec is None or rec.body.get("status") != "running" or rec.body.get("owner") != self.owner:
                 log.info("job %s was taken over or finished elsewhere; this outcome is dropped", ctx.job.job_id)
-                return
+                return False
             ctx._version = rec.version
             ctx._write()
+        return True
+
+    def _drop_work(self, job_id: str) -> None:
+        """After the job's final write: its work records, which only a resumed run reads. A failure here leaves
+        leftovers for `python -m core gc`, never a job that can't resume."""
+        try:
+            removed = drop_work_records(self.records, job_id)
+        except Exception as exc:
+            log.warning("job %s: its work records could not be removed (python -m core gc removes them): %s",
+                        job_id, exc)
+            return
+        if removed:
+            log.info("job %s: removed its work records %s", job_id, removed)
 
     def _claim(self, job_id: str) -> "StoredJobContext | None":
         """Mark a queued job running here; None if it is gone, not queued, or another runner claimed it first."""
@@ -308,13 +398,18 @@ class JobRunner:
         stop_beating.set()
         ctx.job = replace(final, finished_at=utc_now(), heartbeat_at=time.time())
         try:
-            self._write_final(ctx)
-        except Exception as exc:  # e.g. the store is down: keep the outcome and write it when the store is back
-            log.warning("job %s (%s) %s, but that could not be written yet: %s", job_id, job.kind, ctx.job.status, exc)
-            with self._lock:
-                self._unwritten[job_id] = ctx
+            try:
+                written = self._write_final(ctx)
+            except Exception as exc:  # e.g. the store is down: keep the outcome and write it when the store is back
+                log.warning("job %s (%s) %s, but that could not be written yet: %s", job_id, job.kind,
+                            ctx.job.status, exc)
+                written = False
+                with self._lock:
+                    self._unwritten[job_id] = ctx
+            if written:
+                self._drop_work(job_id)
         finally:
-            with self._lock:
+            with self._lock:  # only now: `wait` returns once the work records are gone too
                 self._running.discard(job_id)
         with self._done:
             self._done.notify_all()

@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING, Any
 from core import labelers
 from core.access import OPEN, Access, Actor
 from core.catalog import Catalog
-from core.cluster import Chunk, Executor, is_cancel_requested, job_items, outcomes_of, run_chunks
+from core.cluster import Chunk, Executor, chunk_report, is_cancel_requested, job_items, outcomes_of, run_chunks
 from core.config import Config
 from core.domain import Job, Label, MediaItem, Prediction
 from core.errors import LoupeError, NotFound
 from core.formats import rekognition as rekognition_format
 from core.formats.label_table import RowError, parse_label_table
-from core.jobs import Handler, JobCancelled, JobContext, JobRunner
+from core.jobs import Handler, JobCancelled, JobContext, JobRunner, listed_items
 from core.labelers import ImageRef, Labeler
 from core.models import ModelCache
 from core.predictions import Predictions
@@ -169,21 +169,21 @@ class Labeling:
         params: dict[str, Any] = {"backend": backend or self.settings.effective().labeler, "created_by": created_by}
         if model_version:
             params["model_version"] = model_version
-        if media_ids is not None:
-            params["media_ids"] = list(media_ids)
-        return self.jobs.submit(JOB_KIND, params, created_by=created_by)
+        items = None if media_ids is None else list(media_ids)  # a long list goes to item pages, not the params
+        return self.jobs.submit(JOB_KIND, params, created_by=created_by, items=items)
 
     def run_label_job(self, ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
         """Job handler for "label": the images in chunks of LOUPE_DASK_CHUNK_IMAGES, each labeled where it lands
         (a Dask worker, or this process with LOUPE_DASK=off); chunks done before a restart are not run again."""
-        ids = params.get("media_ids")
+        ids = listed_items(self.jobs.records, ctx.job.job_id, params)
         if ids is None:  # "every unlabeled image" is fixed when the job first runs: a resumed job has the same chunks
             ids = job_items(ctx, self.jobs.records, self.unlabeled_ids)
         ctx.progress(0, len(ids), "loading the labeler" if ids else "nothing to label")
         outcomes = self.label_in_chunks(ctx, ids, backend=params.get("backend"),
                                         model_version=params.get("model_version"))
         failed = [o for o in outcomes if o["status"] == "failed"]
-        return {"labeled": len(outcomes) - len(failed), "failed": len(failed), "outcomes": outcomes[:500]}
+        return {"labeled": len(outcomes) - len(failed), "failed": len(failed), "outcomes": outcomes[:500],
+                "chunks": chunk_report(self.jobs.records, ctx.job.job_id)}
 
     def label_in_chunks(self, ctx: JobContext, ids: list[str], *, backend: str | None = None,
                         model_version: str | None = None, prefix: str = "") -> list[dict[str, Any]]:

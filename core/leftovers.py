@@ -1,11 +1,15 @@
 """Leftovers of crashes and full disks, found and removed safely: partial temp files of media, staged uploads no
-job will ingest, media objects no item points at (keeping the current routing snapshot), and DynamoDB chunk items
-no record points at.
+job will ingest, media objects no item points at (keeping the current routing snapshot), DynamoDB chunk items
+no record points at, and the work records (chunks done, item pages, window words) of jobs that have ended. A job
+removes its own right after its final status is written, so these are left by a crash in between, or by jobs that
+ended before jobs removed them.
 
 Safe means: only what nothing can still be writing or reading. Everything younger than `min_age_s` is left alone
-(a write may be in flight), a staged upload that an unfinished job names is kept, and a stored media file is removed
-only if no media record names its hash. `python -m core gc` runs it with counts (`--dry-run` counts only); the
-service runs the cheap local part (partial files and staged uploads) when it starts.
+(a write may be in flight), a staged upload that an unfinished job names is kept, a stored media file is removed
+only if no media record names its hash, and a job's work records only once its stored status is final (a queued or
+running job may resume), or, if no job record names them (a submit that died before writing it), once they are
+`min_age_s` old. `python -m core gc` runs it with counts (`--dry-run` counts only); the service runs the cheap
+local part (partial files and staged uploads) when it starts.
 """
 from __future__ import annotations
 
@@ -18,7 +22,9 @@ from typing import Any, Protocol
 
 from core.catalog import JOB_KIND as INGEST_JOB_KIND
 from core.catalog import Catalog
-from core.jobs import JobRunner
+from core.domain import Job, from_dict
+from core.jobs import KIND as JOB_KIND
+from core.jobs import JobRunner, work_kinds
 from core.label_snapshots import LabelSnapshots
 from core.stores.base import BlobStore, RecordStore
 
@@ -41,6 +47,8 @@ class LeftoverReport:
     staged_uploads: int = 0  # uploads staged for a job that no longer exists or has finished
     orphan_media: int = 0  # stored media files (local or S3) that no media item names
     orphan_chunks: int = 0  # DynamoDB chunk items that no record points at
+    job_work_records: int = 0  # chunks done, item pages and window words of jobs that are final (or have no record)
+    job_work_jobs: int = 0  # how many jobs those were of
     bytes_freed: int = 0
     is_dry_run: bool = False
 
@@ -49,7 +57,7 @@ class LeftoverReport:
 
     @property
     def total(self) -> int:
-        return self.partial_files + self.staged_uploads + self.orphan_media + self.orphan_chunks
+        return self.partial_files + self.staged_uploads + self.orphan_media + self.orphan_chunks + self.job_work_records
 
 
 class Leftovers:
@@ -72,16 +80,22 @@ class Leftovers:
                 path.unlink(missing_ok=True)
         media: list[tuple[str, int]] = []
         chunks: list[str] = []
+        work: dict[str, list[str]] = {}
+        jobs: set[str] = set()
         if not local_only:
             media = self._orphan_media(min_age_s)
-            chunks = self._orphan_chunks(min_age_s)
+            work, jobs = self._work_of_final_jobs(min_age_s)
             if not dry_run:
                 for sha, _ in media:
                     self.blobs.delete(sha)  # type: ignore[attr-defined]
-                if chunks:
-                    self.records.delete_chunks(chunks)  # type: ignore[attr-defined]
+                for kind, keys in work.items():
+                    self.records.delete_many(kind, keys)
+            chunks = self._orphan_chunks(min_age_s)  # after the work records: a big one's chunk items are freed
+            if chunks and not dry_run:
+                self.records.delete_chunks(chunks)  # type: ignore[attr-defined]
             freed += sum(size for _, size in media)
-        report = LeftoverReport(len(partial), len(staged), len(media), len(chunks), freed, dry_run)
+        report = LeftoverReport(len(partial), len(staged), len(media), len(chunks),
+                                sum(len(keys) for keys in work.values()), len(jobs), freed, dry_run)
         if report.total:
             log.info("leftovers %s: %s", "found" if dry_run else "removed", report.as_json())
         return report
@@ -108,6 +122,29 @@ class Leftovers:
         known = {item.media_id for item in self.catalog.list()}
         known.add(LabelSnapshots(self.records, self.blobs).current_sha256())
         return [(sha, size) for sha, size in listed if sha not in known]
+
+    def _work_of_final_jobs(self, min_age_s: float) -> tuple[dict[str, list[str]], set[str]]:
+        """kind -> keys of the work records (keyed "{job_id}/...") whose job is final, or has no record and they are
+        older than min_age_s; and the ids of those jobs. A queued or running job keeps every one: it may resume."""
+        by_job: dict[str, list[tuple[str, str, float]]] = {}
+        for kind in sorted(work_kinds()):
+            for rec in self.records.query(kind):
+                by_job.setdefault(rec.key.split("/", 1)[0], []).append((kind, rec.key, rec.updated_at))
+        stored = self.records.get_many(JOB_KIND, list(by_job), consistent=True)
+        now = time.time()
+        found: dict[str, list[str]] = {}
+        jobs = set()
+        for job_id, entries in by_job.items():
+            rec = stored.get(job_id)
+            if rec is None:  # a submit may be writing a long list's pages before its job record: wait min_age_s
+                if any(now - updated_at < min_age_s for _, _, updated_at in entries):
+                    continue
+            elif not from_dict(Job, rec.body).is_finished:
+                continue
+            jobs.add(job_id)
+            for kind, key, _ in entries:
+                found.setdefault(kind, []).append(key)
+        return found, jobs
 
     def _orphan_chunks(self, min_age_s: float) -> list[str]:
         find = getattr(self.records, "orphan_chunks", None)

@@ -20,12 +20,12 @@ from typing import Any
 from core.access import OPEN, Access, Actor
 from core.audio import window_count
 from core.catalog import Catalog
-from core.cluster import (Chunk, DaskCluster, Executor, is_cancel_requested, outcomes_of, report_chunk_progress,
-                          run_chunks)
+from core.cluster import (Chunk, DaskCluster, Executor, chunk_report, is_cancel_requested, outcomes_of,
+                          report_chunk_progress, run_chunks)
 from core.config import Config
 from core.domain import Job, MediaItem, Segment, Transcript, as_dict, from_dict
 from core.errors import AlreadyExists, LoupeError
-from core.jobs import JobCancelled, JobContext, JobRunner
+from core.jobs import JobCancelled, JobContext, JobRunner, listed_items, work_kind
 from core.models import ModelCache
 from core.project_settings import ProjectSettings
 from core.transcribers import AMAZON, Progress, Transcriber, TranscriberConfig, load_transcriber
@@ -34,8 +34,9 @@ from core.transcripts import MODEL_NOTE, TranscriptVersion, Transcripts
 log = logging.getLogger(__name__)
 
 JOB_KIND = "transcribe"
-WINDOW_KIND = "transcript_window"
+WINDOW_KIND = work_kind("transcript_window")  # parent the job: removed with its other work records once it is final
 CANCEL_CHECK_S = 2.0  # a chunk on a worker reads the job's cancel record at most this often
+LISTS_KEPT = 16  # running jobs' item lists `jobs_for` keeps in memory
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class Transcription:
         self.transcripts = transcripts
         self.jobs = jobs
         self.models = models or ModelCache()
+        self._listed: dict[str, frozenset[str]] = {}  # job id -> its list, for jobs whose list is in item pages
 
     def transcriber(self, model: str = "") -> Transcriber:
         """The process-wide transcriber for an engine (the one in Settings by default); one per engine."""
@@ -109,20 +111,40 @@ class Transcription:
         """Transcribe these items in a background job. Admins only."""
         current = self.access.require(actor, "media")
         created_by = created_by if current.is_local else current.id
-        return self.jobs.submit(JOB_KIND, {"media_ids": list(media_ids), "force": force, "model": model,
-                                           "language": language}, created_by=created_by)
+        return self.jobs.submit(JOB_KIND, {"force": force, "model": model, "language": language},
+                                created_by=created_by, items=list(media_ids))  # a long list goes to item pages
 
     def jobs_for(self, media_id: str, limit: int = 50) -> list[Job]:
         """Recent transcription jobs that include this item, newest first (any session's, any process's)."""
-        return [j for j in self.jobs.recent(limit, kind=JOB_KIND) if media_id in j.params.get("media_ids", [])]
+        return [j for j in self.jobs.recent(limit, kind=JOB_KIND) if self._includes(j, media_id)]
+
+    def _includes(self, job: Job, media_id: str) -> bool:
+        """Whether a job's list names this item: its params (a short list), its outcomes once it is final (its item
+        pages are gone then), or its item pages while it runs (read once per process: a job's list never changes)."""
+        if "media_ids" in job.params:
+            return media_id in job.params["media_ids"]
+        if job.is_finished:
+            return any(o.get("media_id") == media_id for o in job.result.get("outcomes", []))
+        listed = self._listed.get(job.job_id)
+        if listed is None:
+            try:
+                listed = frozenset(listed_items(self.jobs.records, job.job_id, job.params) or ())
+            except LoupeError:
+                return False
+            if len(self._listed) >= LISTS_KEPT:
+                self._listed.clear()  # finished jobs' lists are never asked for again
+            self._listed[job.job_id] = listed
+        return media_id in listed
 
     def run_job(self, ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
         """Job handler: the items in chunks (one per item, or per window of a long file), each transcribed where it
         lands (a Dask worker, or this process with LOUPE_DASK=off); chunks done before a restart are not run again.
         Progress in seconds of media, against the items' total duration."""
-        outcomes = self.transcribe_in_chunks(ctx, list(params.get("media_ids", [])), force=bool(params.get("force")),
+        ids = listed_items(self.jobs.records, ctx.job.job_id, params) or []
+        outcomes = self.transcribe_in_chunks(ctx, ids, force=bool(params.get("force")),
                                              model=params.get("model") or "", language=params.get("language"))
-        return {"outcomes": outcomes, "counts": dict(Counter(o["status"] for o in outcomes))}
+        return {"outcomes": outcomes, "counts": dict(Counter(o["status"] for o in outcomes)),
+                "chunks": chunk_report(self.jobs.records, ctx.job.job_id)}
 
     @property
     def runs_on_cluster(self) -> bool:
@@ -228,7 +250,7 @@ class Transcription:
                 log.warning("transcribing window %d of %s failed: %s", index + 1, media_id[:12], exc)
                 return summary("failed", str(exc))
             try:
-                self.records.create(WINDOW_KIND, key, as_dict(part), parent=f"{job_id}/{media_id}")
+                self.records.create(WINDOW_KIND, key, as_dict(part), parent=job_id)
             except AlreadyExists:  # this window ran twice (a retry after its worker died): the same words
                 pass
             log.info("transcribed window %d of %d of %s: %d words", index + 1, count, item.file_name,

@@ -10,7 +10,8 @@ from core.leftovers import DEFAULT_MIN_AGE_S
 
 def register(sub) -> None:
     p = sub.add_parser("gc", help="remove leftovers of crashes: partial media files, staged uploads no job needs, "
-                                  "media objects and DynamoDB chunk items nothing points at")
+                                  "media objects and DynamoDB chunk items nothing points at, and the work records "
+                                  "(chunks done, item lists, window words) of jobs that have ended")
     p.add_argument("--dry-run", action="store_true", help="count only, remove nothing")
     p.add_argument("--min-age-s", type=float, default=DEFAULT_MIN_AGE_S,
                    help=f"leave anything younger than this alone (default {DEFAULT_MIN_AGE_S:.0f} s)")
@@ -34,8 +35,9 @@ def gc(service, args) -> int:
         return 0
     verb = "would remove" if args.dry_run else "removed"
     sys.stdout.write(f"{verb} {report.partial_files} partial media file(s), {report.staged_uploads} staged upload(s), "
-                     f"{report.orphan_media} orphan media file(s), {report.orphan_chunks} orphan chunk item(s); "
-                     f"{report.bytes_freed / 1e6:.1f} MB\n")
+                     f"{report.orphan_media} orphan media file(s), {report.orphan_chunks} orphan chunk item(s), "
+                     f"{report.job_work_records} work record(s) (chunks done, item lists, window words) of "
+                     f"{report.job_work_jobs} ended job(s); {report.bytes_freed / 1e6:.1f} MB\n")
     return 0
 
 

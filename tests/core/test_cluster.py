@@ -19,6 +19,7 @@ from core.jobs import KIND as JOB_KIND
 from core.service import Service
 from tests.dask_cluster import ROOT, shared_scheduler, start_cluster, wait_for, worker_pids
 from tests.dynamodb_servers import team_config
+from tests.job_records import work_records
 from tests.media_factory import make_image
 from tests.speech import make_sparse_speech, make_speech_wav
 
@@ -51,9 +52,10 @@ def test_a_label_job_of_200_images_runs_in_chunks_on_the_workers_not_in_the_app(
         job = service.jobs.wait(service.labeling.submit(ids).job_id, 240)
         assert job.status == "succeeded", job.error
         assert (job.result["labeled"], job.result["failed"], job.done, job.total) == (200, 0, 200, 200)
-        chunks = done_chunks(service.records, job.job_id)
-        assert sorted(chunks) == [f"{n:05d}" for n in range(7)]  # 200 images in chunks of 32
-        assert all(c["where"].startswith("tcp://127.0.0.1:") for c in chunks.values())  # each ran on a worker
+        chunks = job.result["chunks"]  # what the chunk records said, kept once they are gone with the job's end
+        assert (chunks["count"], chunks["ran_again"]) == (7, [])  # 200 images in chunks of 32
+        assert chunks["where"] and all(w.startswith("tcp://127.0.0.1:") for w in chunks["where"])  # on the workers
+        assert work_records(service.records, job.job_id) == []
         assert service.predictions.count() == 200
         assert {service.catalog.get(i).status for i in ids} == {"labeled"}
         assert not service.models._models  # the app process loaded no model
@@ -70,7 +72,7 @@ def test_three_clips_are_transcribed_on_the_workers_once_each(scheduler, tmp_pat
         assert job.result["counts"] == {"transcribed": 3}
         assert [service.transcripts.latest_number(i) for i in ids] == [1, 1, 1]  # one version each for this run
         assert "fox" in service.transcripts.latest(ids[0]).transcript.text.lower()
-        assert len(done_chunks(service.records, job.job_id)) == 3
+        assert job.result["chunks"]["count"] == 3 and work_records(service.records, job.job_id) == []
         assert not service.models._models
 
 
@@ -116,9 +118,10 @@ def test_a_long_file_spreads_its_windows_over_the_workers_and_a_killed_worker_du
         job = service.jobs.wait(job.job_id, 240)
         assert job.status == "succeeded", job.error
         assert job.result["counts"] == {"transcribed": 1}
-        chunks = done_chunks(service.records, job.job_id)
-        assert sorted(chunks) == [f"00000w{k:05d}" for k in range(13)]  # 360.001 s in windows of 30 s
-        assert len({c["where"] for c in chunks.values()}) >= 2  # the windows of one file ran on several workers
+        chunks = job.result["chunks"]
+        assert chunks["count"] == 13  # 360.001 s in windows of 30 s
+        assert len(chunks["where"]) >= 2  # the windows of one file ran on several workers
+        assert work_records(service.records, job.job_id) == []
         assert service.transcripts.latest_number(media_id) == 1  # one version for the run, assembled once
         words = [(w.text, w.start_s) for w in service.transcripts.latest(media_id).transcript.words]
         assert [w for w, _ in words] == [w for w, _ in expected]  # no window lost or doubled, as in-process
@@ -145,7 +148,7 @@ def test_a_worker_killed_mid_job_loses_nothing_and_labels_every_image_exactly_on
         assert job.status == "succeeded", job.error
         labeled = Counter(o["media_id"] for o in job.result["outcomes"] if o["status"] == "labeled")
         assert labeled == Counter(ids)  # every image once, none lost, none twice
-        assert sorted(done_chunks(service.records, job.job_id)) == [f"{n:05d}" for n in range(12)]
+        assert job.result["chunks"]["count"] == 12 and work_records(service.records, job.job_id) == []
         assert service.predictions.count() == 96
 
 
@@ -184,11 +187,10 @@ def test_an_app_killed_mid_job_resumes_on_restart_without_running_finished_chunk
         job = service.jobs.wait(job_id, 240)
         assert job.status == "succeeded", job.error
         assert job.result["labeled"] == 96 and job.done == 96
-        after = done_chunks(service.records, job_id)
-        assert sorted(after) == [f"{n:05d}" for n in range(12)]
-        for index, chunk in before.items():  # finished before the kill: not submitted again
-            assert (after[index]["runs"], after[index]["finished_at"]) == (1, chunk["finished_at"])
+        assert job.result["chunks"]["count"] == 12
+        assert not set(before) & set(job.result["chunks"]["ran_again"])  # finished before the kill: not run again
         assert service.predictions.count() == len(ids)
+        assert work_records(service.records, job_id) == []  # the job is final: its work records went with it
 
 
 def test_an_image_that_blows_the_memory_limit_fails_alone_with_the_reason(tmp_path):
@@ -215,8 +217,7 @@ def test_the_demo_labels_and_transcribes_on_the_workers(scheduler, tmp_path):
         job = service.jobs.wait(service.load_demo().job_id, 240)
         assert job.status == "succeeded", job.error
         assert job.result["labeled"] >= 1 and job.result["transcribed"] >= 1
-        chunks = done_chunks(service.records, job.job_id)
-        assert any(k.startswith("label-") for k in chunks) and any(k.startswith("speech-") for k in chunks)
+        assert work_records(service.records, job.job_id) == []  # its label and speech chunks went with its end
         assert not service.models._models
 
 
@@ -232,11 +233,9 @@ def test_a_job_whose_scheduler_died_goes_on_when_a_scheduler_is_back_without_run
             cluster = start_cluster(2, port=port)  # a supervisor starts them again, at the same address
             job = service.jobs.wait(job.job_id, 240)
             assert job.status == "succeeded", job.error
-            assert job.result["labeled"] == 64
-            after = done_chunks(service.records, job.job_id)
-            assert sorted(after) == [f"{n:05d}" for n in range(8)]
-            for index, chunk in before.items():
-                assert (after[index]["runs"], after[index]["finished_at"]) == (1, chunk["finished_at"])
+            assert job.result["labeled"] == 64 and job.result["chunks"]["count"] == 8
+            assert not set(before) & set(job.result["chunks"]["ran_again"])  # done before the scheduler died
+            assert work_records(service.records, job.job_id) == []
     finally:
         cluster.stop()
 
@@ -281,19 +280,20 @@ def test_an_every_unlabeled_list_of_over_5000_ids_lives_in_pages_not_in_the_job_
         def handler(ctx, params):
             chosen = job_items(ctx, service.records, lambda: ids)
             running = service.records.get(JOB_KIND, ctx.job.job_id).body  # what every progress report rewrites
-            return {"items": len(chosen), "record_bytes": len(json.dumps(running)), "kept": running["result"]}
+
+            class Resumed:  # the job taken up again after a restart: its list is read back, never chosen again
+                job = replace(ctx.job, result=running["result"])
+
+                def checkpoint(self, result):
+                    raise AssertionError("a resumed job chose its items again")
+
+            return {"items": len(chosen), "record_bytes": len(json.dumps(running)), "kept": running["result"],
+                    "resumed_same": job_items(Resumed(), service.records, lambda: []) == ids}
 
         service.jobs.register("plan", handler)
         job = service.jobs.wait(service.jobs.submit("plan").job_id, 120)
         assert job.status == "succeeded", job.error
         assert job.result["items"] == 5_100 and job.result["kept"] == {"item_pages": 11, "items": 5_100}
         assert job.result["record_bytes"] < 4_000  # the job record stays small, whatever the list's length
-        running = replace(job, result=job.result["kept"])
-
-        class Resumed:  # the job taken up again after a restart: its list is read back, never chosen again
-            job = running
-
-            def checkpoint(self, result):
-                raise AssertionError("a resumed job chose its items again")
-
-        assert job_items(Resumed(), service.records, lambda: []) == ids
+        assert job.result["resumed_same"] is True
+        assert work_records(service.records, job.job_id) == []  # the pages go once the job is final
