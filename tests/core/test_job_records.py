@@ -200,9 +200,8 @@ def test_a_5100_id_label_list_lives_in_item_pages_the_job_record_stays_small_and
         ids = [f"{n:064x}" for n in range(5_100)]  # media ids are sha256 hex: 5,100 of them are 340 KB of JSON
         for media_id in ids:
             service.blobs.put_file(media_id, src)
-        service.records.put_many(r for n, media_id in enumerate(ids)
-                                 for r in records_for(replace(item, media_id=media_id, file_name=f"{n}.png",
-                                                              status="labeled")))
+        service.records.put_many(records_for(replace(item, media_id=media_id, file_name=f"{n}.png",
+                                                     status="labeled"))[0] for n, media_id in enumerate(ids))
         submitted = service.labeling.submit(ids, backend="hog")
         queued_bytes = len(json.dumps(as_dict(submitted)))
         stored_bytes = len(json.dumps(service.records.get(JOB_KIND, submitted.job_id).body))
