@@ -40,7 +40,10 @@ STALE_AFTER_S = 120.0
 HEARTBEAT_S = 30.0  # a running job's record is refreshed this often, even while its handler reports nothing
 ITEMS_KIND = "job_items"  # a job's list of ids in pages ("{job_id}/{n:05d}", parent the job): see `write_item_pages`
 ITEMS_PAGE = 500  # ids per page record: about 33 KB, well under DynamoDB's 400 KB item limit
-INLINE_ITEMS = 500  # an explicit list up to this long stays in the job's params; a longer one goes to item pages
+# An explicit list up to this long stays in the job's params, a longer one goes to item pages: 50 ids (sha256 hex)
+# are 3.4 KB, so the job record, rewritten by every progress report and read by every job list, stays within one 4 KB
+# DynamoDB read unit (500 inline ids made each of those 34 KB).
+INLINE_ITEMS = 50
 _WORK_KINDS: set[str] = {ITEMS_KIND}
 
 

@@ -22,7 +22,7 @@ from core.cluster import CHUNK_KIND, done_chunks, job_items
 from core.config import Config
 from core.domain import Job, as_dict, from_dict
 from core.errors import LoupeError
-from core.jobs import ITEMS_KIND, work_kinds
+from core.jobs import INLINE_ITEMS, ITEMS_KIND, work_kinds, write_item_pages
 from core.jobs import KIND as JOB_KIND
 from core.labelers.local import LocalLabeler
 from core.service import Service
@@ -221,11 +221,30 @@ def test_a_short_explicit_list_stays_inline_and_an_old_inline_job_still_runs(tmp
         ids = _ingest_images(service, tmp_path / "in", 2)
         job = service.jobs.wait(service.labeling.submit(ids).job_id, 120)
         assert job.params["media_ids"] == ids and job.result["labeled"] == 2
-        old = Job(job_id="20261130000000-oldinline", kind="label", params={"backend": "local", "media_ids": ids},
+        gone = [f"{n:064x}" for n in range(INLINE_ITEMS)]  # an old job's list inline, longer than lists are now
+        old = Job(job_id="20261130000000-oldinline", kind="label", params={"backend": "local",
+                                                                          "media_ids": [*ids, *gone]},
                   status="running", owner="gone-host:1", heartbeat_at=time.time() - LONG_AGO_S)
         service.records.create(JOB_KIND, old.job_id, as_dict(old))
         assert service.jobs.recover() == [old.job_id]
-        assert service.jobs.wait(old.job_id, 120).result["labeled"] == 2
+        resumed = service.jobs.wait(old.job_id, 120)
+        assert (resumed.result["labeled"], resumed.result["failed"]) == (2, INLINE_ITEMS)
+
+
+def test_a_transcription_job_with_a_paged_list_is_found_for_its_items_while_it_runs_and_once_it_ended(tmp_path):
+    ids = [f"{n:064x}" for n in range(INLINE_ITEMS + 1)]
+    with Service(Config(data_dir=tmp_path / "data"), start_jobs=False) as service:  # nothing runs it here
+        job = Job(job_id="20261201000000-paged", kind="transcribe", status="running", heartbeat_at=time.time(),
+                  params={"item_pages": write_item_pages(service.records, "20261201000000-paged", ids),
+                          "items": len(ids)})
+        service.records.create(JOB_KIND, job.job_id, as_dict(job))
+        assert [j.job_id for j in service.transcription.jobs_for(ids[-1])] == [job.job_id]  # from its item pages
+        assert service.transcription.jobs_for("f" * 64) == []
+        rec = service.records.get(JOB_KIND, job.job_id)
+        ended = {**rec.body, "status": "failed", "result": {"outcomes": [{"media_id": ids[-1], "status": "failed"}]}}
+        service.records.put(JOB_KIND, job.job_id, ended, expected_version=rec.version)
+        service.records.delete_many(ITEMS_KIND, [r.key for r in service.records.query(ITEMS_KIND)])  # gone at its end
+        assert [j.job_id for j in service.transcription.jobs_for(ids[-1])] == [job.job_id]  # from its outcomes
 
 
 @pytest.fixture(params=["local", "dynalite"])
