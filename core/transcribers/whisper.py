@@ -3,16 +3,33 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
 import threading
+from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
-from core.audio import AudioWindow, audio_window, release_freed_memory
+import numpy as np
+
+from core.audio import SAMPLE_RATE, AudioWindow, audio_window, release_freed_memory
 from core.domain import Segment, Transcript, Word
 from core.errors import LoupeError
 from core.transcribers import Progress, TranscriberConfig
 
 log = logging.getLogger(__name__)
+
+# A file's language is decided from its first speech, as Whisper does for a whole file (30 s at a time): if the model
+# is unsure of the first 30 s (top language under 50 %), the next 30 s are heard too, and the surer or majority wins.
+LANGUAGE_SEGMENTS = 2
+LANGUAGE_SCAN_S = 1800.0  # how far into a file to look for speech to decide its language from (windows without any)
+
+
+@dataclass(frozen=True)
+class DetectedLanguage:
+    """The language of a file as decided from its first speech."""
+    language: str  # "" when no speech was found in the first LANGUAGE_SCAN_S
+    probability: float  # the model's, for that language, 0 to 1
+    window: int  # the window whose speech decided it (-1 when none had any)
 
 
 class WhisperTranscriber:
@@ -83,6 +100,38 @@ class WhisperTranscriber:
                 break
         return Transcript(media_id="", segments=tuple(out), language=detected, duration_s=round(duration_s, 3),
                           model_version=self.model_version)
+
+    def detect_language(self, path: Path, *, window_s: float | None = None,
+                        scan_s: float = LANGUAGE_SCAN_S) -> DetectedLanguage:
+        """The language of the media at path, decided once from its start, as Whisper decides it for a whole file:
+        from the speech (Silero VAD, whatever the VAD setting: silence or music alone decides nothing) of the first
+        window that has any, up to LANGUAGE_SEGMENTS x 30 s of it. One window is decoded at a time (bounded memory),
+        at most scan_s into the file. An English-only model answers "en" without decoding anything."""
+        model = self.model()
+        if not self.is_multilingual:
+            return DetectedLanguage("en", 1.0, 0)
+        from faster_whisper.vad import collect_chunks, get_speech_timestamps
+
+        window_s = window_s or self.config.window_s
+        for index in range(max(1, math.ceil(scan_s / max(1.0, window_s)))):
+            window, is_last = audio_window(path, index, window_s=window_s)
+            speech = get_speech_timestamps(window.samples) if len(window.samples) else []
+            if speech:
+                audio = np.concatenate(collect_chunks(window.samples, speech)[0])
+                del window
+                audio = audio[:LANGUAGE_SEGMENTS * 30 * SAMPLE_RATE]
+                try:
+                    language, probability, _ = model.detect_language(audio=audio,
+                                                                     language_detection_segments=LANGUAGE_SEGMENTS)
+                except (RuntimeError, ValueError) as exc:
+                    raise LoupeError(f"The language of the media could not be detected ({type(exc).__name__}: "
+                                     f"{exc}).") from None
+                return DetectedLanguage(language, round(float(probability), 3), index)
+            del window
+            release_freed_memory()
+            if is_last:
+                break
+        return DetectedLanguage("", 0.0, -1)
 
     @staticmethod
     def _transcribe_window(model, window: AudioWindow, out: list[Segment], *, language: str | None, beam_size: int,

@@ -130,6 +130,25 @@ def test_a_long_file_spreads_its_windows_over_the_workers_and_a_killed_worker_du
         assert not service.models._models
 
 
+def test_a_multilingual_long_files_windows_all_take_the_language_decided_once_on_a_worker(scheduler, tmp_path):
+    from core.transcription import LANGUAGE_KIND
+    from tests.speech import make_two_language_speech
+
+    clip = make_two_language_speech(tmp_path)  # German to 24 s, English from 40 s: 3 windows of 20 s
+    with Service(replace(_team_on(scheduler, tmp_path), transcriber="base", transcribe_window_s=20)) as service:
+        media_id = service.catalog.ingest_file(clip).media_id
+        job = service.jobs.wait(service.transcription.submit([media_id], force=True).job_id, 240)
+        assert job.status == "succeeded", job.error
+        assert job.result["counts"] == {"transcribed": 1}
+        chunks = done_chunks(service.records, job.job_id)
+        assert sorted(chunks) == [f"00000w{k:05d}" for k in range(3)]
+        assert all(c["where"].startswith("tcp://127.0.0.1:") for c in chunks.values())
+        assert [c["window"]["language"] for _, c in sorted(chunks.items())] == ["de", "de", "de"]
+        assert service.transcripts.latest(media_id).transcript.language == "de"
+        assert not list(service.records.query(LANGUAGE_KIND))
+        assert not service.models._models  # the language was decided on a worker too
+
+
 def test_a_worker_killed_mid_job_loses_nothing_and_labels_every_image_exactly_once(scheduler, tmp_path):
     from distributed import Client
 
