@@ -329,7 +329,8 @@ class Transcription:
     def _windowed_outcome(self, job_id: str, media_id: str, windows: int, parts: list[dict[str, Any]], *,
                           run_since: str) -> dict[str, Any]:
         """An item split into windows, once all its chunks are done: failed if a window failed (its reason, with
-        where in the file), else transcribed, assembled here if no worker did (one died on the way)."""
+        where in the file), else transcribed, assembled here if no worker did (one died on the way), with the
+        language each window was transcribed in ("window_languages"; "" for one that found its words stored)."""
         file_name = _file_name(self.catalog, media_id)
         for n, part in enumerate(parts):
             failed = part.get("window", {}) if part.get("window", {}).get("status") == "failed" else next(
@@ -345,7 +346,8 @@ class Transcription:
         if version is None:
             return TranscribeOutcome(media_id, file_name, "failed",
                                      reason="Some windows of the file were not transcribed; run it again.").as_json()
-        return TranscribeOutcome(media_id, file_name, "transcribed", version).as_json()
+        return {**TranscribeOutcome(media_id, file_name, "transcribed", version).as_json(),
+                "window_languages": [part.get("window", {}).get("language", "") for part in parts]}
 
     def _drop_windows(self, job_id: str, media_id: str, windows: int) -> None:
         """A file's window records and the language decided for it."""

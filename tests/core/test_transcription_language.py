@@ -52,6 +52,7 @@ def test_every_window_of_a_multilingual_file_is_transcribed_in_the_language_of_i
         assert result["counts"] == {"transcribed": 1}
         assert sorted(done_chunks(service.records, ctx.job.job_id)) == [f"00000w{k:05d}" for k in range(3)]
         assert _window_languages(service, ctx.job.job_id) == ["de", "de", "de"]
+        assert result["outcomes"][0]["window_languages"] == ["de", "de", "de"]  # what the job's result says
         version = service.transcripts.latest(media_id)
         assert version.number == 1 and version.transcript.language == "de"  # the version records it
         assert any(w in version.transcript.text for w in ("Berlin", "Hamburg", "Kinder", "Garten")), \
