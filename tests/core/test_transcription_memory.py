@@ -44,6 +44,9 @@ def test_peak_memory_does_not_grow_with_the_media_duration(tmp_path):
     short = _transcribe_in_a_process(make_sparse_speech(tmp_path, 4, every_s=120), tmp_path)
     long = _transcribe_in_a_process(make_sparse_speech(tmp_path, 20, every_s=120), tmp_path)
     assert long["duration_s"] == pytest.approx(1200, abs=1) and long["words"] >= 5 * short["words"] * 0.9
-    # 20 minutes of samples alone are 77 MB of float32. One window for the whole file (the path before) measured
-    # +104 MB for 4 minutes and +395 MB for 20, and found 9 of the 140 words.
-    assert long["rise_mb"] <= short["rise_mb"] + 40, (short, long)
+    # One window for the whole file (the path before) measured +104 MB for 4 minutes and +395 MB for 20, and found 9
+    # of the 140 words. The line: less than the 16 extra minutes' samples alone (16 kHz float32: 61 MB), so the file
+    # is not held. Windowed, the 20-minute process peaks 8-28 MB above the 4-minute one on an idle machine (20-28 MB
+    # on one CTranslate2 thread, 8-10 on two; where it goes is not known), and 43 MB was seen once under CI load.
+    extra_samples_mb = (long["duration_s"] - short["duration_s"]) * 16_000 * 4 / 1048576
+    assert long["rise_mb"] - short["rise_mb"] < extra_samples_mb, (short, long)
