@@ -351,12 +351,11 @@ class Transcription:
 
     def _drop_windows(self, job_id: str, media_id: str, windows: int) -> None:
         """A file's window records and the language decided for it."""
-        for kind, key in [*((WINDOW_KIND, window_key(job_id, media_id, k)) for k in range(windows)),
-                          (LANGUAGE_KIND, language_key(job_id, media_id))]:
-            try:
-                self.records.delete(kind, key)
-            except LoupeError:
-                pass
+        try:  # one batch, not a call per window; a key already gone is no error
+            self.records.delete_many(WINDOW_KIND, [window_key(job_id, media_id, k) for k in range(windows)])
+            self.records.delete_many(LANGUAGE_KIND, [language_key(job_id, media_id)])
+        except LoupeError:  # what is left goes with the job's other work records once it is final
+            pass
 
     def _run_version(self, media_id: str, run_since: str) -> TranscriptVersion | None:
         """The newest version if this run saved it (a model version saved since the run started), else None."""
