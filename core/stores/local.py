@@ -50,7 +50,7 @@ class SQLiteRecordStore:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
+        self._all: list[tuple[threading.Thread, sqlite3.Connection]] = []
         self._lock = threading.Lock()
         conn = self._conn()
         conn.executescript(_SCHEMA)
@@ -71,7 +71,7 @@ class SQLiteRecordStore:
             conn.execute("PRAGMA busy_timeout=30000")
             self._local.conn = conn
             with self._lock:
-                self._all.append(conn)
+                self._all.append((threading.current_thread(), conn))
         return conn
 
     def get(self, kind: str, key: str) -> Record | None:
@@ -229,9 +229,17 @@ class SQLiteRecordStore:
         return StoreHealth(True, f"SQLite at {self.path} is readable.")
 
     def close(self) -> None:
+        """Close this thread's connection and those of threads that have ended.
+
+        A connection another live thread holds (a background snapshot write, say) is only let go: closing it under
+        that thread's running statement crashes the process (a segfault in CI), so it closes itself when its thread
+        drops it.
+        """
+        me = threading.current_thread()
         with self._lock:
-            for conn in self._all:
-                conn.close()
+            for thread, conn in self._all:
+                if thread is me or not thread.is_alive():
+                    conn.close()
             self._all.clear()
         self._local = threading.local()
 
