@@ -11,9 +11,13 @@ alone, with the reason in words (over the memory limit, when the nanny says so).
 """
 from __future__ import annotations
 
+import json
 import logging
 import math
 import os
+import queue
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -23,7 +27,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
-from core.config import Config
+from core.config import APP_ROOT, Config
 from core.errors import AlreadyExists, LoupeError, VersionConflict
 from core.jobs import CANCEL_KIND, JobCancelled, JobContext, read_item_pages, work_kind, write_item_pages
 from core.stores.base import RecordStore
@@ -45,7 +49,16 @@ HEALTH_EVERY_S = 10.0  # the Settings page's view of the cluster is probed at mo
 HEALTH_FIRST_WAIT_S = 1.5  # how long the first look waits for its probe before it says it is still looking
 PROBE_TIMEOUT_S = 2.0  # a scheduler that does not take a TCP connection within this is "can't be reached"
 LOST_GIVE_UP_S = 600.0  # how long a job waits for its scheduler to come back before it fails
+LOCAL_START_TIMEOUT_S = 120.0  # a local cluster of 2 workers starts in 3-8 s on 2 busy cores; past this it failed
+LOCAL_STOP_TIMEOUT_S = 30.0
+START_RETRY_S = 30.0  # after a failed start, jobs and Settings get its reason at once for this long; then it is retried
+CLUSTER_ADVICE = ("To run model work in the app's own process instead, start Loupe with LOUPE_DASK=off; to use a "
+                  "cluster that already runs, set LOUPE_DASK_SCHEDULER to its scheduler's address.")
 ChunkTask = Callable[[str, dict[str, Any]], dict[str, Any]]  # (job_id, payload) -> {"outcomes": [per-item dicts]}
+
+
+class ClusterUnavailable(LoupeError):
+    """The cluster that model work runs on can't be started or reached; the message says why and what to do."""
 
 
 @dataclass(frozen=True)
@@ -163,6 +176,9 @@ class Executor(Protocol):
 
     def health(self) -> ClusterHealth: ...
 
+    def start(self) -> None:
+        """Get ready for work without waiting (a local cluster starts on a thread of its own)."""
+
     def close(self) -> None: ...
 
 
@@ -197,6 +213,9 @@ class InProcess:
 
     def health(self) -> ClusterHealth:
         return ClusterHealth(True, "Model work runs in this process (LOUPE_DASK=off): no cluster.", "off")
+
+    def start(self) -> None:
+        pass
 
     def close(self) -> None:
         pass
@@ -321,13 +340,15 @@ class DaskCluster:
         self.config = config
         self.mode = config.dask_scheduler.strip() or "local"
         self._client = None
-        self._local = None
+        self._local: LocalClusterProcess | None = None
         self._lock = threading.Lock()
         self._memory_limit = ""
         self._health: ClusterHealth | None = None
         self._health_at = 0.0
         self._probe: threading.Thread | None = None
         self._health_lock = threading.Lock()
+        self._start_failure: tuple[float, ClusterUnavailable] | None = None
+        self._starting_since: float | None = None
 
     @property
     def slots(self) -> int:
@@ -347,13 +368,43 @@ class DaskCluster:
                 self._client.close()
                 self._client = None
             if self.mode == "local":
-                if self._local is None:
-                    self._local = start_local_cluster(self.config)
-                self._client = Client(self._local, set_as_default=False)
+                self._client = Client(self._local_address(), timeout="10s", set_as_default=False)
             else:  # Dask's own connect waits for good on a port that takes connections but never answers
                 _check_reachable(self.mode)
                 self._client = Client(self.mode, timeout="5s", set_as_default=False)
             return self._client
+
+    def _local_address(self) -> str:
+        """The scheduler of this process's local cluster, started now if it is not running; a start that failed
+        less than START_RETRY_S ago raises its reason again at once (jobs and Settings say it in words)."""
+        if self._local is not None and self._local.process.poll() is None:
+            return self._local.address
+        if self._local is not None:
+            log.warning("the local Dask cluster exited (code %s); starting it again", self._local.process.returncode)
+            self._local = None
+        if self._start_failure is not None and time.monotonic() - self._start_failure[0] < START_RETRY_S:
+            raise self._start_failure[1]
+        self._starting_since = time.monotonic()
+        try:
+            self._local = LocalClusterProcess(self.config)
+        except ClusterUnavailable as exc:
+            log.error("%s", exc)
+            self._start_failure = (time.monotonic(), exc)
+            raise
+        finally:
+            self._starting_since = None
+        self._start_failure = None
+        return self._local.address
+
+    def start(self) -> None:
+        """Start (or reach) the cluster now, on a thread of its own, so that the first job does not wait for it; the
+        app server calls this as it starts. A failure is kept for jobs and Settings to say."""
+        def run() -> None:
+            try:
+                self.client()
+            except Exception:
+                log.warning("the cluster could not be started or reached at startup", exc_info=True)
+        threading.Thread(target=run, daemon=True, name="loupe-cluster-start").start()
 
     def submit(self, kind: str, job_id: str, chunk: Chunk) -> Any:
         return self.client().submit(run_chunk_on_worker, self.config, kind, job_id, chunk, pure=False,
@@ -405,11 +456,16 @@ class DaskCluster:
             started.join(HEALTH_FIRST_WAIT_S)
             with self._health_lock:
                 cached = self._health
+        failure = self._start_failure
+        if failure is not None and (cached is None or self._health_at < failure[0]):
+            return ClusterHealth(False, f"Model work can't run: {failure[1]}", self.mode)
         if cached is not None:
             return cached
+        starting = self._starting_since
+        since = f" ({time.monotonic() - starting:.0f} s so far)" if starting is not None else ""
         what = ("Starting a local cluster of worker processes" if self.mode == "local"
                 else f"Looking for the Dask scheduler at {self.mode}")
-        return ClusterHealth(False, f"{what}; this refreshes by itself.", self.mode)
+        return ClusterHealth(False, f"{what}{since}; this refreshes by itself.", self.mode)
 
     def _run_probe(self) -> None:
         try:
@@ -425,6 +481,8 @@ class DaskCluster:
             client = self.client()
             info = client.scheduler_info(n_workers=-1)
             tasks = client.run_on_scheduler(_tasks_in_flight)
+        except ClusterUnavailable as exc:
+            return ClusterHealth(False, f"Model work can't run: {exc}", self.mode)
         except Exception as exc:
             return ClusterHealth(False, f"Model work can't run: {where} can't be reached ({type(exc).__name__}: "
                                         f"{exc}). Start it, or set LOUPE_DASK_SCHEDULER to one that runs.", self.mode)
@@ -498,19 +556,60 @@ def local_cluster_size(config: Config) -> tuple[int, int]:
     return workers, threads
 
 
-def start_local_cluster(config: Config):
-    """Worker processes (each under a nanny that enforces the memory limit), one task at a time each."""
-    import dask
-    from distributed import LocalCluster
+class LocalClusterProcess:
+    """A local cluster of worker processes, run by `python -m core.local_cluster` as a process of its own.
 
-    workers, threads = local_cluster_size(config)
-    env = {"OMP_NUM_THREADS": str(threads), "OMP_WAIT_POLICY": "PASSIVE", "LOUPE_MODEL_THREADS": str(threads)}
-    log.info("starting a local Dask cluster: %d worker process(es), %d model thread(s) each, memory limit %s each",
-             workers, threads, config.dask_memory_limit)
-    with dask.config.set({**SCHEDULER_SETTINGS, "distributed.nanny.pre-spawn-environ": env}):
-        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                            memory_limit=config.dask_memory_limit, dashboard_address=_dashboard_address(),
-                            env=env)
+    Never a LocalCluster in this process: Dask spawns its workers with this process's main module, and under
+    `streamlit run` that is the page script, so every worker re-ran the app and died ("Nanny failed to start"). The
+    child's main module is core/local_cluster.py, and its stdin is a pipe this object holds, so it ends with this
+    process however that ends. It logs to this process's stderr (the terminal that runs `make run`)."""
+
+    def __init__(self, config: Config):
+        workers, threads = local_cluster_size(config)
+        log.info("starting a local Dask cluster: %d worker process(es), %d model thread(s) each, memory limit %s each",
+                 workers, threads, config.dask_memory_limit)
+        path = os.pathsep.join(p for p in (str(APP_ROOT), os.environ.get("PYTHONPATH", "")) if p)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "core.local_cluster", "--workers", str(workers), "--threads", str(threads),
+             "--memory-limit", config.dask_memory_limit, "--dashboard", _dashboard_address() or ""],
+            cwd=APP_ROOT, env={**os.environ, "PYTHONPATH": path}, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            text=True)
+        self.address = self._wait_for_address()
+
+    def _wait_for_address(self) -> str:
+        lines: queue.Queue[str] = queue.Queue()
+        stdout = self.process.stdout
+        assert stdout is not None
+        threading.Thread(target=lambda: lines.put(stdout.readline()), daemon=True, name="loupe-cluster-start").start()
+        try:
+            line = lines.get(timeout=LOCAL_START_TIMEOUT_S)
+        except queue.Empty:
+            self.close()
+            raise ClusterUnavailable(f"The local cluster of worker processes did not start within "
+                                     f"{LOCAL_START_TIMEOUT_S:.0f} s. {CLUSTER_ADVICE}") from None
+        try:
+            said = json.loads(line) if line.strip() else {}
+        except ValueError:
+            said = {}
+        if said.get("scheduler"):
+            return str(said["scheduler"])
+        self.close()
+        why = said.get("error") or f"its process exited with code {self.process.returncode}"
+        raise ClusterUnavailable(f"The local cluster of worker processes could not start ({why}); the terminal that "
+                                 f"runs Loupe shows its log. {CLUSTER_ADVICE}")
+
+    def close(self) -> None:
+        if self.process.stdin is not None and not self.process.stdin.closed:
+            try:
+                self.process.stdin.close()  # the cluster closes its workers and exits
+            except OSError:
+                pass
+        try:
+            self.process.wait(LOCAL_STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            log.warning("the local Dask cluster did not stop within %.0f s; killing it", LOCAL_STOP_TIMEOUT_S)
+            self.process.kill()
+            self.process.wait()
 
 
 def _dashboard_address() -> str | None:

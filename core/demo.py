@@ -18,6 +18,7 @@ from typing import Any
 
 from core.access import OPEN, Access, Actor, job_actor
 from core.catalog import Catalog
+from core.cluster import chunk_report
 from core.config import APP_ROOT
 from core.domain import Job, Label, Prediction, Workflow
 from core.errors import AlreadyExists
@@ -117,6 +118,7 @@ class Demo:
             "loops_created": started.created,
             "moderation_workflow": MODERATION_WORKFLOW,
             "moderation_loops_created": moderation_started.created,
+            "chunks": chunk_report(self.jobs.records, ctx.job.job_id),  # where its model work ran
         }
 
     def _add_moderation_labels(self, by_file: dict[str, str]) -> int:

@@ -140,6 +140,7 @@ class Service:
             except StoreUnavailable as exc:  # keep the app up so Settings can say what is wrong
                 log.error("store unavailable, interrupted jobs not resumed yet: %s", exc)
             self.jobs.watch()
+            self.cluster.start()  # a local cluster starts now, not when the first job needs it
 
     def _register_jobs(self) -> None:
         """Every job kind and its handler, in one place. Each part submits its own kind through a typed method."""
