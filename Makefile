@@ -10,15 +10,18 @@ APT_PACKAGES := chromium espeak-ng sox fonts-noto-color-emoji
 
 .PHONY: run test lint setup setup-test bench
 
-# The AWS-compatible API (python -m core serve-api) runs next to the UI on 127.0.0.1:8502 and stops with it.
-# Model work runs on a local Dask cluster of worker processes (LOUPE_DASK=local) unless LOUPE_DASK or
+# The UI on 127.0.0.1:UI_PORT (8501) and the AWS-compatible API (python -m core serve-api) next to it on API_PORT (8502),
+# stopped together: `make run UI_PORT=9001 API_PORT=9002` moves both. Model work runs on a local Dask cluster of worker
+# processes (LOUPE_DASK=local), a process of its own that the app starts (core/local_cluster.py), unless LOUPE_DASK or
 # LOUPE_DASK_SCHEDULER says otherwise (core/cluster.py); Config's own default, for tests and scripts, is "off".
+# tests/browser/test_make_run_browser.py runs this target as it is, in a real browser.
+UI_PORT ?= 8501
 API_PORT ?= 8502
 
 run: $(VENV)/.runtime-installed
 	OMP_WAIT_POLICY=PASSIVE $(PY) -m core serve-api --host 127.0.0.1 --port $(API_PORT) & api=$$!; \
 	trap 'kill $$api 2>/dev/null; wait $$api 2>/dev/null' EXIT INT TERM; \
-	LOUPE_DASK=$${LOUPE_DASK:-local} OMP_WAIT_POLICY=PASSIVE $(PY) -m streamlit run server.py
+	LOUPE_DASK=$${LOUPE_DASK:-local} OMP_WAIT_POLICY=PASSIVE $(PY) -m streamlit run server.py --server.port $(UI_PORT)
 
 test: setup-test lint
 	bash scripts/with-test-servers.sh $(PY) -m pytest
