@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from pathlib import Path
 
+from core.cli.cluster_jobs import follow, runs_on_cluster
 from core.formats.rekognition import to_label_json
 from core.labelers import available
+
+log = logging.getLogger("core.cli")
 
 
 def register(sub) -> None:
@@ -42,6 +46,8 @@ def label(service, args) -> int:
         everything = args.all or args.model_version
         ids = ([m.media_id for m in service.catalog.list(kind="image")] if everything
                else service.labeling.unlabeled_ids())
+    if ids and runs_on_cluster(service):
+        return _label_on_cluster(service, args, ids, missing)
     failed = missing
     for outcome in service.labeling.label(ids, backend=args.backend, model_version=args.model_version):
         if outcome.prediction is not None:
@@ -53,6 +59,29 @@ def label(service, args) -> int:
                   f"failed   {outcome.file}  {outcome.reason}")
     if not ids and not args.media and not args.json:
         sys.stdout.write("Every image is labeled already.\n")
+    return 1 if failed else 0
+
+
+def _label_on_cluster(service, args, ids: list[str], failed: int) -> int:
+    """LOUPE_DASK=local or LOUPE_DASK_SCHEDULER: a label job whose chunks run on the cluster, as the app's do."""
+    def emit(outcome: dict) -> None:
+        nonlocal failed
+        prediction = service.predictions.get(outcome["media_id"]) if outcome["status"] == "labeled" else None
+        if prediction is None:
+            failed += 1
+            reason = outcome.get("reason") or "No prediction was stored."
+            _emit(args, {"media_id": outcome["media_id"], "file": outcome.get("file", ""), "error": reason},
+                  f"failed   {outcome.get('file', '')}  {reason}")
+            return
+        text = ", ".join(f"{lb.name} {lb.confidence * 100:.1f}%" for lb in prediction.labels[:6])
+        _emit(args, to_label_json(prediction, outcome.get("file", "")), f"labeled  {outcome.get('file', '')}  {text}")
+
+    job = service.labeling.submit(ids, backend=args.backend, model_version=args.model_version, created_by="cli")
+    log.info("label job %s: %d image(s) on the cluster at %s", job.job_id, len(ids), service.cluster.mode)
+    done = follow(service, job, emit)
+    if done.status != "succeeded":
+        log.error("label job %s %s: %s", done.job_id, done.status, done.error or done.message)
+        return 2
     return 1 if failed else 0
 
 

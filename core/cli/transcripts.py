@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from pathlib import Path
 
+from core.cli.cluster_jobs import follow, runs_on_cluster
 from core.domain import Transcript
 from core.errors import LoupeError
 from core.transcript_text import EXPORT_FORMATS, export_transcript
@@ -33,23 +35,52 @@ def transcribe_command(service, args) -> int:
     else:
         done = service.transcripts.transcribed_ids()
         ids = [i.media_id for i in service.transcription.transcribable() if args.force or i.media_id not in done]
+    if ids and runs_on_cluster(service):
+        return _transcribe_on_cluster(service, args, ids)
     failed = 0
     for media_id in ids:
         outcome = service.transcription.transcribe_media(media_id, force=args.force, model=args.model,
                                                          language=args.language)
         failed += outcome.status == "failed"
-        if args.json:
-            line = (transcript_json(outcome.version, outcome.file) if outcome.version else
-                    {"media_id": media_id, "file": outcome.file, "error": outcome.reason})
-            sys.stdout.write(json.dumps(line) + "\n")
-        elif outcome.version:
-            t = outcome.version.transcript
-            sys.stdout.write(f"{outcome.status:11} {outcome.file}  {len(t.words)} words, {t.language or '?'}, "
-                             f"v{outcome.version.number}: {t.text[:80]}\n")
-        else:
-            sys.stdout.write(f"failed      {outcome.file or media_id}  {outcome.reason}\n")
-        sys.stdout.flush()
+        _write(args, media_id, outcome.file, outcome.status, outcome.version, outcome.reason)
     return 1 if failed else 0
+
+
+def _transcribe_on_cluster(service, args, ids: list[str]) -> int:
+    """LOUPE_DASK=local or LOUPE_DASK_SCHEDULER: a transcription job whose chunks (files, windows) run on the
+    cluster, as the app's do; each file's line comes as it is done."""
+    failed = 0
+
+    def emit(outcome: dict) -> None:
+        nonlocal failed
+        version = service.transcripts.latest(outcome["media_id"]) if outcome["status"] != "failed" else None
+        failed += version is None
+        _write(args, outcome["media_id"], outcome.get("file", ""), outcome["status"], version,
+               outcome.get("reason") or "No transcript was stored.")
+
+    job = service.transcription.submit(ids, created_by="cli", force=args.force, model=args.model,
+                                       language=args.language)
+    logging.getLogger("core.cli").info("transcription job %s: %d item(s) on the cluster at %s", job.job_id, len(ids),
+                                       service.cluster.mode)
+    done = follow(service, job, emit)
+    if done.status != "succeeded":
+        logging.getLogger("core.cli").error("transcription job %s %s: %s", done.job_id, done.status,
+                                            done.error or done.message)
+        return 2
+    return 1 if failed else 0
+
+
+def _write(args, media_id: str, file: str, status: str, version: TranscriptVersion | None, reason: str) -> None:
+    if args.json:
+        line = transcript_json(version, file) if version else {"media_id": media_id, "file": file, "error": reason}
+        sys.stdout.write(json.dumps(line) + "\n")
+    elif version:
+        t = version.transcript
+        sys.stdout.write(f"{status:11} {file}  {len(t.words)} words, {t.language or '?'}, "
+                         f"v{version.number}: {t.text[:80]}\n")
+    else:
+        sys.stdout.write(f"failed      {file or media_id}  {reason}\n")
+    sys.stdout.flush()
 
 
 def _resolve(service, name: str) -> str:
