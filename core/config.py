@@ -70,7 +70,7 @@ class Config:
     caption_gap_ms: Annotated[int, Field(ge=0)] = 1500  # a new caption after this much silence
     caption_line_chars: Count = 42
     caption_lines: Count = 2
-    auto_label: bool = False
+    auto_label: bool = True  # new images are labeled once their upload is ingested (Settings can switch it off)
     export_dir: Folder = Path()  # the only folder the app writes exports under; unset: <data_dir>/exports
     export_s3_prefix: str = ""  # the only s3://bucket/prefix the app exports to; unset: no S3 export from the app
     auth: Auth = "none"

@@ -13,6 +13,9 @@ st.caption(
     f"Up to {service.config.max_upload_mb:.0f} MB a file and {service.config.max_files_per_batch:d} files at once. "
     "Files are checked by their content and stored once."
 )
+st.caption("New images are labeled as soon as they are ingested (Settings: Auto-label after upload)."
+           if service.settings.effective().auto_label else
+           "New images are not labeled after upload (Settings: Auto-label after upload is off); label them on Images.")
 
 # No form: choosing files reruns the page, so a "choose files first" warning never outlives the choice.
 batch = st.session_state.setdefault("upload.batch", 0)  # a new uploader key per ingest clears the chosen files

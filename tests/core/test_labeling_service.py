@@ -84,9 +84,16 @@ def test_auto_label_labels_uploaded_images_after_the_ingest_job(tmp_path, shared
         svc.close()
 
 
-def test_uploads_are_not_labeled_when_auto_label_is_off(labeling_service):
+def test_uploads_are_not_labeled_when_auto_label_is_off(tmp_path, shared_labeler):
+    with Service(Config(data_dir=tmp_path / "data", auto_label=False), labelers={"local": shared_labeler}) as svc:
+        job = svc.jobs.wait(svc.submit_uploads([("cat.png", CAT.read_bytes())]).job_id, 60)
+        assert "label_job_id" not in job.result
+
+
+def test_uploads_are_labeled_by_default(labeling_service):
     job = labeling_service.jobs.wait(labeling_service.submit_uploads([("cat.png", CAT.read_bytes())]).job_id, 60)
-    assert "label_job_id" not in job.result
+    label_job = labeling_service.jobs.wait(job.result["label_job_id"], 120)
+    assert label_job.status == "succeeded" and label_job.result["labeled"] == 1
 
 
 def test_a_csv_import_keeps_good_rows_and_reports_bad_ones_by_line(labeling_service):

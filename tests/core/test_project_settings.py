@@ -49,8 +49,8 @@ def test_a_saved_value_overrides_the_configuration_and_reset_brings_the_default_
 
 def test_a_value_equal_to_the_configuration_default_is_not_stored(service):
     saved = service.settings.save({"transcriber_beam_size": service.config.transcriber_beam_size, "labeler": "local",
-                                   "auto_label": True}, expected_version=0)
-    assert dict(saved.overrides) == {"auto_label": True}
+                                   "auto_label": False}, expected_version=0)
+    assert dict(saved.overrides) == {"auto_label": False}
 
 
 def test_bad_values_are_refused_each_in_plain_words_and_nothing_is_saved(service):
@@ -119,6 +119,7 @@ def test_two_first_saves_conflict_too(service):
 
 
 def test_auto_label_switched_on_in_settings_labels_the_next_upload_without_a_restart(config, tmp_path):
+    config = replace(config, auto_label=False)
     with Service(config, labelers={"local": LocalLabeler(tmp_path / "models")}) as service:
         first = service.jobs.wait(service.submit_uploads([("cat.png", CAT.read_bytes())]).job_id, 60)
         assert "label_job_id" not in first.result

@@ -50,6 +50,13 @@ def test_upload_page_renders_with_its_uploader(app_at):
     at = app_at("pages/upload.py", reviewer="ann")
     assert at.title[0].value == "Upload media"
     assert any(b.label == "Load demo data" for b in at.button)
+    assert any("New images are labeled as soon as they are ingested" in c.value for c in at.caption)
+
+
+def test_upload_page_says_when_new_images_are_not_labeled(app_at, monkeypatch):
+    monkeypatch.setenv("LOUPE_AUTO_LABEL", "0")
+    at = app_at("pages/upload.py", reviewer="ann")
+    assert any("New images are not labeled after upload" in c.value for c in at.caption)
 
 
 def test_settings_shows_where_data_lives(app_at, data_dir):
