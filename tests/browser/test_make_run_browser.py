@@ -20,7 +20,7 @@ import pytest
 
 from tests.browser.conftest import ROOT, free_port, wait_for_app
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.cluster]
 
 START_S = 180  # `make run` checks its venv, then starts the API, the UI and the local cluster
 DEMO_S = 420  # ingest, label and transcribe the demo on the local cluster, on a busy 2-core CI machine

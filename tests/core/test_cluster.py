@@ -23,7 +23,7 @@ from tests.job_records import work_records
 from tests.media_factory import make_image
 from tests.speech import make_sparse_speech, make_speech_wav
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = [pytest.mark.timeout(300), pytest.mark.cluster]
 
 
 def _team_on(cluster_address: str, tmp_path: Path, chunk_images: int = 32) -> Config:

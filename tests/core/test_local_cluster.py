@@ -18,7 +18,7 @@ from tests.dask_cluster import ROOT, shared_scheduler, wait_for
 from tests.media_factory import make_image
 from tests.speech import make_speech_wav
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = [pytest.mark.timeout(300), pytest.mark.cluster]
 
 
 def _cli(args: list[str], data_dir: Path, **env: str) -> subprocess.CompletedProcess:

@@ -16,6 +16,7 @@ def _texts(at) -> str:
     return " ".join(as_shown(e.value) for kind in ("success", "error", "caption") for e in getattr(at, kind))
 
 
+@pytest.mark.cluster
 def test_settings_shows_the_clusters_workers_and_tasks(app_at, monkeypatch):
     monkeypatch.setenv("LOUPE_DASK_SCHEDULER", shared_scheduler())
     at = app_at("pages/settings.py")
