@@ -22,6 +22,9 @@ def live_cluster_panel(read: Callable[[], ClusterHealth]) -> None:
 def cluster_panel(health: ClusterHealth) -> None:
     """Render the cluster's health: a plain sentence first, then the figures (none when it can't be reached)."""
     # the message can echo an address or an error from the network: shown as typed, never as Markdown
+    if health.is_starting:
+        st.info(plain(health.message), icon="⏳")
+        return
     (st.success if health.ok else st.error)(plain(health.message), icon="✅" if health.ok else "⚠️")
     if health.mode == "off":
         st.caption("Set LOUPE_DASK=local (what `make run` does) for a local cluster of worker processes, or "

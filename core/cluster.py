@@ -86,6 +86,7 @@ class ClusterHealth:
     tasks_in_flight: int = 0
     dashboard: str = ""
     per_worker: tuple[dict[str, Any], ...] = field(default=())
+    is_starting: bool = False  # still starting (or being looked for): not an error yet
 
 
 def chunk_key(job_id: str, index: str) -> str:
@@ -465,7 +466,7 @@ class DaskCluster:
         since = f" ({time.monotonic() - starting:.0f} s so far)" if starting is not None else ""
         what = ("Starting a local cluster of worker processes" if self.mode == "local"
                 else f"Looking for the Dask scheduler at {self.mode}")
-        return ClusterHealth(False, f"{what}{since}; this refreshes by itself.", self.mode)
+        return ClusterHealth(False, f"{what}{since}; this refreshes by itself.", self.mode, is_starting=True)
 
     def _run_probe(self) -> None:
         try:

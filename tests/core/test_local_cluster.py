@@ -139,3 +139,17 @@ def test_the_command_line_starts_a_local_cluster_with_loupe_dask_local_and_it_en
     out = _cli(["transcribe", clip_id, "--json"], tmp_path / "data", LOUPE_DASK="local", LOUPE_DASK_WORKERS="1")
     assert out.returncode == 0, out.stderr
     assert "fox" in json.loads(out.stdout)["text"].lower()
+
+
+def test_settings_say_the_local_cluster_is_starting_and_then_how_many_workers_it_has(tmp_path):
+    from core.cluster import DaskCluster
+
+    cluster = DaskCluster(Config(data_dir=tmp_path, dask="local", dask_workers=1))
+    try:
+        cluster.start()
+        first = cluster.health()
+        assert first.ok or (first.is_starting and first.message.startswith("Starting a local cluster")), first
+        up = wait_for(lambda: [h for h in [cluster.health()] if h.ok], "the cluster to be up", timeout_s=150)[0]
+        assert (up.workers, up.message, up.is_starting) == (1, "1 worker(s) on a local cluster.", False)
+    finally:
+        cluster.close()
