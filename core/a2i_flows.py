@@ -8,6 +8,7 @@ writes the request `core.flow_definitions.to_create_flow_definition` gives, with
 """
 from __future__ import annotations
 
+import builtins
 import hashlib
 import re
 from dataclasses import dataclass, field, replace
@@ -137,12 +138,14 @@ class FlowDefinitions:
         self.get(name)
         if any(r.body.get("status") == "InProgress" for r in self.records.query(LOOP_KIND, parent=name)):
             raise InUse(f"Flow definition {name!r} has human loops in progress; stop them first.")
-        self.workflows.delete(name, expected_version=self.workflows.version(name))  # admins only; audited
+        version = self.workflows.version(name)
+        if version is not None:
+            self.workflows.delete(name, expected_version=version)  # admins only; audited
         if self.records.get(FLOW_KIND, name) is not None:
             self.records.delete(FLOW_KIND, name)
 
     # ---- human task UIs -----------------------------------------------------------------------------
-    def create_ui(self, name: str, template: str, *, tags: list[dict[str, str]] | None = None,
+    def create_ui(self, name: str, template: str, *, tags: builtins.list[dict[str, str]] | None = None,
                   created_by: str = "") -> HumanTaskUi:
         """Keep a worker task template. Loupe shows its own task pages; the template is stored as sent."""
         ui = HumanTaskUi(name, template, utc_now(), created_by, tuple(tags or ()))

@@ -146,7 +146,10 @@ class A2ILoops:
             self.records.create(KIND, name, body, parent=flow_name)
         except AlreadyExists:  # left behind by a loop deleted on another face
             rec = self.records.get(KIND, name)
-            self.records.put(KIND, name, body, expected_version=rec.version, parent=flow_name)
+            if rec is None:  # and gone again since
+                self.records.create(KIND, name, body, parent=flow_name)
+            else:
+                self.records.put(KIND, name, body, expected_version=rec.version, parent=flow_name)
         try:
             self.catalog.set_status(item.media_id, "in_review")
         except LoupeError as exc:

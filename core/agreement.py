@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Iterable
+from typing import Any
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -76,7 +77,7 @@ def kappa_from_counts(yes_yes: int, yes_no: int, no_yes: int, no_no: int) -> flo
     return round((observed - expected) / (1 - expected), 4)
 
 
-def krippendorff_alpha(units: dict[tuple[str, str], dict[str, bool]], workers: list[str]) -> float | None:
+def krippendorff_alpha(units: dict[tuple[Any, str], dict[str, bool]], workers: list[str]) -> float | None:
     """Nominal alpha over (item, label) units; a reviewer who did not see an item is a missing value."""
     import krippendorff
 

@@ -66,10 +66,10 @@ def bands(confidence: Mapping[str, Mapping[str, float]], truth: Mapping[str, fro
     for media_id, labels in confidence.items():
         if media_id not in truth:
             continue
-        for name, c in labels.items():
-            pct, kept = rows.setdefault(name, ([], []))
-            pct.append(c * 100.0)
-            kept.append(name in truth[media_id])
+        for name, confidence_of in labels.items():
+            scores, answers = rows.setdefault(name, ([], []))
+            scores.append(confidence_of * 100.0)
+            answers.append(name in truth[media_id])
     out = []
     for name in sorted(rows):
         pct, kept = np.array(rows[name][0]), np.array(rows[name][1], dtype=bool)

@@ -11,7 +11,7 @@ import threading
 import unicodedata
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -310,8 +310,7 @@ class Catalog:
                 if name != item.file_name:
                     log.info("renamed %s to %r: another item already had the name %r", item.media_id[:12], name,
                              item.file_name)
-                    update_record(self.records, KIND, item.media_id, lambda b, n=name: {**b, "file_name": n},
-                                  what="media item")
+                    update_record(self.records, KIND, item.media_id, _renamed(name), what="media item")
             self._names_indexed = True
 
     def set_status(self, media_id: str, status: str) -> MediaItem:
@@ -498,3 +497,8 @@ def expand_paths(paths: Iterable[Path]) -> Iterable[tuple[Path, str]]:
                     yield child, child.name
         else:
             yield path, path.name
+
+
+def _renamed(name: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """A record body change: the item's file name becomes `name`."""
+    return lambda body: {**body, "file_name": name}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from core.stores.base import Record, RecordStore
 
@@ -33,7 +33,8 @@ def stamp(records: RecordStore, area: str, *, media: Iterable[str] = (), loops: 
     records.put_many([Record(KIND, area, {"token": uuid.uuid4().hex, "at": time.time()})])
 
 
-def mark(records: RecordStore, *, media: list[str] = (), loops: list[str] = (), predicted: list[str] = ()) -> None:
+def mark(records: RecordStore, *, media: Sequence[str] = (), loops: Sequence[str] = (),
+         predicted: Sequence[str] = ()) -> None:
     """One mark record per MARK_CHUNK items: a unique key in time order, so marks are paged oldest first and a reader
     deletes the ones it read, never one written after."""
     chunks = [("media", media), ("loops", loops), ("predicted", predicted)]

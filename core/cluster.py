@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import CancelledError, Future
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
@@ -163,7 +163,9 @@ def report_chunk_progress(done: float) -> None:
 class Executor(Protocol):
     """Runs chunk tasks by kind; futures have done(), result() and cancel() (concurrent.futures' or Dask's)."""
 
-    slots: int  # how many chunks to keep submitted at once
+    @property
+    def slots(self) -> int:
+        """How many chunks to keep submitted at once."""
 
     def submit(self, kind: str, job_id: str, chunk: Chunk) -> Any: ...
 
@@ -222,13 +224,15 @@ class InProcess:
         pass
 
 
-def run_chunks(ctx: JobContext, executor: Executor, records: RecordStore, kind: str,
+def run_chunks(ctx: JobContext, executor: Executor | None, records: RecordStore, kind: str,
                chunks: Sequence[Chunk], *, unit: str = "") -> list[dict[str, Any]]:
     """Run the chunks of a job that are not done yet and return every chunk's summary (done before or now), in order.
 
     Progress is the weight of the finished chunks (and, for a chunk running in this process, what it reports with
     `report_chunk_progress`; unit names the weight in those messages, "s transcribed"). A cancel cancels the
     outstanding futures. Any other error of a chunk fails the job (after cancelling the rest)."""
+    if executor is None:  # the service sets where model work runs when it builds its parts
+        raise LoupeError("Model work has nowhere to run: this part was built without the service's executor.")
     job_id = ctx.job.job_id
     done = done_chunks(records, job_id)
     todo: list[Chunk] = []
@@ -313,7 +317,7 @@ def run_chunks(ctx: JobContext, executor: Executor, records: RecordStore, kind: 
     finally:
         if running:
             executor.cancel(list(running))
-    summaries = []
+    summaries: list[dict[str, Any]] = []
     for chunk in chunks:
         parts = chunk.split() if done.get(chunk.index, {}).get("split") else [chunk]
         summaries.extend(done[c.index] for c in parts)
@@ -631,10 +635,10 @@ _services_lock = threading.Lock()
 _MAX_SERVICES = 4  # one per store a worker serves (tests make many); models are shared by all of them
 
 
-def worker_config(config: Config, env: dict[str, str] | None = None) -> Config:
+def worker_config(config: Config, environ: Mapping[str, str] | None = None) -> Config:
     """The job's Config as a worker uses it: model work in this process, with this machine's own LOUPE_DATA_DIR
     (model and media caches) and LOUPE_MODEL_THREADS when its environment sets them."""
-    env = os.environ if env is None else env
+    env = os.environ if environ is None else environ
     changes: dict[str, Any] = {"dask": "off", "dask_scheduler": ""}
     if env.get("LOUPE_MODEL_THREADS", "").strip().isdigit():
         changes["model_threads"] = int(env["LOUPE_MODEL_THREADS"])

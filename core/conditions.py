@@ -23,7 +23,7 @@ import math
 import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from core.errors import LoupeError
 
@@ -99,7 +99,7 @@ def parse_conditions(text: str) -> dict[str, Any]:
     except json.JSONDecodeError as exc:
         raise ConditionsError(f"Not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.") from None
     validate_conditions(conditions)
-    return conditions
+    return cast(dict[str, Any], conditions)  # an object: validate_conditions refuses anything else
 
 
 def dump_conditions(conditions: Mapping[str, Any]) -> str:
@@ -164,13 +164,13 @@ def _number(value: Any, name: str, path: str, low: float, high: float) -> None:
         raise ConditionsError(f"{path}: {name} must be between {low:g} and {high:g}, not {value:g}.")
 
 
-def _allowed(params: dict, allowed: Iterable[str], path: str) -> None:
+def _allowed(params: dict[str, Any], allowed: Iterable[str], path: str) -> None:
     extra = set(params) - set(allowed)
     if extra:
         raise ConditionsError(f"{path}: unknown parameter(s) {', '.join(sorted(extra))}.")
 
 
-def _check_moderation(params: dict, path: str) -> None:
+def _check_moderation(params: dict[str, Any], path: str) -> None:
     _allowed(params, ("ModerationLabelName", *CONFIDENCE_BOUNDS), path)
     name = params.get("ModerationLabelName")
     if not isinstance(name, str) or not name:
@@ -182,14 +182,14 @@ def _check_moderation(params: dict, path: str) -> None:
         _number(params[b], b, path, 0, 100)
 
 
-def _check_sampling(params: dict, path: str) -> None:
+def _check_sampling(params: dict[str, Any], path: str) -> None:
     _allowed(params, ("RandomSamplingPercentage",), path)
     if "RandomSamplingPercentage" not in params:
         raise ConditionsError(f"{path}: RandomSamplingPercentage is required.")
     _number(params["RandomSamplingPercentage"], "RandomSamplingPercentage", path, 0.01, 100)
 
 
-def _check_form_key(params: dict, path: str, *, needs_bounds: bool) -> None:
+def _check_form_key(params: dict[str, Any], path: str, *, needs_bounds: bool) -> None:
     _allowed(params, ("ImportantFormKey", "ImportantFormKeyAliases", *(TEXTRACT_BOUNDS if needs_bounds else ())), path)
     key = params.get("ImportantFormKey")
     if not isinstance(key, str) or not key:
@@ -205,7 +205,7 @@ def _check_form_key(params: dict, path: str, *, needs_bounds: bool) -> None:
             _number(params[b], b, path, 0, 100)
 
 
-_PARAM_CHECKS: dict[str, Callable[[dict, str], None]] = {
+_PARAM_CHECKS: dict[str, Callable[[dict[str, Any], str], None]] = {
     MODERATION_CHECK: _check_moderation,
     SAMPLING: _check_sampling,
     TEXTRACT_KEY_CHECK: lambda p, path: _check_form_key(p, path, needs_bounds=True),
@@ -231,7 +231,8 @@ def evaluate(conditions: Mapping[str, Any], labels: Sequence[LabelScore], item_i
     return Evaluation(activated, reasons, {"Conditions": results})
 
 
-def _evaluate_node(node: Mapping[str, Any], labels: Sequence[LabelScore], item_id: str) -> tuple[dict, set[str]]:
+def _evaluate_node(node: Mapping[str, Any], labels: Sequence[LabelScore],
+                   item_id: str) -> tuple[dict[str, Any], set[str]]:
     for op in ("And", "Or"):
         if op in node:
             parts = [_evaluate_node(child, labels, item_id) for child in node[op]]

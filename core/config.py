@@ -13,7 +13,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import fields
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, cast, get_args
 
 from pydantic import BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic.dataclasses import dataclass
@@ -112,7 +112,7 @@ class Config:
                 if raw is not None and str(raw).strip() != "":  # an empty value keeps the default
                     values[f.name], origin[f.name] = str(raw).strip(), where
         try:
-            return cls(**values)
+            return cls(**cast(dict[str, Any], values))  # strings, which pydantic converts and checks per field
         except ValidationError as exc:
             raise ConfigError(_in_words(exc, origin)) from None
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -163,7 +163,7 @@ def cluster_boxes(boxes: dict[str, list[tuple[str, BoundingBox]]], *, threshold:
     return tuple(out)
 
 
-def consolidate_answers(media_id: str, answers: list[Answer], *, loops: list[HumanLoop] = (), workflow: str = "",
+def consolidate_answers(media_id: str, answers: list[Answer], *, loops: Sequence[HumanLoop] = (), workflow: str = "",
                         task_type: str = "moderation", candidates: Iterable[str] = (),
                         weights: dict[str, float] | None = None, source: str = "review") -> Consolidated:
     picks: dict[str, set[str]] = {}

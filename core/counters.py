@@ -8,7 +8,9 @@ out. A recount reads every media item, loop, answer, result and prediction once:
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from core.catalog import COUNTER as MEDIA_COUNTER
 from core.catalog import Catalog
@@ -67,8 +69,9 @@ def recount_all(records: RecordStore, catalog: Catalog, loops: Loops, label_name
                 result_totals: ResultTotals | None = None) -> RecountReport:
     """Recount the media counts, the queue counts and the Results totals, relist the label names, and say what
     changed."""
-    counted = [(MEDIA_COUNTER, "media counts", lambda: records.counts(MEDIA_COUNTER), catalog.recount),
-               (LOOPS_COUNTER, "review queue counts", lambda: records.counts(LOOPS_COUNTER), loops.recount)]
+    counted: list[tuple[str, str, Callable[[], Any], Callable[[], Any]]] = [
+        (MEDIA_COUNTER, "media counts", lambda: records.counts(MEDIA_COUNTER), catalog.recount),
+        (LOOPS_COUNTER, "review queue counts", lambda: records.counts(LOOPS_COUNTER), loops.recount)]
     if result_totals is not None:
         counted.append(("results", "Results totals", lambda: _results_counts(records), result_totals.recount))
     changes = []

@@ -11,8 +11,9 @@ import types
 import typing
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from collections.abc import Hashable
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from core.routing_policy import RoutingPolicy
 
@@ -197,14 +198,15 @@ def as_dict(value: Any) -> dict[str, Any]:
 
     Walks the fields itself rather than through `dataclasses.asdict`, which deep-copies every leaf: writing
     10,000 predictions of 10 labels spent most of an import there."""
-    return _plain(value)
+    plain: dict[str, Any] = _plain(value)
+    return plain
 
 
 _LEAVES = (str, int, float, bool, type(None))
 
 
 @cache
-def _field_names(cls: type) -> tuple[str, ...] | None:
+def _field_names(cls: Any) -> tuple[str, ...] | None:
     return tuple(f.name for f in dataclasses.fields(cls)) if dataclasses.is_dataclass(cls) else None
 
 
@@ -216,7 +218,7 @@ def _plain(value: Any) -> Any:
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
-    names = _field_names(cls)
+    names = _field_names(cast(Hashable, cls))  # typeshed's cache wants Hashable, which it does not see in a type
     if names is not None:
         return {n: _plain(getattr(value, n)) for n in names}
     return value
@@ -224,17 +226,17 @@ def _plain(value: Any) -> Any:
 
 def from_dict(cls: type[T], data: dict[str, Any]) -> T:
     """Rebuild a domain dataclass from `as_dict` output, ignoring keys it does not know."""
-    return cls(**{name: convert(data[name]) for name, convert in _converters(cls) if name in data})
+    return cls(**{name: convert(data[name]) for name, convert in _converters(cast(Hashable, cls)) if name in data})
 
 
 @cache
-def _hints(cls: type) -> dict[str, Any]:
+def _hints(cls: Any) -> dict[str, Any]:
     names = {f.name for f in dataclasses.fields(cls)}
     return {k: v for k, v in typing.get_type_hints(cls).items() if k in names}
 
 
 @cache
-def _converters(cls: type) -> tuple[tuple[str, Any], ...]:
+def _converters(cls: Any) -> tuple[tuple[str, Any], ...]:
     """One converter per field, worked out once per class: reading records is hot (10,000s per page)."""
     return tuple((name, _converter(hint)) for name, hint in _hints(cls).items())
 
@@ -261,7 +263,7 @@ def _converter(hint: Any) -> Any:
         if inner is _identity:
             return lambda v: None if v is None else tuple(v)
         return lambda v: None if v is None else tuple(inner(x) for x in v)
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return lambda v: None if v is None else from_dict(hint, v)
     if hint is float:
         return _to_float

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import errno
+from typing import Any
 
 
 class LoupeError(Exception):
@@ -26,7 +27,7 @@ class VersionConflict(LoupeError):
     """Someone else saved a newer version first. Both versions are kept; the caller decides."""
 
     def __init__(self, kind: str, key: str, expected_version: int | None, current_version: int | None,
-                 current_body: dict | None = None):
+                 current_body: dict[str, Any] | None = None):
         expected = "a new record" if expected_version is None else f"version {expected_version}"
         current = "no record" if current_version is None else f"version {current_version}"
         super().__init__(

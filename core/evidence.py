@@ -149,7 +149,7 @@ def recommend(curves: pd.DataFrame, routed: Routed, target_precision: float, *, 
     out = []
     for name, part in curves[curves["label"] != ALL_LABELS].groupby("label", sort=True):
         ok = part[(part["precision"] >= target_precision) & (part["accepted"] >= min_accepted)]
-        code = _code(frame, name)
+        code = _code(frame, str(name))
         if ok.empty:
             out.append({"label": name, "recommended": None, "precision": None, "recall": None,
                         "labels_to_review": None, "reviewer_minutes": None,

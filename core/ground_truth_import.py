@@ -83,10 +83,10 @@ def parse_line(obj: Any) -> ManifestLabels:
             elif kind == MULTILABEL or isinstance(value, list):
                 labels.extend(class_map[str(int(i))] for i in value)
             else:
-                name = meta.get("class-name") or class_map.get(str(int(value)))
-                if not name:
+                class_name = meta.get("class-name") or class_map.get(str(int(value)))
+                if not class_name:
                     raise KeyError(str(value))
-                labels.append(str(name))
+                labels.append(str(class_name))
         except KeyError as exc:
             raise LoupeError(f"attribute {attr!r}: class id {exc} is not in its class-map") from None
         except (TypeError, ValueError, AttributeError):

@@ -339,7 +339,7 @@ class Learning:
                                    if lb.get("category", "general") == "general"}
         before = {m: dict(e.base_labels) for m, e in self.embeddings.get_many(after).items()}
         measured = sorted(set(before) & set(after))
-        report = {"target_precision": target, "model_version": current.version if current else None,
+        report: dict[str, Any] = {"target_precision": target, "model_version": current.version if current else None,
                   "items": len(measured)}
         if not measured:
             report["note"] = ("No reviewed item is new to the team model yet: review the audit sample (or more items) "

@@ -135,11 +135,11 @@ class Leftovers:
         found: dict[str, list[str]] = {}
         jobs = set()
         for job_id, entries in by_job.items():
-            rec = stored.get(job_id)
-            if rec is None:  # a submit may be writing a long list's pages before its job record: wait min_age_s
+            job_rec = stored.get(job_id)
+            if job_rec is None:  # a submit may be writing a long list's pages before its job record: wait min_age_s
                 if any(now - updated_at < min_age_s for _, _, updated_at in entries):
                     continue
-            elif not from_dict(Job, rec.body).is_finished:
+            elif not from_dict(Job, job_rec.body).is_finished:
                 continue
             jobs.add(job_id)
             for kind, key, _ in entries:

@@ -85,7 +85,7 @@ class LoopStarter:
         if task_type_of(wf.task_type).routes_by == "transcript_words":
             picked = self._picked_transcripts(wf)
         elif wf.routing.thresholds is not None:
-            picked = self._picked_by_thresholds(wf)
+            picked = self._picked_by_thresholds(wf, wf.routing.thresholds)
         elif wf.routing.conditions:
             picked = self._picked_by_conditions(wf)
         else:
@@ -125,13 +125,12 @@ class LoopStarter:
         except NotFound:
             log.info("Prediction %s has no media item (imported); loop created without a status change", media_id)
 
-    def _picked_by_thresholds(self, wf: Workflow) -> list[Picked]:
-        thresholds: Thresholds = wf.routing.thresholds
+    def _picked_by_thresholds(self, wf: Workflow, thresholds: Thresholds) -> list[Picked]:
         routed = self.router.route(thresholds, wf.audit_percent)
         conditions = wf.routing.conditions or None
-        picked = []
-        for i in np.flatnonzero(routed.needs_people):
-            i = int(i)
+        picked: list[Picked] = []
+        for index in np.flatnonzero(routed.needs_people):
+            i = int(index)
             media_id = str(routed.frame.media_ids[i])
             results: dict[str, Any] = {}
             reasons = routed.reasons(i)
@@ -145,7 +144,7 @@ class LoopStarter:
         """Transcripts go to people when any word is below the workflow's accept threshold; an audit share of the
         rest too. The words' confidences are the model's, so the model's transcript is what is judged."""
         accept_at = wf.routing.accept_at
-        picked = []
+        picked: list[Picked] = []
         for item in self.catalog.list():
             if item.kind not in ("audio", "video"):
                 continue

@@ -10,6 +10,7 @@ it, so an answer that races the loop's completion is counted once. Open loops al
 """
 from __future__ import annotations
 
+import builtins
 import hashlib
 import logging
 from collections.abc import Iterator
@@ -104,7 +105,7 @@ class Loops:
     def count(self) -> int:
         return self.records.count(KIND)
 
-    def for_media(self, media_id: str) -> list[HumanLoop]:
+    def for_media(self, media_id: str) -> builtins.list[HumanLoop]:
         return [lp for lp in self.list() if lp.media_id == media_id]
 
     def set_status(self, loop_id: str, status: str) -> HumanLoop:

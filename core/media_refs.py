@@ -74,7 +74,7 @@ class MediaRefs:
         self.catalog = catalog
         self.config = config
         self._s3_client_factory = s3_client_factory
-        self._s3 = None
+        self._s3: Any = None  # a boto3 S3 client, made on first use
 
     def ingest_bytes(self, data: bytes, *, created_by: str = "") -> MediaItem:
         """Store image bytes once (a duplicate is the same item); MediaRejected says why bytes are not usable."""

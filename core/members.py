@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, cast
 
 from core.access import ROLES, Access, Actor, Role
 from core.audit import AuditLog
@@ -43,7 +44,7 @@ def normal_email(email: str) -> str:
     return clean
 
 
-def checked_groups(groups: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+def checked_groups(groups: Sequence[str]) -> tuple[str, ...]:
     out = []
     for g in groups:
         name = g.strip()
@@ -95,29 +96,32 @@ class Members:
         return actor
 
     # ---- changing (admins only, audited) -----------------------------------------------------------
-    def add(self, email: str, role: str = "reviewer", groups: tuple[str, ...] | list[str] = (), *,
+    def add(self, email: str, role: str = "reviewer", groups: Sequence[str] = (), *,
             actor: Actor | None = None) -> Member:
         """Add a member, or change an existing member's role and groups."""
         current = self.access.require(actor, "members")
         email = normal_email(email)
         if role not in ROLES:
             raise LoupeError(f"A role is one of {', '.join(ROLES)}, not {role!r}.")
+        checked_role = cast(Role, role)
         groups = checked_groups(groups)
         rec = self.records.get(KIND, email)
         if rec is None:
-            body = as_dict(Member(email, role, groups, utc_now(), current.label))
+            body = as_dict(Member(email, checked_role, groups, utc_now(), current.label))
             after = self.records.create(KIND, email, body).version
             before = None
         else:
             old = from_dict(Member, rec.body)
             if old.role == "admin" and role != "admin":
                 self._refuse_if_last_admin(email, f"make {email} {role}")
-            after = self.records.put(KIND, email, as_dict(replace(old, role=role, groups=groups)),
+            after = self.records.put(KIND, email, as_dict(replace(old, role=checked_role, groups=groups)),
                                      expected_version=rec.version).version
             before = rec.version
         self.access.record(current, "member", email, before_version=before, after_version=after,
                           detail=f"role={role} groups={','.join(groups)}")
-        return self.get(email)
+        added = self.get(email)
+        assert added is not None  # just written
+        return added
 
     def remove(self, email: str, *, actor: Actor | None = None) -> None:
         current = self.access.require(actor, "members")

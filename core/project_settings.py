@@ -130,7 +130,7 @@ class ProjectSettings:
 
     def _write(self, overrides: dict[str, Any], *, expected_version: int, saved_by: str, actor: Actor,
                what: str = "saved") -> StoredSettings:
-        body = {"overrides": overrides, "saved_by": saved_by, "saved_at": utc_now()}
+        body: dict[str, Any] = {"overrides": overrides, "saved_by": saved_by, "saved_at": utc_now()}
         if expected_version:
             record = self.records.put(KIND, KEY, body, expected_version=expected_version)
         else:

@@ -192,6 +192,7 @@ class Review:
             return None
         now = self.clock()
         claims = {r.key: r for r in self.records.query(CLAIM_KIND, parent=loop.loop_id)}
+        rec: Record | None
         for rec in claims.values():
             claim = from_dict(Claim, rec.body)
             if reviewer_id(claim.worker_id) == worker_id:

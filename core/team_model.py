@@ -141,6 +141,7 @@ def _train_all(data: TrainingSet, min_positives: int, min_negatives: int, target
             reports.append(LabelReport(target.name, target.category, target.parent, pos, neg, False,
                                        "Not learned yet: only " + " and ".join(missing) + "."))
         else:
+            assert projected is not None  # there is a basis
             base = np.asarray(data.base_confidence.get(target.name, zeros), dtype=np.float32)[known]
             model, report = _train_label(target, basis, projected[known], base, y, target_precision)
             models.append(model)

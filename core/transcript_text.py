@@ -6,6 +6,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from core.domain import Segment, Transcript, Word
@@ -97,11 +98,16 @@ def apply_tweaks(transcript: Transcript, tweaks: list[Tweak]) -> tuple[Transcrip
     for i, segment in enumerate(transcript.segments):
         text = segment.text
         for pattern, repl in patterns:
-            text, n = pattern.subn(lambda _m, r=repl: r, text)
+            text, n = pattern.subn(_literal(repl), text)
             count += n
         if text != segment.text:
             texts[i] = text
     return apply_edits(transcript, texts), count
+
+
+def _literal(text: str) -> Callable[[re.Match[str]], str]:
+    """A replacement taken as it is (a plain string given to re.sub would have its backslashes read as escapes)."""
+    return lambda _match: text
 
 
 def apply_edits(transcript: Transcript, texts: dict[int, str]) -> Transcript:

@@ -32,7 +32,8 @@ from core.errors import AlreadyExists, LoupeError
 from core.jobs import JobCancelled, JobContext, JobRunner, listed_items, work_kind
 from core.models import ModelCache
 from core.project_settings import ProjectSettings
-from core.transcribers import AMAZON, Progress, Transcriber, TranscriberConfig, load_transcriber
+from core.transcribers import (AMAZON, Progress, Transcriber, TranscriberConfig, WindowedTranscriber,
+                               load_transcriber)
 from core.transcripts import MODEL_NOTE, TranscriptVersion, Transcripts
 
 log = logging.getLogger(__name__)
@@ -246,9 +247,12 @@ class Transcription:
                 item = self.catalog.get(media_id)
                 chosen = self.settings.effective()
                 transcriber = self.transcriber(payload.get("model") or chosen.transcriber)
+                if not isinstance(transcriber, WindowedTranscriber):
+                    raise LoupeError(f"{transcriber.model_version} takes whole files, not windows; transcribe the "
+                                     "file again to run it whole.")
                 path, window_s = self.catalog.media_path(media_id), float(payload["window_s"])
-                language = payload.get("language")
-                language = chosen.transcriber_language if language is None else language
+                asked = payload.get("language")
+                language = chosen.transcriber_language if asked is None else str(asked)
                 if not language:
                     language = self._file_language(job_id, media_id, index, transcriber, path, window_s)
                 part = transcriber.transcribe_windows(
@@ -268,7 +272,7 @@ class Transcription:
         self.assemble(job_id, media_id, count, run_since=run_since)
         return summary("transcribed", language=language)
 
-    def _file_language(self, job_id: str, media_id: str, index: int, transcriber: Transcriber, path: Path,
+    def _file_language(self, job_id: str, media_id: str, index: int, transcriber: WindowedTranscriber, path: Path,
                        window_s: float) -> str:
         """The language every window of a file is transcribed in when none is set and the model is multilingual.
 
@@ -279,7 +283,7 @@ class Transcription:
         wall time); the first to store its answer wins, and they all use that one. "" for an English-only model
         (no extra step: it transcribes in English) and for a file with no speech in its first LANGUAGE_SCAN_S (each
         window then detects its own, as before)."""
-        if not getattr(transcriber, "is_multilingual", False):
+        if not transcriber.is_multilingual:
             return ""
         key = language_key(job_id, media_id)
         stored = self.records.get(LANGUAGE_KIND, key)

@@ -13,6 +13,7 @@ and after MAX_ATTEMPTS attempts is recorded as failed, with its last error, for 
 """
 from __future__ import annotations
 
+import builtins
 import hashlib
 import hmac
 import json
@@ -154,7 +155,7 @@ class Webhooks:
         states = (state,) if state else STATES
         return [from_dict(Delivery, r.body) for s in states for r in self.records.query(KIND, parent=s)]
 
-    def problems(self) -> list[Delivery]:
+    def problems(self) -> builtins.list[Delivery]:
         """Failed deliveries, and pending ones whose last attempt failed: what Settings shows."""
         return [d for d in self.list() if d.state == "failed" or (d.state == "pending" and d.last_error)]
 
@@ -204,6 +205,7 @@ class Webhooks:
                 status, error = exc.code, f"HTTP {exc.code} {exc.reason}"
             except (OSError, ValueError) as exc:
                 error = f"{type(exc).__name__}: {exc}"
+        extra: dict[str, Any]
         if not error:
             state, extra = "delivered", {"delivered_at": utc_now(), "last_error": ""}
         elif d.attempts >= MAX_ATTEMPTS:

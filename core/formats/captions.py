@@ -73,11 +73,11 @@ def wrap_lines(text: str, line_chars: int) -> list[str]:
 
 # ---- SRT --------------------------------------------------------------------------------------------
 def to_srt(cues: list[Cue]) -> str:
-    return srt.compose(
+    return str(srt.compose(
         [srt.Subtitle(i + 1, timedelta(milliseconds=c.start_ms), timedelta(milliseconds=c.end_ms), c.text)
          for i, c in enumerate(cues)],
         reindex=False,
-    )
+    ))
 
 
 def parse_srt(text: str) -> list[Cue]:

@@ -28,7 +28,7 @@ def _get(obj: dict[str, Any], key: str, default: Any = None) -> Any:
 # ---- writing ----------------------------------------------------------------------------------------
 def to_detect_labels(labels: Iterable[Label], model_version: str = "") -> dict[str, Any]:
     """A DetectLabels response body: `Labels` (most confident first) and `LabelModelVersion`."""
-    out = []
+    out: list[dict[str, Any]] = []
     for lb in labels:
         if lb.category != GENERAL:
             continue
@@ -47,7 +47,7 @@ def to_detect_labels(labels: Iterable[Label], model_version: str = "") -> dict[s
 
 def to_detect_moderation_labels(labels: Iterable[Label], model_version: str = "") -> dict[str, Any]:
     """A DetectModerationLabels response body: `ModerationLabels` and `ModerationModelVersion`."""
-    out = [{"Confidence": _pct(lb.confidence), "Name": lb.name, "ParentName": lb.parent_name,
+    out: list[dict[str, Any]] = [{"Confidence": _pct(lb.confidence), "Name": lb.name, "ParentName": lb.parent_name,
             "TaxonomyLevel": lb.taxonomy_level or (2 if lb.parent_name else 1)}
            for lb in labels if lb.category == MODERATION]
     out.sort(key=lambda d: -d["Confidence"])

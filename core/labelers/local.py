@@ -52,7 +52,7 @@ def session_options(threads: int | None = None):
 def decode_image(data: bytes) -> Image.Image:
     """Bytes as an upright RGB image (EXIF orientation applied, so boxes match what people see)."""
     try:
-        image = Image.open(io.BytesIO(data))
+        image: Image.Image = Image.open(io.BytesIO(data))
         if image.format == "JPEG":  # decode big photos at 1/2..1/8 scale: the models look at <= 320 px anyway
             image.draft("RGB", (DECODE_MIN_SIDE_PX, DECODE_MIN_SIDE_PX))
         image = ImageOps.exif_transpose(image)

@@ -40,11 +40,12 @@ class PeopleDetector:
 
     def _detectors(self) -> tuple[cv2.CascadeClassifier, cv2.HOGDescriptor]:
         if not hasattr(self._local, "face"):
-            face = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
+            cascades = cv2.data.haarcascades  # type: ignore[attr-defined]  # in the wheel, not in its type stubs
+            face = cv2.CascadeClassifier(cascades + "haarcascade_frontalface_default.xml")
             if face.empty():
                 raise RuntimeError("OpenCV's frontal face cascade could not be loaded.")
             hog = cv2.HOGDescriptor()
-            hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
+            hog.setSVMDetector(np.asarray(cv2.HOGDescriptor.getDefaultPeopleDetector(), dtype=np.float32))
             self._local.face, self._local.hog = face, hog
         return self._local.face, self._local.hog
 

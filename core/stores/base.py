@@ -76,6 +76,9 @@ class StoreHealth:
 
 
 class RecordStore(Protocol):
+    def describe(self) -> str:
+        """Where the records live, in words (Settings, `python -m core copy-store`)."""
+
     def get(self, kind: str, key: str) -> Record | None: ...
 
     def create(self, kind: str, key: str, body: dict[str, Any], *, parent: str = "", sort: str = "") -> Record:

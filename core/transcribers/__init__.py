@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from core.config import Config
 from core.domain import Transcript
@@ -41,6 +41,29 @@ class Transcriber(Protocol):
 
         beam_size and vad_filter override the values the transcriber was built with, for this call only.
         """
+
+
+@dataclass(frozen=True)
+class DetectedLanguage:
+    """The language of a file as decided from its first speech."""
+    language: str  # "" when no speech was found in the first LANGUAGE_SCAN_S (core/transcribers/whisper.py)
+    probability: float  # the model's, for that language, 0 to 1
+    window: int  # the window whose speech decided it (-1 when none had any)
+
+
+@runtime_checkable
+class WindowedTranscriber(Transcriber, Protocol):
+    """A transcriber that does part of a file (windows of the same length, whole-file times) and decides a file's
+    language once from its start: Whisper. A long file's windows run as chunks on different workers."""
+
+    @property
+    def is_multilingual(self) -> bool: ...
+
+    def transcribe_windows(self, path: Path, *, first: int = 0, through: int | None = None,
+                           window_s: float | None = None, language: str = "", progress: Progress | None = None,
+                           beam_size: int | None = None, vad_filter: bool | None = None) -> Transcript: ...
+
+    def detect_language(self, path: Path, *, window_s: float | None = None) -> DetectedLanguage: ...
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -50,13 +51,14 @@ class AmazonTranscriber:
                              f"use one of {', '.join(sorted(set(MEDIA_FORMATS)))}.")
         job_name = f"loupe-{uuid.uuid4().hex}"
         media_key = f"{self.prefix}{job_name}.{fmt}"
-        request = {"TranscriptionJobName": job_name, "Media": {"MediaFileUri": f"s3://{self.bucket}/{media_key}"},
+        request: dict[str, Any] = {"TranscriptionJobName": job_name, "Media": {"MediaFileUri": f"s3://{self.bucket}/{media_key}"},
                    "MediaFormat": fmt, "OutputBucketName": self.bucket, "OutputKey": f"{self.prefix}{job_name}.json"}
         if language:
             request["LanguageCode"] = LANGUAGE_CODES.get(language, language)
         else:
             request["IdentifyLanguage"] = True
         bucket = f"S3 bucket {self.bucket!r}"
+        needs: tuple[str, ...]
         what, needs = bucket, ("s3:PutObject",)  # the call under way, for the error's words
         try:
             self.s3.upload_file(str(path), self.bucket, media_key)

@@ -5,7 +5,6 @@ import itertools
 import logging
 import math
 import threading
-from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import numpy as np
 from core.audio import SAMPLE_RATE, AudioWindow, audio_window, release_freed_memory
 from core.domain import Segment, Transcript, Word
 from core.errors import LoupeError
-from core.transcribers import Progress, TranscriberConfig
+from core.transcribers import DetectedLanguage, Progress, TranscriberConfig
 
 log = logging.getLogger(__name__)
 
@@ -22,14 +21,6 @@ log = logging.getLogger(__name__)
 # is unsure of the first 30 s (top language under 50 %), the next 30 s are heard too, and the surer or majority wins.
 LANGUAGE_SEGMENTS = 2
 LANGUAGE_SCAN_S = 1800.0  # how far into a file to look for speech to decide its language from (windows without any)
-
-
-@dataclass(frozen=True)
-class DetectedLanguage:
-    """The language of a file as decided from its first speech."""
-    language: str  # "" when no speech was found in the first LANGUAGE_SCAN_S
-    probability: float  # the model's, for that language, 0 to 1
-    window: int  # the window whose speech decided it (-1 when none had any)
 
 
 class WhisperTranscriber:
@@ -77,21 +68,21 @@ class WhisperTranscriber:
         chunk of a job (core/transcription.py). The windows are `audio_window`'s, so the parts of a file that
         different processes transcribe join without overlap or gap. duration_s is where the last window ends."""
         model = self.model()
-        language = (language or None) if self.is_multilingual else "en"
+        forced: str | None = (language or None) if self.is_multilingual else "en"  # None: the model decides
         beam_size = self.config.beam_size if beam_size is None else beam_size
         vad_filter = self.config.vad_filter if vad_filter is None else vad_filter
         window_s = window_s or self.config.window_s
         out: list[Segment] = []
-        detected = language or ""
+        detected = forced or ""
         duration_s = 0.0
         for index in itertools.count(first):
             window, is_last = audio_window(path, index, window_s=window_s)
             duration_s = window.end_s
             if len(window.samples):
-                found = self._transcribe_window(model, window, out, language=language, beam_size=beam_size,
+                found = self._transcribe_window(model, window, out, language=forced, beam_size=beam_size,
                                                 vad_filter=vad_filter, progress=progress)
-                if found and language is None:
-                    language = detected = found
+                if found and forced is None:
+                    forced = detected = found
             del window
             release_freed_memory()
             if progress:
