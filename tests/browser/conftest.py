@@ -200,3 +200,33 @@ def served_app(env: dict[str, str], tmp: Path) -> Iterator[int]:
         proc.terminate()
         proc.wait(10)
         log.close()
+
+
+@pytest.fixture(scope="session")
+def oidc_issuer(tmp_path_factory) -> Iterator[str]:
+    """A real OpenID provider on loopback (oidc-provider): the one scripts/with-test-servers.sh started, else one
+    started here as that script does."""
+    if os.environ.get("LOUPE_TEST_OIDC_ISSUER"):
+        yield os.environ["LOUPE_TEST_OIDC_ISSUER"]
+        return
+    if not (ROOT / ".cache" / "oidc-provider" / "node_modules" / "oidc-provider").exists():
+        pytest.fail("oidc-provider is not installed: run `make setup-test`.")
+    port = free_port()
+    log = tmp_path_factory.mktemp("oidc") / "provider.log"
+    proc = subprocess.Popen(["node", str(ROOT / "scripts" / "oidc-provider.mjs"), str(port)],
+                            stdout=open(log, "wb"), stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert proc.poll() is None, log.read_text()
+            try:
+                urllib.request.urlopen(url + "/.well-known/openid-configuration", timeout=2).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(10)

@@ -7,6 +7,7 @@ done, with labeled images, a transcript and queued tasks; one task is then submi
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -19,6 +20,8 @@ from pathlib import Path
 import pytest
 
 from tests.browser.conftest import ROOT, free_port, wait_for_app
+
+ADMIN = "admin@example.test"
 
 pytestmark = [pytest.mark.browser, pytest.mark.cluster]
 
@@ -90,14 +93,15 @@ def group_members(pgid: int) -> list[str]:
     return members
 
 
-@pytest.fixture
-def made_run(tmp_path) -> Iterator[MadeRun]:
-    ui_port, api_port = free_port(), free_port()
+@contextlib.contextmanager
+def make_run(tmp_path: Path, extra_env: dict[str, str] | None = None, ui_port: int = 0) -> Iterator[MadeRun]:
+    """`make run UI_PORT=... API_PORT=...` in its own process group, as a user starts it, until the block ends."""
+    ui_port, api_port = ui_port or free_port(), free_port()
     log_path = tmp_path / "make-run.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(["make", "run", f"UI_PORT={ui_port}", f"API_PORT={api_port}"], cwd=ROOT,
-                                   env=user_env(tmp_path / "data"), stdout=log, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, start_new_session=True)
+                                   env={**user_env(tmp_path / "data"), **(extra_env or {})}, stdout=log,
+                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
     run = MadeRun(f"http://127.0.0.1:{ui_port}", f"http://127.0.0.1:{api_port}", tmp_path / "data", process,
                   log_path)
     try:
@@ -108,6 +112,31 @@ def made_run(tmp_path) -> Iterator[MadeRun]:
         stop(run)
 
 
+@pytest.fixture
+def made_run(tmp_path) -> Iterator[MadeRun]:
+    with make_run(tmp_path) as run:
+        yield run
+
+
+@pytest.fixture
+def made_run_with_sign_in(tmp_path, oidc_issuer) -> Iterator[MadeRun]:
+    """`make run` with LOUPE_AUTH=oidc against a real OpenID provider, the admin named by LOUPE_ADMINS, and the
+    [auth] section in a secrets file of the user's (STREAMLIT_SECRETS_FILES), as a team deploys it."""
+    ui_port = free_port()
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text(f'''[auth]
+redirect_uri = "http://127.0.0.1:{ui_port}/oauth2callback"
+cookie_secret = "make-run-test-cookie-secret-0123456789abcdef"
+client_id = "loupe"
+client_secret = "loupe-test-secret"
+server_metadata_url = "{oidc_issuer}/.well-known/openid-configuration"
+client_kwargs = {{ prompt = "login" }}
+''')
+    env = {"LOUPE_AUTH": "oidc", "LOUPE_ADMINS": ADMIN, "STREAMLIT_SECRETS_FILES": str(secrets)}
+    with make_run(tmp_path, env, ui_port) as run:
+        yield run
+
+
 def test_make_run_then_load_demo_data_labels_transcribes_and_queues_and_a_task_can_be_submitted(
         made_run, page, artifacts_dir):
     page.goto(made_run.url)
@@ -115,10 +144,33 @@ def test_make_run_then_load_demo_data_labels_transcribes_and_queues_and_a_task_c
     page.get_by_placeholder("your name").fill("ann")
     page.keyboard.press("Enter")
     wait_for_app(page)
+    load_the_demo_and_submit_one_task(made_run, page, artifacts_dir, "make-run")
+    check_the_store(made_run, "ann")
+
+
+def test_make_run_signed_in_the_admin_loads_the_demo_and_submits_one_task(made_run_with_sign_in, page,
+                                                                           artifacts_dir):
+    run = made_run_with_sign_in
+    page.goto(run.url)
+    wait_for_app(page)
+    page.get_by_role("button", name="Sign in").click()
+    page.locator("input[name=login]").fill(ADMIN)  # the provider's own login form
+    page.locator("input[name=password]").fill("any")
+    page.locator("button[type=submit]").click()
+    page.wait_for_url(run.url + "/**")
+    wait_for_app(page)
+    page.get_by_text(f"Signed in as {ADMIN}").wait_for()
+    load_the_demo_and_submit_one_task(run, page, artifacts_dir, "make-run-oidc")
+    check_the_store(run, ADMIN)
+
+
+def load_the_demo_and_submit_one_task(made_run: MadeRun, page, artifacts_dir: Path, name: str) -> None:
+    """Home → Load demo data; the job ends done; Settings shows the local cluster; one Label review task submitted."""
     page.get_by_role("button", name="Load demo data").click()
-    done = page.get_by_text("demo · succeeded").or_(page.get_by_text("demo · failed"))
+    done = page.get_by_text("demo · succeeded").or_(page.get_by_text("demo · failed")).or_(
+        page.get_by_test_id("stException"))  # a traceback on the page ends the wait at once
     done.first.wait_for(timeout=DEMO_S * 1000)
-    page.screenshot(path=str(artifacts_dir / "make-run-demo-home.png"), full_page=True)
+    page.screenshot(path=str(artifacts_dir / f"{name}-demo-home.png"), full_page=True)
     assert page.get_by_text("demo · succeeded").count() == 1, (page.inner_text("body"), made_run.log())
 
     page.get_by_test_id("stSidebarNavItems").get_by_role("link", name="Settings").click()
@@ -132,9 +184,12 @@ def test_make_run_then_load_demo_data_labels_transcribes_and_queues_and_a_task_c
     wait_for_app(page)
     page.get_by_role("button", name="Submit").click()
     page.get_by_text("Answer recorded").wait_for()
-    page.screenshot(path=str(artifacts_dir / "make-run-demo-submitted.png"), full_page=True)
+    page.screenshot(path=str(artifacts_dir / f"{name}-demo-submitted.png"), full_page=True)
 
-    stop(made_run)  # the store is read below as it was left, with no app writing to it
+
+def check_the_store(made_run: MadeRun, reviewer: str) -> None:
+    """What the demo and the one answer left in the store, read once `make run` has stopped."""
+    stop(made_run)  # the store is read as it was left, with no app writing to it
     from core.config import Config
     from core.service import Service
 
@@ -147,4 +202,4 @@ def test_make_run_then_load_demo_data_labels_transcribes_and_queues_and_a_task_c
         where = demo.result.get("chunks", {}).get("where", [])
         assert where and all(w.startswith("tcp://127.0.0.1:") for w in where), where  # on the local workers
         assert service.loops.count() >= 2
-        assert [a for a in service.answers.all() if a.worker_id == "ann"], "the submitted task left no answer"
+        assert [a for a in service.answers.all() if reviewer in a.worker_id], "the submitted task left no answer"
