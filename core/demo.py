@@ -2,7 +2,12 @@
 
 A stakeholder sees the whole loop within a minute of the first start: model output on the Images and
 Transcripts pages, the threshold split on Thresholds, and open tasks on Label review and on the A2I-style
-Moderation task. The bundled moderation labeler flags none of the demo photos, so the demo ships Rekognition-shaped
+Moderation task. The demo photos (demo/make_demo.py) are chosen so that the model's confidences spread, and
+demo-label-review routes with two thresholds (drop below 25%, accept at or above 90%): moving the accept threshold on
+Thresholds from 90% to 60% to 30% moves photos from review to accepted, and the photos the model knows nothing about
+sit in dropped (tests/core/test_demo_thresholds.py).
+
+The bundled moderation labeler flags none of the demo photos, so the demo ships Rekognition-shaped
 DetectModerationLabels responses for two of them (demo/moderation-labels.jsonl), added to their predictions next to
 the bundled labeler's image labels; the demo-moderation workflow's instructions say so on the task page.
 
@@ -28,7 +33,7 @@ from core.labeling import Labeling
 from core.loop_starter import LoopStarter
 from core.predictions import Predictions
 from core.routing import Router, workflow_with_thresholds
-from core.routing_policy import Thresholds
+from core.routing_policy import DROP_REVIEW_ACCEPT, Thresholds
 from core.task_types import label_review, moderation
 from core.transcription import Transcription
 from core.workflows import Workflows
@@ -40,7 +45,8 @@ DEMO_DIR = APP_ROOT / "demo"
 DEMO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".wav", ".mp3", ".flac", ".ogg", ".m4a", ".mp4", ".webm"}
 DEMO_WORKFLOW = "demo-label-review"
 MODERATION_WORKFLOW = "demo-moderation"
-DEMO_ACCEPT_AT = 0.9  # labels the model is at least 90% sure of are accepted; the rest go to people
+DEMO_ACCEPT_AT = 0.9  # labels the model is at least 90% sure of are accepted; the rest go to people ...
+DEMO_DROP_BELOW = 0.25  # ... except the labels it is under 25% sure of: the long tail of guesses, dropped
 MODERATION_LABELS = DEMO_DIR / "moderation-labels.jsonl"  # one DetectModerationLabels response per line, by "file"
 MODERATION_VERSION = "demo moderation labels (Rekognition-shaped, demo/moderation-labels.jsonl)"
 MODERATION_NOTE = ("The moderation labels on these demo photos are Rekognition-shaped predictions shipped with the "
@@ -145,7 +151,7 @@ class Demo:
         return added
 
     def _ensure_workflows(self, actor: Actor) -> None:
-        general = Thresholds(high=DEMO_ACCEPT_AT, category="general")
+        general = Thresholds(high=DEMO_ACCEPT_AT, low=DEMO_DROP_BELOW, mode=DROP_REVIEW_ACCEPT, category="general")
         self._save_once(Workflow(
             name=DEMO_WORKFLOW, task_type=label_review.SPEC.name, task_count=1, title="Check the demo labels",
             description="Keep the labels that are right, remove the wrong ones, add what is missing.",

@@ -1,26 +1,79 @@
 """Rebuild the demo set in this folder (run once by a developer; the outputs are committed).
 
-Photos come from scikit-image's bundled data (see LICENSE.md here). Speech is synthesised with
+Photos come from scikit-image's bundled data (see LICENSE.md here), as they are or as variants made here
+(blurred, cropped, turned, at a lower resolution, or two photos blended), chosen so that the bundled labeler's
+confidences spread: moving the Thresholds slider from 90% to 60% to 30% moves items between accepted, review and
+dropped (tests/core/test_demo_thresholds.py measures it). Every step is deterministic. Speech is synthesised with
 espeak-ng, and the video is a generated title card with that speech, encoded with PyAV.
+
+    python demo/make_demo.py            # photos, speech and video
+    python demo/make_demo.py --photos   # the photos only (no espeak-ng needed)
 """
 from __future__ import annotations
 
 import logging
 import subprocess
+import sys
 import tempfile
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 
 import av
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 from skimage import data
 
 HERE = Path(__file__).resolve().parent
 log = logging.getLogger("make_demo")
 
-PHOTOS = {"astronaut.jpg": data.astronaut, "cat.jpg": data.chelsea, "coffee.jpg": data.coffee,
-          "rocket.jpg": data.rocket}
+
+def _rgb(array: np.ndarray) -> Image.Image:
+    if array.dtype == bool:  # the horse silhouette
+        array = array.astype(np.uint8) * 255
+    return Image.fromarray(array).convert("RGB")
+
+
+def _blurred(image: Image.Image, radius: float) -> Image.Image:
+    return image.filter(ImageFilter.GaussianBlur(radius))
+
+
+def _cropped(image: Image.Image, left: float, top: float, right: float, bottom: float) -> Image.Image:
+    w, h = image.size
+    return image.crop((round(left * w), round(top * h), round(right * w), round(bottom * h)))
+
+
+def _low_res(image: Image.Image, scale: float) -> Image.Image:
+    """Shrunk, then blown up again with big square pixels (as a thumbnail blown up would look)."""
+    w, h = image.size
+    small = image.resize((round(w * scale), round(h * scale)), Image.Resampling.BILINEAR)
+    return small.resize((w, h), Image.Resampling.NEAREST)
+
+
+def _blend(first: Image.Image, second: Image.Image, share: float) -> Image.Image:
+    return Image.blend(first, second.resize(first.size, Image.Resampling.BILINEAR), share)
+
+
+# file name -> how to make it. The measured labels and confidences are in LICENSE.md's table.
+PHOTOS: dict[str, Callable[[], Image.Image]] = {
+    "astronaut.jpg": lambda: _rgb(data.astronaut()),
+    "cat.jpg": lambda: _rgb(data.chelsea()),
+    "coffee.jpg": lambda: _rgb(data.coffee()),
+    "rocket.jpg": lambda: _rgb(data.rocket()),
+    "camera.jpg": lambda: _rgb(data.camera()),
+    "fundus.jpg": lambda: _rgb(data.microaneurysms()),
+    "horse.jpg": lambda: _rgb(data.horse()),
+    "text.jpg": lambda: _rgb(data.text()),
+    "bricks.jpg": lambda: _rgb(data.brick()),
+    "cell.jpg": lambda: _rgb(data.cell()),
+    "camera-blurred.jpg": lambda: _blurred(_rgb(data.camera()), 4),
+    "camera-turned.jpg": lambda: _rgb(data.camera()).rotate(90, expand=True),
+    "coffee-blurred.jpg": lambda: _blurred(_rgb(data.coffee()), 4),
+    "rocket-blurred.jpg": lambda: _blurred(_rgb(data.rocket()), 8),
+    "coffee-cropped.jpg": lambda: _cropped(_rgb(data.coffee()), 0.5, 0.0, 1.0, 1.0),
+    "astronaut-low-res.jpg": lambda: _low_res(_rgb(data.astronaut()), 0.05),
+    "cat-and-rocket.jpg": lambda: _blend(_rgb(data.rocket()), _rgb(data.chelsea()), 0.5),
+}
 CLIP_TEXT = ("Welcome to Loupe. Machine learning labels the images and transcribes the speech. "
              "Confident results are accepted automatically, and the rest go to people for review.")
 VIDEO_TEXT = "This short video shows a title card. The speech in it is transcribed, then a person checks the words."
@@ -63,11 +116,17 @@ def make_video(text: str, out: Path, seconds_pad: float = 0.5) -> None:
             dst.mux(packet)
 
 
+def make_photos() -> None:
+    for name, make in PHOTOS.items():
+        make().save(HERE / name, quality=88)
+        log.info("wrote %s", name)
+
+
 def main() -> None:
     logging.basicConfig(level=logging.INFO)
-    for name, load in PHOTOS.items():
-        Image.fromarray(load()).convert("RGB").save(HERE / name, quality=88)
-        log.info("wrote %s", name)
+    make_photos()
+    if "--photos" in sys.argv[1:]:
+        return
     speak(CLIP_TEXT, HERE / "welcome.wav")
     make_video(VIDEO_TEXT, HERE / "title-card.mp4")
     log.info("wrote welcome.wav and title-card.mp4")

@@ -26,7 +26,7 @@ def test_load_demo_then_review_one_item_and_see_it_in_results(app, page, artifac
     page.locator("canvas.upper-canvas").first.wait_for()  # the canvas reports once drawn, which reruns the page:
     wait_for_app(page)  # a click during that rerun can be dropped
     page.get_by_role("button", name="Submit").click()
-    page.get_by_text("2 for you").wait_for()  # auto-advanced to the next of the three demo tasks
+    page.get_by_text("11 for you").wait_for()  # auto-advanced to the next of the twelve demo tasks (demo/LICENSE.md)
     page.get_by_test_id("stSidebarNavItems").get_by_role("link", name="Results").click()
     wait_for_app(page)
     page.get_by_role("heading", name="Items and final labels").wait_for()
