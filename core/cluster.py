@@ -49,7 +49,7 @@ HEALTH_EVERY_S = 10.0  # the Settings page's view of the cluster is probed at mo
 HEALTH_FIRST_WAIT_S = 1.5  # how long the first look waits for its probe before it says it is still looking
 PROBE_TIMEOUT_S = 2.0  # a scheduler that does not take a TCP connection within this is "can't be reached"
 LOST_GIVE_UP_S = 600.0  # how long a job waits for its scheduler to come back before it fails
-LOCAL_START_TIMEOUT_S = 120.0  # a local cluster of 2 workers starts in 3-8 s on 2 busy cores; past this it failed
+LOCAL_START_TIMEOUT_S = 60.0  # a local cluster of 2 workers starts in 2-5 s on 2 busy cores; past this it failed
 LOCAL_STOP_TIMEOUT_S = 30.0
 START_RETRY_S = 30.0  # after a failed start, jobs and Settings get its reason at once for this long; then it is retried
 CLUSTER_ADVICE = ("To run model work in the app's own process instead, start Loupe with LOUPE_DASK=off; to use a "

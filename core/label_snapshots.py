@@ -28,7 +28,7 @@ import pandas as pd
 from core.conditions import sample_point
 from core.errors import LoupeError, NotFound
 from core.routing_policy import CATEGORIES
-from core.stores.base import BlobStore, Record, RecordStore
+from core.stores.base import BlobStore, Record, RecordStore, S3Blobs
 
 log = logging.getLogger(__name__)
 
@@ -220,7 +220,7 @@ class LabelSnapshots:
                             sha[:12], exc)
                 self._drop_pointer(pointer)
                 return None
-            if getattr(self.blobs, "cache_dir", None) is not None:
+            if isinstance(self.blobs, S3Blobs):
                 path.unlink(missing_ok=True)  # a downloaded copy: read once per process, so not worth keeping
             try:
                 if hashlib.sha256(data).hexdigest() != sha:
@@ -269,10 +269,7 @@ class LabelSnapshots:
 
     def _forget(self, sha: str) -> None:
         """Remove a replaced or damaged snapshot blob; never fatal (a leftover is the media sweep's to remove)."""
-        remove = getattr(self.blobs, "delete", None)
-        if remove is None:
-            return
         try:
-            remove(sha)
+            self.blobs.delete(sha)
         except Exception as exc:
             log.warning("Could not remove the old routing snapshot %s: %s", sha[:12], exc)

@@ -28,6 +28,7 @@ from core.labelers import ImageRef, Labeler
 from core.models import ModelCache
 from core.predictions import Predictions
 from core.project_settings import ProjectSettings
+from core.stores.base import S3Blobs
 
 if TYPE_CHECKING:
     from core.learning import Learning
@@ -152,10 +153,9 @@ class Labeling:
         return [refined[r.media_id] if isinstance(r, Prediction) else r for r in results]
 
     def _ref(self, item: MediaItem, backend: str) -> ImageRef:
-        bucket = getattr(self.catalog.blobs, "bucket", "")
-        if backend == "rekognition" and bucket:
-            return ImageRef(item.media_id, s3_bucket=bucket,
-                            s3_key=getattr(self.catalog.blobs, "prefix", "") + item.media_id)
+        blobs = self.catalog.blobs
+        if backend == "rekognition" and isinstance(blobs, S3Blobs) and blobs.bucket:
+            return ImageRef(item.media_id, s3_bucket=blobs.bucket, s3_key=blobs.prefix + item.media_id)
         return ImageRef(item.media_id, path=self.catalog.media_path(item.media_id))
 
     def submit(self, media_ids: Iterable[str] | None = None, *, backend: str | None = None,

@@ -26,7 +26,7 @@ from core.domain import Job, from_dict
 from core.jobs import KIND as JOB_KIND
 from core.jobs import JobRunner, work_kinds
 from core.label_snapshots import LabelSnapshots
-from core.stores.base import BlobStore, RecordStore
+from core.stores.base import BlobStore, ChunkedRecords, RecordStore
 
 log = logging.getLogger(__name__)
 
@@ -87,12 +87,12 @@ class Leftovers:
             work, jobs = self._work_of_final_jobs(min_age_s)
             if not dry_run:
                 for sha, _ in media:
-                    self.blobs.delete(sha)  # type: ignore[attr-defined]
+                    self.blobs.delete(sha)
                 for kind, keys in work.items():
                     self.records.delete_many(kind, keys)
             chunks = self._orphan_chunks(min_age_s)  # after the work records: a big one's chunk items are freed
-            if chunks and not dry_run:
-                self.records.delete_chunks(chunks)  # type: ignore[attr-defined]
+            if chunks and not dry_run and isinstance(self.records, ChunkedRecords):
+                self.records.delete_chunks(chunks)
             freed += sum(size for _, size in media)
         report = LeftoverReport(len(partial), len(staged), len(media), len(chunks),
                                 sum(len(keys) for keys in work.values()), len(jobs), freed, dry_run)
@@ -101,8 +101,7 @@ class Leftovers:
         return report
 
     def _partial_files(self, min_age_s: float) -> list[Path]:
-        sweep = getattr(self.blobs, "partial_files", None)
-        return list(sweep(min_age_s)) if sweep else []
+        return list(self.blobs.partial_files(min_age_s))
 
     def _staged_uploads(self, min_age_s: float) -> list[Path]:
         folder = self.catalog.staging_dir
@@ -115,10 +114,7 @@ class Leftovers:
                 and now - p.stat().st_mtime >= min_age_s]
 
     def _orphan_media(self, min_age_s: float) -> list[tuple[str, int]]:
-        stored = getattr(self.blobs, "stored", None)
-        if stored is None:
-            return []
-        listed = list(stored(min_age_s))  # listed first: an item ingested meanwhile has its record by then
+        listed = list(self.blobs.stored(min_age_s))  # listed first: an item ingested meanwhile has its record by then
         known = {item.media_id for item in self.catalog.list()}
         known.add(LabelSnapshots(self.records, self.blobs).current_sha256())
         return [(sha, size) for sha, size in listed if sha not in known]
@@ -147,8 +143,7 @@ class Leftovers:
         return found, jobs
 
     def _orphan_chunks(self, min_age_s: float) -> list[str]:
-        find = getattr(self.records, "orphan_chunks", None)
-        return list(find(min_age_s)) if find else []
+        return self.records.orphan_chunks(min_age_s) if isinstance(self.records, ChunkedRecords) else []
 
 
 def _size(path: Path) -> int:

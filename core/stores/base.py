@@ -20,7 +20,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -153,6 +153,35 @@ class BlobStore(Protocol):
 
     def check(self) -> StoreHealth:
         """Is the media store reachable and usable? Never raises."""
+
+    def delete(self, sha256: str) -> None:
+        """Remove a blob (a missing one is no error): what `python -m core gc` and a replaced snapshot need."""
+
+    def partial_files(self, min_age_s: float) -> list[Path]:
+        """Local temporary files of writes or downloads that never finished, at least min_age_s old."""
+
+    def stored(self, min_age_s: float) -> Iterator[tuple[str, int]]:
+        """(sha256, size) of every stored blob at least min_age_s old, for the media sweep."""
+
+
+@runtime_checkable
+class S3Blobs(BlobStore, Protocol):
+    """A media store in an S3 bucket: its objects can be named to AWS services (Rekognition reads them there), and
+    what is read through `local_path` is a downloaded copy in `cache_dir`."""
+    bucket: str
+    prefix: str
+    cache_dir: Path
+
+
+@runtime_checkable
+class ChunkedRecords(RecordStore, Protocol):
+    """A record store that splits big bodies into chunk items (DynamoDB's 400 KB item limit), which a crash between
+    writes can leave behind."""
+
+    def orphan_chunks(self, min_age_s: float) -> list[str]:
+        """Keys of chunk items no record points at any more, written at least min_age_s ago."""
+
+    def delete_chunks(self, pks: list[str]) -> int: ...
 
 
 def update_record(records: RecordStore, kind: str, key: str, change: Callable[[dict[str, Any]], dict[str, Any]],

@@ -142,3 +142,11 @@ def test_a_second_handle_sees_committed_writes(records, reopen_records):
     other.put("thing", "a", {"n": 2}, expected_version=1)
     with pytest.raises(VersionConflict):
         records.put("thing", "a", {"n": 3}, expected_version=1)
+
+
+def test_only_a_store_that_splits_big_bodies_sweeps_their_chunks(records, backend):
+    from core.stores.base import ChunkedRecords
+
+    assert isinstance(records, ChunkedRecords) == (backend != "local")
+    if isinstance(records, ChunkedRecords):
+        assert records.orphan_chunks(0.0) == []  # nothing written, nothing left behind
