@@ -26,13 +26,14 @@ import numpy as np
 import pandas as pd
 
 from core.conditions import sample_point
-from core.errors import LoupeError, NotFound
+from core.errors import AlreadyExists, LoupeError, NotFound, VersionConflict
 from core.routing_policy import CATEGORIES
 from core.stores.base import BlobStore, Record, RecordStore, S3Blobs
 
 log = logging.getLogger(__name__)
 
 POINTER_KIND, POINTER_KEY = "label_snapshot", "routing"
+POINTER_ATTEMPTS = 5
 FORMAT = 1
 
 
@@ -243,7 +244,10 @@ class LabelSnapshots:
 
     def save(self, columns: LabelColumns, tag: str, token: str) -> str | None:
         """Store the columns and point at them, unless a snapshot covering a later stamp is already current.
-        Returns the sha256 written (None if skipped); the snapshot it replaces is removed."""
+        Returns the sha256 written (None if skipped); the snapshot it replaces is removed.
+
+        The pointer is written on the version read (a conditional write): two writers racing never put an older
+        snapshot over a newer one, and the loser reads the winner's pointer and decides again."""
         current = self.records.get(POINTER_KIND, POINTER_KEY)
         if current is not None and str(current.body.get("tag", "")) >= tag:
             return None
@@ -253,9 +257,24 @@ class LabelSnapshots:
             path = Path(folder) / sha
             path.write_bytes(data)
             self.blobs.put_file(sha, path)
-        self.records.put_many([Record(POINTER_KIND, POINTER_KEY, {
-            "sha256": sha, "tag": tag, "token": token, "format": FORMAT, "items": columns.n_items,
-            "rows": columns.n_rows, "bytes": len(data)})])
+        body = {"sha256": sha, "tag": tag, "token": token, "format": FORMAT, "items": columns.n_items,
+                "rows": columns.n_rows, "bytes": len(data)}
+        for _ in range(POINTER_ATTEMPTS):
+            try:
+                if current is None:
+                    self.records.create(POINTER_KIND, POINTER_KEY, body)
+                else:
+                    self.records.put(POINTER_KIND, POINTER_KEY, body, expected_version=current.version)
+                break
+            except (AlreadyExists, VersionConflict):
+                current = self.records.get(POINTER_KIND, POINTER_KEY)
+                if current is not None and str(current.body.get("tag", "")) >= tag:  # a newer one won
+                    if current.body.get("sha256") != sha:
+                        self._forget(sha)
+                    return None
+        else:
+            log.warning("The routing snapshot pointer kept changing under this write; %s is left for gc", sha[:12])
+            return None
         if current is not None and current.body.get("sha256") not in ("", sha):
             self._forget(str(current.body["sha256"]))
         log.info("Wrote the routing snapshot %s: %d items, %d labels, %d bytes", sha[:12], columns.n_items,

@@ -2,6 +2,7 @@
 from every prediction, on every store, after any mix of writes, imports, relabels and deletes, and across processes."""
 from __future__ import annotations
 
+import hashlib
 import logging
 import random
 
@@ -256,3 +257,43 @@ def test_a_new_process_reads_the_snapshot_and_what_changed_not_every_prediction(
     assert_same_frames(frames, scratch(predictions))
     every_prediction = records.consumed_rcu - before
     assert from_snapshot * 4 < every_prediction, (from_snapshot, every_prediction)
+
+
+class PointerRace:
+    """The store, with another writer's snapshot landing between this writer's read of the pointer and its write."""
+
+    def __init__(self, inner, other_write):
+        self._inner, self._other_write = inner, other_write
+
+    def __getattr__(self, name):
+        return getattr(self._inner, name)
+
+    def _race(self, kind: str) -> None:
+        if kind == POINTER_KIND and self._other_write is not None:
+            other, self._other_write = self._other_write, None
+            other()
+
+    def create(self, kind, key, body, **kwargs):
+        self._race(kind)
+        return self._inner.create(kind, key, body, **kwargs)
+
+    def put(self, kind, key, body, **kwargs):
+        self._race(kind)
+        return self._inner.put(kind, key, body, **kwargs)
+
+
+@pytest.mark.parametrize("first", [False, True], ids=["over-a-pointer", "first-pointer"])
+def test_an_older_snapshot_never_replaces_a_newer_one_written_meanwhile(records, blobs, first):
+    def columns(name: str) -> LabelColumns:
+        return LabelColumns.from_raw([(name, [{"name": "Cat", "confidence": 0.5}])])
+
+    if not first:
+        assert LabelSnapshots(records, blobs).save(columns("a"), "0001", "t1")
+    newer = LabelSnapshots(records, blobs)
+    written: list[str | None] = []
+    racing = LabelSnapshots(PointerRace(records, lambda: written.append(newer.save(columns("c"), "0003", "t3"))),
+                            blobs)
+    assert racing.save(columns("b"), "0002", "t2") is None  # it lost to "0003", which landed after its read
+    pointer = records.get(POINTER_KIND, POINTER_KEY)
+    assert (pointer.body["tag"], pointer.body["sha256"]) == ("0003", written[0])
+    assert blobs.exists(written[0]) and not blobs.exists(hashlib.sha256(columns("b").to_bytes()).hexdigest())
