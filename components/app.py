@@ -2,17 +2,18 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import runpy
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 
 import streamlit as st
 
 from components.markup import plain
-from components.auth import REVIEWER_KEY, Visitor, is_exposed_without_sign_in, keep_name_in_url
-from core.access import acting_member
+from components.auth import REVIEWER_KEY, Visitor, is_exposed_without_sign_in, keep_name_in_url, signed_in
+from core.access import ACTIONS, acting, acting_member
 from core.config import APP_ROOT, Config
 from core.errors import ConfigError, LoupeError, VersionConflict, describe_error
 from core.service import Service, build_service
@@ -136,6 +137,39 @@ def shows_errors(*, conflict: str = "", hint: str = "", where: str = "") -> Iter
     except OSError as exc:  # e.g. a full disk while writing a file: in words, with no server path or traceback
         _log.exception("%s stopped", where or "page action")
         st.error(plain(describe_error(exc)), icon="⚠️")
+
+
+def member_fragment(*, run_every: float | None = None) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """`st.fragment` whose own reruns act as the signed-in member, as the page run around it does.
+
+    A click inside a fragment (or its `run_every` timer) reruns only the fragment's function, outside the router's
+    `acting` block: a changing call there would act as nobody (NotSignedIn under LOUPE_AUTH=oidc) and `reviewer()`
+    would be "". So a fragment's own rerun reads the visitor afresh, as the router does, acts as them, and shows a
+    refused action in words (`shows_errors`), never as a traceback. Every fragment in the app is made with this.
+    """
+    def wrap(func: Callable[..., None]) -> Callable[..., None]:
+        @functools.wraps(func)
+        def run(*args: object, **kwargs: object) -> None:
+            if getattr(_script_run, "routed", False):  # drawn in the page's full run: the router already acts
+                func(*args, **kwargs)
+                return
+            with routed():
+                visitor = signed_in(get_service())
+                if visitor.actor is None:  # signed out (or removed) meanwhile: the full run shows the sign-in page
+                    st.rerun()
+                with acting(visitor.actor), shows_errors(where=f"fragment {func.__name__}"):
+                    func(*args, **kwargs)
+
+        return st.fragment(run, run_every=run_every)
+
+    return wrap
+
+
+def may(action: str) -> bool:
+    """Whether the member this run acts as may do `action` (a key of core.access.ACTIONS): pages hide what the
+    role may not do (core refuses it anyway)."""
+    actor = acting_member()
+    return actor is not None and actor.role in ACTIONS[action][0]
 
 
 def reviewer() -> str:

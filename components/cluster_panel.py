@@ -5,6 +5,7 @@ import streamlit as st
 
 from collections.abc import Callable
 
+from components.app import member_fragment
 from components.markup import plain
 from core.cluster import ClusterHealth
 
@@ -12,7 +13,7 @@ MIB = 1024 * 1024
 REFRESH_S = 5  # the panel reruns on its own this often; the cluster itself is probed at most every 10 s
 
 
-@st.fragment(run_every=REFRESH_S)
+@member_fragment(run_every=REFRESH_S)
 def live_cluster_panel(read: Callable[[], ClusterHealth]) -> None:
     """The cluster panel, refreshed by itself: `read` returns the last probe at once (core/cluster.py), so neither
     the page nor this fragment ever waits on an unreachable scheduler."""

@@ -6,6 +6,7 @@ from datetime import datetime
 
 import streamlit as st
 
+from components.app import member_fragment
 from components.markup import plain
 from core.domain import Job
 
@@ -61,7 +62,7 @@ def watch_jobs(load: Callable[[], list[Job]], *, key: str, on_cancel: Callable[[
     jobs = load()
     running = any(not j.is_finished for j in jobs)
 
-    @st.fragment(run_every=POLL_S if running else None)
+    @member_fragment(run_every=POLL_S if running else None)
     def _poll() -> None:
         if header:
             header()

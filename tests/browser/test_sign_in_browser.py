@@ -64,6 +64,18 @@ def team_app(app_factory, issuer, tmp_path):
         for name, team in (("night-flow", ("night",)), ("day-flow", ("someone@example.test",))):
             svc.workflows.save(Workflow(name, task_type="moderation", time_limit_s=600, team=team), actor=Actor(ADMIN))
             svc.loops.create(HumanLoop(f"{name}-loop", media_id, name, reasons=("Weapons",)))
+    return _start_signed_in(app_factory, issuer, data, secrets, env)
+
+
+@pytest.fixture
+def empty_team_app(app_factory, issuer, tmp_path):
+    """The app with LOUPE_AUTH=oidc and an empty store; the admin from LOUPE_ADMINS."""
+    env = {"LOUPE_AUTH": "oidc", "LOUPE_ADMINS": ADMIN}
+    return _start_signed_in(app_factory, issuer, tmp_path / "data", tmp_path / "secrets.toml", env)
+
+
+def _start_signed_in(app_factory, issuer: str, data, secrets, env: dict[str, str]):
+    """Start the app on a new port with a secrets file whose [auth] points at the provider."""
     port = free_port()
     secrets.write_text(f'''[auth]
 redirect_uri = "http://127.0.0.1:{port}/oauth2callback"
@@ -128,3 +140,17 @@ def test_the_admin_sees_every_page_and_the_audit_log(team_app, page):
     page.get_by_text("Audit log").wait_for()
     with Service(Config(data_dir=team_app.data_dir), start_jobs=False) as svc:
         assert {e.who for e in svc.audit.entries(action="sign-in")} == {ADMIN}  # one per browser session
+
+
+def test_the_signed_in_admin_loads_the_demo_on_home_and_the_job_is_theirs(empty_team_app, page):
+    """The button runs in the jobs' fragment, whose own rerun must act as the signed-in member (it once showed a
+    NotSignedIn traceback)."""
+    _sign_in(page, empty_team_app, ADMIN)
+    page.get_by_role("button", name="Load demo data").click()
+    started = page.get_by_text(f"by {ADMIN}").or_(page.get_by_test_id("stException")).or_(
+        page.get_by_test_id("stAlertContentError"))
+    started.first.wait_for()
+    assert not page.get_by_test_id("stException").count(), page.inner_text("body")
+    assert "Sign in first" not in page.inner_text("body")
+    with Service(Config(data_dir=empty_team_app.data_dir), start_jobs=False) as svc:
+        assert [j.created_by for j in svc.jobs.recent(kind="demo")] == [ADMIN]

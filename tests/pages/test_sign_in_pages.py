@@ -81,6 +81,16 @@ def test_a_reviewer_cannot_open_settings_or_members_and_types_no_name(team):
     assert f"Signed in as **{plain('rita@x.org')}** (reviewer)" in _text(at)  # Markdown-escaped, as every name
 
 
+@pytest.mark.parametrize("email, role", [("rita@x.org", "reviewer"), ("vic@x.org", "viewer")])
+def test_a_reviewer_or_viewer_on_an_empty_home_sees_no_load_demo_button(team, email, role):
+    if role == "viewer":
+        team.members.add(email, role, actor=Actor(ADMIN))
+    at = _open(email)
+    assert "Load demo data" not in [b.label for b in at.button]
+    assert "An admin uploads media or loads the demo set" in _text(at)
+    assert "Load demo data" in [b.label for b in _open(ADMIN).button]
+
+
 def test_the_admin_opens_members_and_manages_them_and_work_teams(team):
     at = _open(ADMIN, "pages/members.py")
     assert at.title[0].value == "Members"
