@@ -79,6 +79,7 @@ else:
         with shows_errors():
             service.workflows.save(wf)
             st.success(f"Saved workflow {plain(wf.name)}.")
+            st.session_state[f"{PAGE_KEY}.run_workflow"] = wf.name  # loops start on the workflow just saved
 
     saved = service.workflows.list()
     if saved:

@@ -113,6 +113,19 @@ def test_saving_a_workflow_and_starting_loops_creates_each_loop_once(seeded, app
     assert len(seeded.loops.list(workflow="weapons-pass")) == 33
 
 
+def test_right_after_saving_a_workflow_the_loop_picker_shows_it_not_the_one_picked_before(seeded, app_at):
+    seed(seeded)
+    seeded.workflows.save(Workflow(name="older-pass"))
+    at = show(app_at(PAGE), "Workflows and loops")
+    assert at.selectbox(key="thresholds.run_workflow").value == "older-pass"
+    at.text_input(key="thresholds.wf.name").input("weapons-pass")
+    at.button[[b.label for b in at.button].index("Save workflow")].click().run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="thresholds.run_workflow").value == "weapons-pass"
+    at.button(key="thresholds.start").click().run()
+    assert seeded.jobs.get(at.session_state["thresholds.job"]).params["workflow"] == "weapons-pass"
+
+
 def test_a_saved_workflows_thresholds_load_back_into_the_controls(seeded, app_at):
     seed(seeded)
     seeded.workflows.save(workflow_with_thresholds(
