@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from typing import Any
 
 import streamlit as st
 
@@ -76,6 +77,23 @@ def keep_name_in_url() -> None:
         st.query_params[REVIEWER_PARAM] = name
     elif not name and REVIEWER_PARAM in st.query_params:
         del st.query_params[REVIEWER_PARAM]
+
+
+def kept_params() -> dict[str, str]:
+    """The query parameters every link and page switch carries: the typed name (`LOUPE_AUTH=none`), else none."""
+    name = str(st.session_state.get(REVIEWER_KEY, "")).strip()
+    return {REVIEWER_PARAM: name} if name else {}
+
+
+def set_query_param(key: str, value: str) -> None:
+    """The one way a page writes the URL's query (e.g. Transcripts' `?media=`): the typed name stays beside it."""
+    keep_name_in_url()
+    st.query_params[key] = value
+
+
+def page_link(page: str, **options: Any) -> None:
+    """`st.page_link` whose URL keeps the typed name, so following it never drops `reviewer`."""
+    st.page_link(page, query_params=kept_params(), **options)
 
 
 def visible(pages: dict[str, list[tuple[str, dict]]], role: str) -> dict[str, list[st.Page]]:

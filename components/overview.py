@@ -7,6 +7,7 @@ from typing import Any
 
 import streamlit as st
 
+from components.auth import page_link
 from components.markup import plain
 from core.review import QueueSummary
 from core.task_types import REGISTRY
@@ -41,7 +42,7 @@ def next_steps(summaries: Sequence[QueueSummary], *, reviewer: str, has_media: b
         spec = REGISTRY[task_type]
         who = "for you" if reviewer else "for reviewers"
         tasks = "1 task waits" if n == 1 else f"{n:,} tasks wait"
-        st.page_link(spec.page, label=f"{plain(tasks)} {plain(who)} in {plain(spec.title)} →", icon="👉")
+        page_link(spec.page, label=f"{plain(tasks)} {plain(who)} in {plain(spec.title)} →", icon="👉")
     if waiting and not reviewer:
         st.caption("Enter your name in the sidebar to see the tasks waiting for you.")
     elif not waiting and has_media:

@@ -11,6 +11,7 @@ from typing import Any
 
 import streamlit as st
 
+from components.auth import set_query_param
 from components.markup import plain
 from components.media_browser import browse, media_table
 from components.transcript_versions import show_diff, version_table
@@ -57,7 +58,7 @@ def media_picker(items: Sequence[MediaItem], *, key: str, find: Callable[[str], 
     st.session_state[widget_key] = st.session_state[key]
     media_id = st.selectbox("Media item", list(by_id), key=widget_key, format_func=labels.get,
                             on_change=lambda: st.session_state.__setitem__(key, st.session_state[widget_key]))
-    st.query_params["media"] = media_id
+    set_query_param("media", media_id)
     return by_id[media_id]
 
 

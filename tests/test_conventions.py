@@ -99,6 +99,39 @@ def test_pages_and_components_never_import_a_store():
     assert offenders == []
 
 
+def _st_uses(folder: str, names: set[str]) -> Iterator[tuple[str, ast.Attribute, ast.AST | None]]:
+    """Each `st.<name>` under `folder` (called, decorating or subscripted), with the node it sits in."""
+    for path, tree in _modules(folder):
+        parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Attribute) and node.attr in names and isinstance(node.value, ast.Name)
+                    and node.value.id == "st"):
+                yield f"{path.relative_to(ROOT)}:{node.lineno}", node, parents.get(node)
+
+
+def _reads(parent: ast.AST | None) -> bool:
+    """`st.query_params.get(...)` or `st.query_params[...]` read: reading never drops a parameter."""
+    return (isinstance(parent, ast.Attribute) and parent.attr == "get") or (
+        isinstance(parent, ast.Subscript) and isinstance(parent.ctx, ast.Load))
+
+
+def test_links_page_switches_and_query_writes_keep_the_typed_name_through_components_auth():
+    """The URL carries the typed name (`?reviewer=`, LOUPE_AUTH=none): only components/auth.py links, switches
+    pages or writes the query (`page_link`, `set_query_param`), so none of them can drop it."""
+    offenders = [where for folder in ("pages", "components")
+                 for where, node, parent in _st_uses(folder, {"page_link", "switch_page", "query_params"})
+                 if not where.startswith("components/auth.py") and not _reads(parent)]
+    assert offenders == []
+
+
+def test_every_fragment_acts_as_the_signed_in_member():
+    """A fragment's own rerun runs outside the router's `acting` block: only components/app.py makes fragments
+    (`member_fragment`), which act as the signed-in member and show errors in words."""
+    offenders = [where for folder in ("pages", "components") for where, _, _ in _st_uses(folder, {"fragment"})
+                 if not where.startswith("components/app.py")]
+    assert offenders == []
+
+
 def test_every_html_builder_is_registered_for_the_script_test():
     builders = {f"components.{path.stem}.{node.name}" for path, tree in _modules("components")
                 for node in tree.body if isinstance(node, ast.FunctionDef) and node.name.endswith("_html")}

@@ -3,6 +3,8 @@ by role and answers as the signed-in member; LOUPE_AUTH=none keeps the typed nam
 server is exposed."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from streamlit import config as streamlit_options
 from streamlit.testing.v1 import AppTest
@@ -10,11 +12,12 @@ from streamlit.testing.v1 import AppTest
 from components.markup import plain
 from core.access import Actor
 from core.config import Config
-from core.domain import Workflow
+from core.domain import HumanLoop, Workflow
 from core.service import Service
 from tests.pages.conftest import APP
 
 ADMIN = "ann@x.org"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _user(email: str | None) -> dict:
@@ -115,6 +118,29 @@ def test_none_mode_keeps_the_typed_name_in_the_url_for_a_reload(data_dir):
     at.sidebar.text_input(key="app.reviewer").input("bob")
     at.run()
     assert at.query_params["reviewer"] == "bob"
+
+
+def test_none_mode_opening_an_item_on_transcripts_keeps_the_name_beside_media_in_the_url(seeded):
+    media_id = seeded.catalog.ingest_file(ROOT / "demo" / "welcome.wav").media_id
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.sidebar.text_input(key="app.reviewer").input("ann").run()
+    at.query_params.clear()  # a page switch starts from a bare URL
+    at.switch_page("pages/transcript.py")
+    at.run()
+    assert not at.exception, at.exception
+    assert (at.query_params["reviewer"], at.query_params["media"]) == ("ann", media_id)
+
+
+def test_home_s_task_links_carry_the_typed_name(seeded):
+    media_id = seeded.catalog.ingest_file(ROOT / "demo" / "welcome.wav").media_id
+    seeded.workflows.save(Workflow("words", task_type="transcript_review"))
+    seeded.loops.create(HumanLoop("words-loop", media_id, "words", reasons=("low confidence",)))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["app.reviewer"] = "ann"
+    at.run()
+    links = at.get("page_link")
+    assert links and all(link.proto.query_string == "reviewer=ann" for link in links), links
 
 
 @pytest.mark.parametrize("address, warned", [("0.0.0.0", True), ("192.168.1.20", True), ("127.0.0.1", False),
