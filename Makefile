@@ -1,6 +1,6 @@
 # Two commands for a fresh machine (Python 3.11, pip, apt):
 #   make run   sets up the app's venv and starts Loupe on its embedded defaults (local store, bundled models)
-#   make test  sets up everything the tests need (venv, apt packages, local DynamoDB servers), runs ruff, then them all
+#   make test  sets up everything the tests need (venv, apt packages, local DynamoDB servers), lints, builds the docs, runs them
 # Both are quick when already set up: each step re-runs only when its inputs changed.
 
 PYTHON ?= python3.11
@@ -8,7 +8,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 APT_PACKAGES := chromium espeak-ng sox fonts-noto-color-emoji
 
-.PHONY: run test lint setup setup-test bench
+.PHONY: run test lint docs setup setup-test bench
 
 # The UI on 127.0.0.1:UI_PORT (8501) and the AWS-compatible API (python -m core serve-api) next to it on API_PORT (8502),
 # stopped together: `make run UI_PORT=9001 API_PORT=9002` moves both. Model work runs on a local Dask cluster of worker
@@ -23,11 +23,16 @@ run: $(VENV)/.runtime-installed
 	trap 'kill $$api 2>/dev/null; wait $$api 2>/dev/null' EXIT INT TERM; \
 	LOUPE_DASK=$${LOUPE_DASK:-local} OMP_WAIT_POLICY=PASSIVE $(PY) -m streamlit run server.py --server.port $(UI_PORT)
 
-test: setup-test lint
+test: setup-test lint docs
 	bash scripts/with-test-servers.sh $(PY) -m pytest
 
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .
+
+# The docs site (mkdocs.yml) into site/: --strict fails on a broken link or anchor, and docs/hooks.py generates the
+# command line, configuration and module references from the code. NO_MKDOCS_2_WARNING quiets Material's banner.
+docs: $(VENV)/.dev-installed
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
 setup: $(VENV)/.runtime-installed
 

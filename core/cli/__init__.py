@@ -19,13 +19,18 @@ COMMAND_MODULES = ["core.cli.media", "core.cli.transcripts", "core.cli.review", 
                    "core.cli.learning"]
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """Every command and its arguments (also read by docs/hooks.py for the command line reference)."""
     parser = argparse.ArgumentParser(prog="python -m core", description="Loupe from the command line.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     sub = parser.add_subparsers(dest="command", required=True)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     from core.service import build_service
