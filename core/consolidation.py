@@ -23,7 +23,7 @@ from core.access import OPEN, Access, Actor
 from core.domain import Answer, BoundingBox, HumanLoop, Prediction, as_dict, from_dict, utc_now
 from core.errors import LoupeError, NotFound
 from core.stores.base import Record, RecordStore
-from core.task_types import IMPORTED, answer_labels, task_type_of
+from core.task_types import IMPORTED, REGISTRY, answer_labels, task_type_of
 from core.task_types.label_review import read_boxes
 
 if TYPE_CHECKING:
@@ -184,15 +184,25 @@ def consolidate_answers(media_id: str, answers: list[Answer], *, loops: Sequence
         confidence=min((d.confidence for d in decisions), default=1.0), source=source, updated_at=utc_now())
 
 
-def final_labels(prediction: Prediction | None, consolidated: Consolidated | None,
-                 threshold: float) -> list[FinalLabel]:
-    """The item's labels: human decisions where people reviewed, else the model's labels at or above the threshold."""
+def label_category(task_type: str) -> str | None:
+    """The model labels a workflow of this task type routes and may accept ("general" image labels or "moderation"
+    labels); None for no task type (an item outside any workflow): every category."""
+    spec = REGISTRY.get(task_type)
+    return spec.label_category if spec else None
+
+
+def final_labels(prediction: Prediction | None, consolidated: Consolidated | None, threshold: float, *,
+                 task_type: str = "") -> list[FinalLabel]:
+    """The item's labels: human decisions where people reviewed, else the model's labels at or above the threshold,
+    of the workflow's own label category only (an image-labels workflow never auto-accepts a moderation label).
+    `task_type`: the workflow's, when there is no result yet (a result names its own)."""
     reviewed = {d.name for d in consolidated.labels} if consolidated else set()
     out = [FinalLabel(d.name, d.confidence, "human", d.parent_name)
            for d in (consolidated.labels if consolidated else ())
            if d.is_accepted]
+    category = label_category(consolidated.task_type if consolidated else task_type)
     for label in (prediction.labels if prediction else ()):
-        if label.name not in reviewed and label.confidence >= threshold:
+        if label.name not in reviewed and label.confidence >= threshold and category in (None, label.category):
             out.append(FinalLabel(label.name, label.confidence, "auto", label.parent_name))
     return out
 
@@ -309,7 +319,8 @@ class Consolidation:
         return out
 
     def final_labels(self, media_id: str, threshold: float, workflow: str | None = None) -> list[FinalLabel]:
-        return final_labels(self.predictions.get(media_id), self.get(media_id, workflow), threshold)
+        return final_labels(self.predictions.get(media_id), self.get(media_id, workflow), threshold,
+                            task_type=self.task_type(workflow) if workflow else "")
 
     def _shown_labels(self, media_id: str, task_type: str) -> list[str]:
         """Labels a reviewer saw and could leave unticked: a decision 'not this label' is a decision too."""

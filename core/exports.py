@@ -25,7 +25,7 @@ from core.access import OPEN, Access, Actor, job_actor
 from core.answers import Answers
 from core.catalog import Catalog, MediaMatch
 from core.config import Config
-from core.consolidation import Consolidated, Consolidation, FinalLabel, final_labels
+from core.consolidation import Consolidated, Consolidation, FinalLabel, final_labels, label_category
 from core.destinations import Destination, app_destination, operator_destination
 from core.domain import Answer, HumanLoop, Job, MediaItem, Prediction, Workflow
 from core.errors import LoupeError, NotFound
@@ -195,8 +195,10 @@ class Exports:
                 wf = workflows.get(cons.workflow if cons else loop_wf.get(media_id, ""))
                 threshold = wf.routing.accept_at if wf else DEFAULT_THRESHOLD
                 pred = predictions.get(media_id)
-                rows.append(Row(media[media_id], final_labels(pred, cons, threshold),
-                                self._boxes(pred, cons, threshold), cons, cons.workflow if cons else (workflow or "")))
+                task_type = cons.task_type if cons else (wf.task_type if wf else "")
+                rows.append(Row(media[media_id], final_labels(pred, cons, threshold, task_type=task_type),
+                                self._boxes(pred, cons, threshold, label_category(task_type)), cons,
+                                cons.workflow if cons else (workflow or "")))
             if progress and (i % 500 == 0 or i + 1 == len(ids)):
                 progress(i + 1, len(ids))
         return rows
@@ -226,13 +228,13 @@ class Exports:
             return item.file_name
 
     @staticmethod
-    def _boxes(pred: Prediction | None, cons, threshold: float) -> list[tuple[str, Any, float]]:
+    def _boxes(pred: Prediction | None, cons, threshold: float, category: str | None) -> list[tuple[str, Any, float]]:
         if cons is not None and cons.boxes:
             return [(b.label, b.box, b.confidence) for b in cons.boxes]
         if cons is not None and task_type_of(cons.task_type).reviews_boxes:
             return []  # people reviewed the boxes and kept none
         return [(lb.name, inst.box, inst.confidence) for lb in (pred.labels if pred else ())
-                if lb.confidence >= threshold for inst in lb.instances]
+                if lb.confidence >= threshold and category in (None, lb.category) for inst in lb.instances]
 
     def a2i_files(self, workflow: str | None, *, progress: ProgressFn | None = None) -> Iterator[tuple[str, str]]:
         """(path in A2I's output layout, output.json text) of every answered loop (of the workflow)."""

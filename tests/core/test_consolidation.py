@@ -1,13 +1,15 @@
 """Consolidation and agreement: votes, weights, box clustering, final labels, kappa and alpha."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from core.agreement import cohen_kappa, krippendorff_alpha, measure
 from core.consolidation import cluster_boxes, final_labels, iou, reviewer_weights, vote
 from core.domain import BoundingBox, Label, Prediction
 from core.task_types.moderation import moderation_content
-from tests.review_seed import seed_label_review, seed_moderation
+from tests.review_seed import GENERAL, MODERATION, seed_label_review, seed_moderation
 
 
 def test_majority_vote_needs_more_than_half():
@@ -43,9 +45,21 @@ def test_final_labels_say_which_came_from_people_and_which_were_auto_accepted(se
     task = service.review.next_task("ana")
     service.review.submit(task, moderation_content([("Weapons", "Violence")]))
     finals = {f.name: f.source for f in service.consolidation.final_labels(loop.media_id, 0.5)}
-    assert finals["Weapons"] == "human"
-    assert finals["Cat"] == finals["Animal"] == "auto"
-    assert "Violence" not in finals and "Dog" not in finals  # reviewed and left out; below threshold
+    assert finals == {"Weapons": "human"}  # Violence reviewed and left out; Cat, an image label, not this workflow's
+    service.predictions.save(replace(service.predictions.get(loop.media_id), labels=MODERATION + GENERAL + (
+        Label("Explosions And Blasts", 0.7, category="moderation"),)))  # the model relabeled it after the review
+    finals = {f.name: f.source for f in service.consolidation.final_labels(loop.media_id, 0.5)}
+    assert finals == {"Weapons": "human", "Explosions And Blasts": "auto"}
+
+
+def test_each_workflow_auto_accepts_only_model_labels_of_its_own_category(service):
+    both = GENERAL + (Label("Explosions And Blasts", 0.95, category="moderation"),)
+    (loop,) = seed_label_review(service, names=("cat.jpg",), labels=both)
+    assert {f.name for f in service.consolidation.final_labels(loop.media_id, 0.5, "label-flow")} == {"Cat", "Animal"}
+    pred = service.predictions.get(loop.media_id)
+    assert {f.name for f in final_labels(pred, None, 0.5, task_type="label_review")} == {"Cat", "Animal"}
+    assert {f.name for f in final_labels(pred, None, 0.5, task_type="moderation")} == {"Explosions And Blasts"}
+    assert {f.name for f in final_labels(pred, None, 0.5)} == {"Cat", "Animal", "Explosions And Blasts"}
 
 
 def test_ground_truth_holds_consolidated_human_labels_per_reviewed_item(service):

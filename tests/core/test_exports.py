@@ -9,13 +9,13 @@ import pytest
 
 from core.cli import main as cli_main
 from core.config import Config
-from core.domain import BoundingBox
+from core.domain import BoundingBox, Label, Prediction
 from core.errors import LoupeError
 from core.formats.a2i import parse_output_json
 from core.formats.ground_truth import box_from_pixels, box_to_pixels, check_attribute, parse_manifest_line
 from core.task_types.moderation import moderation_content
 from core.service import Service
-from tests.review_seed import seed_label_review, seed_moderation
+from tests.review_seed import GENERAL, ingest_demo, seed_label_review, seed_moderation
 
 
 def _review_all(service, picks_by_worker, task_type=None):
@@ -148,11 +148,29 @@ def test_pascal_case_a2i_output_is_read_and_bad_files_are_named_and_skipped(serv
 
 
 def test_csv_export_has_a_row_per_final_label_saying_human_or_auto(reviewed, tmp_path):
+    (horse,) = ingest_demo(reviewed, ("horse.jpg",))  # labeled, in no workflow: the model's labels are final
+    reviewed.predictions.save(Prediction(horse, "test-model-1", GENERAL))
     reviewed.exports.export("csv", str(tmp_path / "csv"))
     rows = list(csv.DictReader((tmp_path / "csv" / "labels.csv").open()))
     sources = {(r["file_name"], r["label"]): r["source"] for r in rows if r["kind"] == "label"}
-    assert sources[("cat.jpg", "Weapons")] == "human" and sources[("cat.jpg", "Cat")] == "auto"
+    assert sources[("cat.jpg", "Weapons")] == "human" and sources[("horse.jpg", "Cat")] == "auto"
+    assert ("cat.jpg", "Cat") not in sources  # an image label is not the moderation workflow's to accept
     assert any(r["kind"] == "box" and r["source"] == "human" for r in rows)
+
+
+def test_a_label_review_workflows_manifest_and_class_map_hold_no_moderation_labels(service, tmp_path):
+    both = GENERAL + (Label("Explosions And Blasts", 0.95, category="moderation", parent_name="Explosions"),)
+    seed_label_review(service, names=("cat.jpg",), labels=both)
+
+    def class_map() -> set[str]:
+        text = service.exports.render("gt-manifest", workflow="label-flow").data.decode()
+        (line,) = [json.loads(raw) for raw in text.splitlines()]
+        return set(line["labels-metadata"]["class-map"].values())
+
+    assert class_map() == {"Cat", "Animal"}  # waiting for review: the model's image labels at the threshold
+    _review_all(service, [("cy", {"labels": [{"name": "Cat", "confidence": 0.93, "source": "model"}]})],
+                task_type="label_review")
+    assert class_map() == {"Cat"}  # reviewed: what people kept, and no moderation category auto-accepted
 
 
 def test_exports_go_to_an_s3_prefix(reviewed, monkeypatch):
