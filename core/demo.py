@@ -136,7 +136,7 @@ class Demo:
             response = json.loads(line)
             media_id = by_file.get(response["file"])
             current = self.predictions.get(media_id) if media_id else None
-            if current is None:
+            if media_id is None or current is None:
                 log.warning("demo moderation labels for %s skipped: the photo has no prediction", response["file"])
                 continue
             shipped = parse_detect_moderation_labels(response)
