@@ -8,6 +8,7 @@ from collections.abc import Callable
 from components.app import member_fragment
 from components.markup import plain
 from core.cluster import ClusterHealth
+from core.words import counted
 
 MIB = 1024 * 1024
 REFRESH_S = 5  # the panel reruns on its own this often; the cluster itself is probed at most every 10 s
@@ -34,7 +35,7 @@ def cluster_panel(health: ClusterHealth) -> None:
     if not health.workers:
         return
     cols = st.columns(4)
-    cols[0].metric("Workers", health.workers, help=f"{health.threads:d} thread(s) in all")
+    cols[0].metric("Workers", health.workers, help=f"{counted(health.threads, 'thread')} in all")
     cols[1].metric("Memory", f"{health.memory_used_bytes / MIB:,.0f} MB",
                    help=f"of {health.memory_limit_bytes / MIB:,.0f} MB (the workers' limits together)")
     cols[2].metric("Tasks in flight", health.tasks_in_flight)

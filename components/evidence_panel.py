@@ -9,6 +9,7 @@ import streamlit as st
 from components.threshold_chart import metric_curves, share_chart
 from core.evidence import (ALL_LABELS, current_metrics, label_curves, recommend, review_load, reviewed_rows)
 from core.routing import Routed
+from core.words import counted
 
 
 def evidence_panel(routed: Routed, truth: Mapping[str, frozenset[str]] | None, seconds_per_task: float | None,
@@ -19,7 +20,7 @@ def evidence_panel(routed: Routed, truth: Mapping[str, frozenset[str]] | None, s
     cols = st.columns(3)
     cols[0].metric("Items to people", f"{load.share:.1%}", help=f"{load.items_to_people:,} of {load.items_total:,}")
     cols[1].metric("Reviewer-minutes implied", f"{load.reviewer_minutes:,.0f}",
-                   help=f"{task_count} reviewer(s) per item × {load.seconds_per_task:.0f} s per task")
+                   help=f"{counted(task_count, 'reviewer')} per item × {load.seconds_per_task:.0f} s per task")
     cols[2].metric("Seconds per task", f"{load.seconds_per_task:.0f}",
                    help="Median measured time people spent (timeSpentInSeconds)" if load.is_measured
                    else "Assumed: nobody has submitted a timed answer yet")
@@ -33,7 +34,7 @@ def evidence_panel(routed: Routed, truth: Mapping[str, frozenset[str]] | None, s
     if reviewed.reviewed_items == 0:
         st.info("No human answers yet for items with these labels.")
         return None
-    st.caption(f"Measured on {reviewed.reviewed_items:,} items people reviewed.")
+    st.caption(f"Measured on {counted(reviewed.reviewed_items, 'item')} people reviewed.")
     st.dataframe(current_metrics(routed, reviewed), hide_index=True, key=f"{key}.now",
                  column_config={c: st.column_config.NumberColumn(format="percent")
                                 for c in ("threshold", "precision", "recall", "f1")})

@@ -10,6 +10,7 @@ import streamlit as st
 from components.labels import label_text
 from core.domain import MEDIA_STATUSES
 from core.media_list import ORDERS, PAGE_ROWS, MediaFilter, MediaPage, MediaRow
+from core.words import counted
 
 
 def media_filter(*, key: str, kinds: tuple[str, ...], with_labels: bool) -> MediaFilter:
@@ -62,7 +63,7 @@ def pager(page: MediaPage, *, key: str, noun: str) -> None:
     else:
         what = f"{first:,}–{last:,} of the {noun} that match" if page.rows else f"No {noun} match so far"
         if len(page.rows) < PAGE_ROWS:  # the page stopped at its read budget, not at the end
-            what += f" (looked at {page.read:,} items; Next looks further)"
+            what += f" (looked at {counted(page.read, 'item')}; Next looks further)"
     cols[0].caption(what)
     if cols[1].button("← Previous", key=f"{key}.prev", disabled=len(cursors) == 1, width="stretch"):
         cursors.pop()

@@ -11,6 +11,7 @@ from components.auth import page_link
 from components.markup import plain
 from core.review import QueueSummary
 from core.task_types import REGISTRY
+from core.words import counted
 
 
 def store_counts(counts: dict[str, Any]) -> None:
@@ -41,7 +42,7 @@ def next_steps(summaries: Sequence[QueueSummary], *, reviewer: str, has_media: b
     for task_type, n in waiting.items():
         spec = REGISTRY[task_type]
         who = "for you" if reviewer else "for reviewers"
-        tasks = "1 task waits" if n == 1 else f"{n:,} tasks wait"
+        tasks = f"{counted(n, 'task')} wait{'s' if n == 1 else ''}"
         page_link(spec.page, label=f"{plain(tasks)} {plain(who)} in {plain(spec.title)} →", icon="👉")
     if waiting and not reviewer:
         st.caption("Enter your name in the sidebar to see the tasks waiting for you.")

@@ -16,6 +16,7 @@ import streamlit as st
 from components.markup import plain
 from core.agreement import AgreementReport, BlindComparison, TranscriptAccuracy
 from core.results import ItemResult, ResultsSummary
+from core.words import counted
 
 MISSING = "—"
 EMPTY = ("No results yet{scope}. Results appear when people complete human loops: save a workflow on **Thresholds → "
@@ -94,7 +95,8 @@ def results_tables(summary: ResultsSummary, items: Sequence[ItemResult], report:
     else:
         st.caption(f"One row per workflow and item, newest first: rows {first_row:,} to {first_row + len(items) - 1:,} "
                    f"of {summary.results:,} results (the CSV download holds them all)." if len(items) < summary.results
-                   else f"One row per workflow and item: {len(items):,} results on {summary.items:,} items.")
+                   else f"One row per workflow and item: {counted(len(items), 'result')} on "
+                        f"{counted(summary.items, 'item')}.")
         st.dataframe(pd.DataFrame([{
             "item": i.file_name, "workflow": i.workflow, "human labels": ", ".join(i.human_labels) or MISSING,
             "auto-accepted": ", ".join(i.auto_labels) or MISSING, "confidence": i.confidence or 0.0,
@@ -139,7 +141,9 @@ def blind_metrics(blind: BlindComparison) -> None:
         return
     st.subheader("Do reviewers follow the model?")
     cols = st.columns(2)
-    cols[0].metric("Match with model, suggestions shown", pct(blind.shown_match), help=f"{blind.shown_tasks} loops; "
+    cols[0].metric("Match with model, suggestions shown", pct(blind.shown_match),
+                   help=f"{counted(blind.shown_tasks, 'loop')}; "
                    "mean overlap (Jaccard) of the reviewer's labels with the model's labels at or above the threshold.")
-    cols[1].metric("Match with model, blind", pct(blind.blind_match), help=f"{blind.blind_tasks} loops with the "
+    cols[1].metric("Match with model, blind", pct(blind.blind_match),
+                   help=f"{counted(blind.blind_tasks, 'loop')} with the "
                    "model's suggestions hidden. A much lower figure here means reviewers lean on the suggestions.")

@@ -12,6 +12,7 @@ import streamlit as st
 from components.markup import plain  # noqa: F401  (pages import it from here too)
 from core.review import QueueSummary, Task
 from core.taxonomy import Category
+from core.words import counted
 
 SHORT_INSTRUCTIONS = ("Review the image and tick every category that applies to it. If none of the categories "
                       "appears in the image, choose the last option, None of the above.")
@@ -42,8 +43,8 @@ def queue_status(summaries: Iterable[QueueSummary]) -> None:
         st.caption("No workflows of this kind yet.")
         return
     st.caption("Queue — " + " | ".join(
-        f"{plain(s.workflow)}: **{s.available_to_worker:d}** for you · {s.answers_needed:d} answers needed on "
-        f"{s.open_loops:d} open items · {s.in_progress:d} in progress" for s in items))
+        f"{plain(s.workflow)}: **{s.available_to_worker:d}** for you · {counted(s.answers_needed, 'answer')} needed "
+        f"on {counted(s.open_loops, 'open item')} · {s.in_progress:d} in progress" for s in items))
 
 
 def instructions(task: Task) -> None:

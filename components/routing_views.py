@@ -16,6 +16,7 @@ from core.flow_definitions import (PLACEHOLDER_ACCOUNT, TARGET_FIELDS, AwsTarget
                                    to_create_flow_definition)
 from core.routing import BANDS, Routed
 from core.task_types import REGISTRY, routing_mismatch, task_type_of, title_of
+from core.words import counted
 
 BAND_TITLES = {"accept": "Accepted automatically", "review": "Sent to people", "drop": "Dropped"}
 
@@ -46,7 +47,8 @@ def items_table(routed: Routed, names: Callable[[Sequence[str]], dict[str, str]]
                                 limit=limit)
     file_names = names(list(table["media_id"]))
     table.insert(0, "file", [file_names.get(m, "") for m in table["media_id"]])
-    st.caption(f"{total:,} items match" + (f"; showing the first {len(table):,}" if total > len(table) else ""))
+    st.caption(f"{counted(total, 'item')} match{'es' if total == 1 else ''}"
+               + (f"; showing the first {len(table):,}" if total > len(table) else ""))
     st.dataframe(table, hide_index=True, key=f"{key}.table",
                  column_config={"lowest_pct": st.column_config.NumberColumn("lowest %", format="%.2f"),
                                 "media_id": st.column_config.TextColumn("media id", width="small")})
@@ -113,16 +115,29 @@ def workflow_picker(workflows: Sequence[Workflow], *, key: str) -> str:
 
 def flow_definition_download(workflow: Workflow, *, key: str) -> None:
     """The workflow as a CreateFlowDefinition request to download, with the four AWS resources it names set here or
-    flagged as placeholders; or why it can't be one."""
+    flagged as placeholders; or why it can't be one.
+
+    The resources are a form: "Build the request" sends what is typed, and Download appears only then, with the
+    values the file holds named beside it. A download button's file is made in the run before the click, so with
+    plain fields a value typed and followed at once by a click on Download (the field commits on blur, too late)
+    gave the file of the value before; the form's submit carries what is typed, however fast the click."""
     with st.expander("A2I flow definition (CreateFlowDefinition request)"):
         st.caption("A flow definition names four AWS resources of your account. Loupe fills in placeholders "
                    f"(account {plain(PLACEHOLDER_ACCOUNT)}) until you set them here; SageMaker refuses the request "
                    "while they are left in.")
         defaults = AwsTargets()
-        cols = st.columns(2)
-        values = {f.name: cols[i % 2].text_input(TARGET_FIELDS[f.name][0], getattr(defaults, f.name),
-                                                  key=f"{key}.{f.name}")
-                  for i, f in enumerate(fields(AwsTargets))}
+        with st.form(f"{key}.targets", border=False):
+            cols = st.columns(2)
+            values = {f.name: cols[i % 2].text_input(TARGET_FIELDS[f.name][0], getattr(defaults, f.name),
+                                                      key=f"{key}.{f.name}")
+                      for i, f in enumerate(fields(AwsTargets))}
+            built = st.form_submit_button("Build the request")
+        if built:  # a form's fields return what was last submitted: from now on they are what the file holds
+            st.session_state[f"{key}.built"] = True
+        if not st.session_state.get(f"{key}.built"):
+            st.caption("Set your AWS resources (or keep the placeholders) and press Build the request to download "
+                       "it.")
+            return
         targets = AwsTargets(**{k: v.strip() for k, v in values.items()})
         try:
             body = json.dumps(to_create_flow_definition(workflow, targets), indent=2)
@@ -133,11 +148,16 @@ def flow_definition_download(workflow: Workflow, *, key: str) -> None:
             st.caption("⚠ " + plain(problem))
         st.download_button("Download CreateFlowDefinition request", body, f"{workflow.name}-flow-definition.json",
                            "application/json", key=key, on_click="ignore")
+        # drawn after the button, so a browser that shows these values has the button whose file holds them
+        st.caption(f"The file is workflow {plain(workflow.name)}'s request with " + "; ".join(
+            f"{plain(TARGET_FIELDS[k][0])} {plain(getattr(targets, k))}" for k in TARGET_FIELDS)
+            + ". Changed a field? Build the request again.")
 
 
 def loops_result(result: dict) -> None:
     """What "Start human loops" did."""
-    st.success(f"Created {result.get('created', 0):,} human loops for workflow {plain(result.get('workflow', ''))} "
+    st.success(f"Created {counted(result.get('created', 0), 'human loop')} for workflow "
+               f"{plain(result.get('workflow', ''))} "
                f"({result.get('already_existed', 0):,} already existed; {result.get('review', 0):,} to review, "
                f"{result.get('audit', 0):,} audit).")
 

@@ -21,6 +21,7 @@ from core.project_settings import EffectiveSettings
 from core.transcribers import describe_engines
 from core.transcript_text import EXPORT_FORMATS, Tweak, export_transcript, format_tweaks, word_diff
 from core.transcripts import ReviewState, SaveOutcome, TranscriptVersion
+from core.words import counted
 
 
 
@@ -79,7 +80,7 @@ def transcribe_form(*, key: str, default_model: str, default_language: str = "")
 def version_caption(version: TranscriptVersion, *, unsaved: int = 0) -> None:
     """Which version is shown: number, note, who saved it and when, and the edits not saved yet."""
     st.caption(f"v{version.number:d} · {plain(version.note)} · saved by {plain(version.saved_by)} · "
-               f"{plain(version.saved_at[:19])}" + (f" · {unsaved:d} unsaved edit(s)" if unsaved else ""))
+               f"{plain(version.saved_at[:19])}" + (f" · {counted(unsaved, 'unsaved edit')}" if unsaved else ""))
 
 
 def review_summary(state: ReviewState, wer: float | None, version: TranscriptVersion) -> None:

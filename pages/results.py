@@ -11,6 +11,7 @@ from components.results_tables import (blind_metrics, items_cursor, results_empt
 from components.review import plain
 from core.exports import FORMATS
 from core.results import ITEMS_SHOWN
+from core.words import counted
 
 service = get_service()
 st.title("Results")
@@ -23,8 +24,8 @@ with st.spinner("Measuring agreement…"):
 if not results_empty(view.summary, workflow):
     if st.button("Re-consolidate with current reviewer weights", key="results.reconsolidate"):
         repaired = service.review.repair_loops()  # loops a crash left in progress with all their answers in
-        st.toast(f"Re-consolidated {service.consolidation.reconsolidate_all():,} results (workflow and item)"
-                 + (f"; completed {repaired:,} stuck human loops." if repaired else "."))
+        st.toast(f"Re-consolidated {counted(service.consolidation.reconsolidate_all(), 'result')} (workflow and item)"
+                 + (f"; completed {counted(repaired, 'stuck human loop')}." if repaired else "."))
         service.results.recount()  # the totals summed from every item again (core/result_totals.py)
         view = service.results.view(workflow=workflow)
     after, pages_before = items_cursor("results.items_page", choice)
@@ -53,6 +54,6 @@ with st.expander("Export to the exports folder or S3 prefix on the server"):
                                                                      workflow=workflow, created_by=reviewer()).job_id
     if job_id := st.session_state.get("results.job"):
         watch_jobs(lambda: [service.jobs.get(job_id)], key="results.jobs",
-                   render=lambda job: st.caption(f"Wrote {job.result.get('items', 0):,} items to "
+                   render=lambda job: st.caption(f"Wrote {counted(job.result.get('items', 0), 'item')} to "
                                                  + plain(job.result.get("destination", "")))
                    if job.status == "succeeded" else None)

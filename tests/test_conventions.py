@@ -208,12 +208,15 @@ MARKDOWN_WIDGETS = {"markdown", "caption", "success", "info", "warning", "error"
 
 def _is_escaped(node: ast.expr) -> bool:
     """A value that is safe to show as Markdown: passed through plain(), a number (a format spec such as {n:,} or
-    {n:d} says so), a literal, len(), or a `*_html` builder's output (escaped HTML, for unsafe_allow_html)."""
+    {n:d} says so), a literal, len(), core.words.counted() (a number and a literal noun), or a `*_html` builder's
+    output (escaped HTML, for unsafe_allow_html)."""
     if isinstance(node, ast.Constant):
         return True
+    if isinstance(node, ast.IfExp):  # one safe value or another: a verb's ending after counted()
+        return _is_escaped(node.body) and _is_escaped(node.orelse)
     if isinstance(node, ast.Call):
         name = getattr(node.func, "id", None) or getattr(node.func, "attr", "")
-        return name in ("plain", "len") or name.endswith("_html")
+        return name in ("plain", "len", "counted") or name.endswith("_html")
     return False
 
 

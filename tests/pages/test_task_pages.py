@@ -77,3 +77,10 @@ def test_the_instructions_read_as_sentences_and_open_in_dialogs(app_at, seeded):
             "image, choose the last option, None of the above.") in text
     assert {b.label for b in at.button} >= {"View full instructions", "View tool guide"}
     assert not at.expander  # no expander squeezed into the instructions column
+
+
+def test_the_queue_line_says_1_answer_needed_on_1_open_item_in_the_singular(app_at, seeded):
+    seed_moderation(seeded, task_count=1)
+    at = app_at(PAGES["moderation"], reviewer="ana")
+    queue = next(as_shown(c.value) for c in at.caption if as_shown(c.value).startswith("Queue"))
+    assert "1 answer needed on 1 open item ·" in queue and "answers" not in queue
