@@ -230,3 +230,30 @@ def oidc_issuer(tmp_path_factory) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def write_auth_secrets(path: Path, port: int, issuer: str) -> Path:
+    """A secrets file whose [auth] section signs in through the provider at issuer, for an app on this port (what a
+    team puts in .streamlit/secrets.toml; the app reads it through STREAMLIT_SECRETS_FILES)."""
+    path.write_text(f'''[auth]
+redirect_uri = "http://127.0.0.1:{port}/oauth2callback"
+cookie_secret = "browser-test-cookie-secret-0123456789abcdef"
+client_id = "loupe"
+client_secret = "loupe-test-secret"
+server_metadata_url = "{issuer}/.well-known/openid-configuration"
+client_kwargs = {{ prompt = "login" }}  # Streamlit asks for select_account, which oidc-provider does not offer
+''')
+    return path
+
+
+def sign_in(page, url: str, email: str) -> None:
+    """Sign in on the app at url through the provider's own login form, as a person does."""
+    page.goto(url)
+    wait_for_app(page)
+    page.get_by_role("button", name="Sign in").click()
+    page.locator("input[name=login]").fill(email)
+    page.locator("input[name=password]").fill("any")
+    page.locator("button[type=submit]").click()
+    page.wait_for_url(url + "/**")
+    wait_for_app(page)
+    page.get_by_text(f"Signed in as {email}").wait_for()

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import ROOT, free_port, wait_for_app
+from tests.browser.conftest import ROOT, RunningApp, free_port, sign_in, wait_for_app, write_auth_secrets
 
 ADMIN = "admin@example.test"
 
@@ -30,15 +30,8 @@ DEMO_S = 420  # ingest, label and transcribe the demo on the local cluster, on a
 
 
 @dataclass
-class MadeRun:
-    url: str
-    api_url: str
-    data_dir: Path
-    process: subprocess.Popen
-    log_path: Path
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
+class MadeRun(RunningApp):
+    api_url: str = ""
 
 
 def user_env(data_dir: Path) -> dict[str, str]:
@@ -102,8 +95,7 @@ def make_run(tmp_path: Path, extra_env: dict[str, str] | None = None, ui_port: i
         process = subprocess.Popen(["make", "run", f"UI_PORT={ui_port}", f"API_PORT={api_port}"], cwd=ROOT,
                                    env={**user_env(tmp_path / "data"), **(extra_env or {})}, stdout=log,
                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
-    run = MadeRun(f"http://127.0.0.1:{ui_port}", f"http://127.0.0.1:{api_port}", tmp_path / "data", process,
-                  log_path)
+    run = MadeRun(f"http://127.0.0.1:{ui_port}", tmp_path / "data", process, log_path, f"http://127.0.0.1:{api_port}")
     try:
         wait_until_up(run, run.url + "/_stcore/health")
         wait_until_up(run, run.api_url + "/")
@@ -123,15 +115,7 @@ def made_run_with_sign_in(tmp_path, oidc_issuer) -> Iterator[MadeRun]:
     """`make run` with LOUPE_AUTH=oidc against a real OpenID provider, the admin named by LOUPE_ADMINS, and the
     [auth] section in a secrets file of the user's (STREAMLIT_SECRETS_FILES), as a team deploys it."""
     ui_port = free_port()
-    secrets = tmp_path / "secrets.toml"
-    secrets.write_text(f'''[auth]
-redirect_uri = "http://127.0.0.1:{ui_port}/oauth2callback"
-cookie_secret = "make-run-test-cookie-secret-0123456789abcdef"
-client_id = "loupe"
-client_secret = "loupe-test-secret"
-server_metadata_url = "{oidc_issuer}/.well-known/openid-configuration"
-client_kwargs = {{ prompt = "login" }}
-''')
+    secrets = write_auth_secrets(tmp_path / "secrets.toml", ui_port, oidc_issuer)
     env = {"LOUPE_AUTH": "oidc", "LOUPE_ADMINS": ADMIN, "STREAMLIT_SECRETS_FILES": str(secrets)}
     with make_run(tmp_path, env, ui_port) as run:
         yield run
@@ -151,15 +135,7 @@ def test_make_run_then_load_demo_data_labels_transcribes_and_queues_and_a_task_c
 def test_make_run_signed_in_the_admin_loads_the_demo_and_submits_one_task(made_run_with_sign_in, page,
                                                                            artifacts_dir):
     run = made_run_with_sign_in
-    page.goto(run.url)
-    wait_for_app(page)
-    page.get_by_role("button", name="Sign in").click()
-    page.locator("input[name=login]").fill(ADMIN)  # the provider's own login form
-    page.locator("input[name=password]").fill("any")
-    page.locator("button[type=submit]").click()
-    page.wait_for_url(run.url + "/**")
-    wait_for_app(page)
-    page.get_by_text(f"Signed in as {ADMIN}").wait_for()
+    sign_in(page, run.url, ADMIN)
     load_the_demo_and_submit_one_task(run, page, artifacts_dir, "make-run-oidc")
     check_the_store(run, ADMIN)
 

@@ -3,10 +3,6 @@ signed ID token) as an admin and as a reviewer, and sees only what the role allo
 from __future__ import annotations
 
 import os
-import subprocess
-import time
-import urllib.request
-from collections.abc import Iterator
 
 import pytest
 
@@ -14,45 +10,15 @@ from core.access import Actor
 from core.config import Config
 from core.domain import HumanLoop, Workflow
 from core.service import Service
-from tests.browser.conftest import ROOT, free_port, wait_for_app
+from tests.browser.conftest import ROOT, free_port, sign_in, wait_for_app, write_auth_secrets
 
 pytestmark = pytest.mark.browser
 
 ADMIN, REVIEWER = "admin@example.test", "reviewer@example.test"
-PROVIDER = ROOT / ".cache" / "oidc-provider" / "node_modules" / "oidc-provider"
-
-
-@pytest.fixture(scope="module")
-def issuer(tmp_path_factory) -> Iterator[str]:
-    """The provider scripts/with-test-servers.sh started, else one started here (as that script does)."""
-    if os.environ.get("LOUPE_TEST_OIDC_ISSUER"):
-        yield os.environ["LOUPE_TEST_OIDC_ISSUER"]
-        return
-    if not PROVIDER.exists():
-        pytest.fail("oidc-provider is not installed: run `make setup-test`.")
-    port = free_port()
-    log = tmp_path_factory.mktemp("oidc") / "provider.log"
-    proc = subprocess.Popen(["node", str(ROOT / "scripts" / "oidc-provider.mjs"), str(port)],
-                            stdout=open(log, "wb"), stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert proc.poll() is None, log.read_text()
-            try:
-                urllib.request.urlopen(url + "/.well-known/openid-configuration", timeout=2).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, log.read_text()
-                time.sleep(0.2)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 @pytest.fixture
-def team_app(app_factory, issuer, tmp_path):
+def team_app(app_factory, oidc_issuer, tmp_path):
     """The app with LOUPE_AUTH=oidc against the provider; the admin from LOUPE_ADMINS, the reviewer a member on the
     team of "night-flow" only; both workflows have an open loop."""
     data = tmp_path / "data"
@@ -64,40 +30,25 @@ def team_app(app_factory, issuer, tmp_path):
         for name, team in (("night-flow", ("night",)), ("day-flow", ("someone@example.test",))):
             svc.workflows.save(Workflow(name, task_type="moderation", time_limit_s=600, team=team), actor=Actor(ADMIN))
             svc.loops.create(HumanLoop(f"{name}-loop", media_id, name, reasons=("Weapons",)))
-    return _start_signed_in(app_factory, issuer, data, secrets, env)
+    return _start_signed_in(app_factory, oidc_issuer, data, secrets, env)
 
 
 @pytest.fixture
-def empty_team_app(app_factory, issuer, tmp_path):
+def empty_team_app(app_factory, oidc_issuer, tmp_path):
     """The app with LOUPE_AUTH=oidc and an empty store; the admin from LOUPE_ADMINS."""
     env = {"LOUPE_AUTH": "oidc", "LOUPE_ADMINS": ADMIN}
-    return _start_signed_in(app_factory, issuer, tmp_path / "data", tmp_path / "secrets.toml", env)
+    return _start_signed_in(app_factory, oidc_issuer, tmp_path / "data", tmp_path / "secrets.toml", env)
 
 
 def _start_signed_in(app_factory, issuer: str, data, secrets, env: dict[str, str]):
     """Start the app on a new port with a secrets file whose [auth] points at the provider."""
     port = free_port()
-    secrets.write_text(f'''[auth]
-redirect_uri = "http://127.0.0.1:{port}/oauth2callback"
-cookie_secret = "browser-test-cookie-secret-0123456789abcdef"
-client_id = "loupe"
-client_secret = "loupe-test-secret"
-server_metadata_url = "{issuer}/.well-known/openid-configuration"
-client_kwargs = {{ prompt = "login" }}  # Streamlit asks for select_account, which oidc-provider does not offer
-''')
+    write_auth_secrets(secrets, port, issuer)
     return app_factory(data, {**env, "STREAMLIT_SECRETS_FILES": str(secrets)}, port)
 
 
 def _sign_in(page, app, email: str) -> None:
-    page.goto(app.url)
-    wait_for_app(page)
-    page.get_by_role("button", name="Sign in").click()
-    page.locator("input[name=login]").fill(email)  # the provider's own login form
-    page.locator("input[name=password]").fill("any")
-    page.locator("button[type=submit]").click()
-    page.wait_for_url(app.url + "/**")
-    wait_for_app(page)
-    page.get_by_text(f"Signed in as {email}").wait_for()
+    sign_in(page, app.url, email)
 
 
 def _nav(page) -> list[str]:
