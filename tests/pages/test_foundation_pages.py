@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from core.demo import demo_files
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -37,13 +39,14 @@ def test_demo_button_runs_the_whole_loop_up_to_the_review_queue(app_at, seeded):
     service = seeded  # a second handle on the same store sees the app's job
     job = service.jobs.wait(service.jobs.recent(1)[0].job_id, 120)
     assert job.status == "succeeded"
-    assert job.result["counts"] == {"ingested": 6}
-    assert (job.result["labeled"], job.result["transcribed"]) == (4, 2)
+    photos = len([p for p in demo_files() if Path(p[0]).suffix == ".jpg"])
+    assert job.result["counts"] == {"ingested": photos + 2}
+    assert (job.result["labeled"], job.result["transcribed"]) == (photos, 2)
     assert service.predictions.get(service.catalog.find("cat.jpg").media_id) is not None
     assert service.transcripts.latest(service.catalog.find("welcome.wav").media_id) is not None
     assert job.result["loops_created"] >= 1
     assert service.review.summary("someone")[0].open_loops == job.result["loops_created"]
-    assert service.catalog.counts()["by_kind"] == {"image": 4, "audio": 1, "video": 1}
+    assert service.catalog.counts()["by_kind"] == {"image": photos, "audio": 1, "video": 1}
 
 
 def test_upload_page_renders_with_its_uploader(app_at):
