@@ -46,3 +46,6 @@ def pytest_collection_modifyitems(config, items) -> None:
                 if browser_dir in Path(str(item.path)).parents and item.get_closest_marker("browser") is None]
     if unmarked:
         raise pytest.UsageError(f"tests under tests/browser/ must be marked browser (pytestmark): {unmarked}")
+    for item in items:  # with pytest-xdist (--dist loadgroup), the tests sharing the run's Dask cluster run in turn:
+        if item.get_closest_marker("cluster") is not None:  # some of them kill its workers
+            item.add_marker(pytest.mark.xdist_group("cluster"))
