@@ -250,12 +250,12 @@ def main() -> int:
             service = run["service"]
             try:
                 for _ in range(args.rounds):
-                    run["label_s"].append(timed_job(service, lambda: service.labeling.submit(run["images"])))
+                    run["label_s"].append(timed_job(service, lambda s=service, r=run: s.labeling.submit(r["images"])))
                 for _ in range(0 if name in PER_CORE else args.transcribe_rounds):
                     run["transcribe_s"].append(timed_job(
-                        service, lambda: service.transcription.submit(run["audio"], force=True)))
+                        service, lambda s=service, r=run: s.transcription.submit(r["audio"], force=True)))
                     run["file_s"].append(timed_job(
-                        service, lambda: service.transcription.submit([run["long"]], force=True)))
+                        service, lambda s=service, r=run: s.transcription.submit([r["long"]], force=True)))
             finally:
                 service.close()
         rows = {name: report(name, run, args.images, audio_s) for name, run in runs.items()}

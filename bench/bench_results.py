@@ -104,7 +104,7 @@ def dynalite_reads(sizes: list[int]) -> None:
                 ensure_table(make_client("dynamodb", aws), table)
                 folder = Path(tmp) / f"dynalite-{n}"
 
-                def service() -> Service:
+                def service(folder: Path = folder, table: str = table) -> Service:
                     return Service(Config(data_dir=folder), stores=(DynamoDBRecordStore(table, aws=aws),
                                                                     LocalBlobStore(folder / "media")),
                                    start_jobs=False, local_admin=True)

@@ -114,8 +114,8 @@ def main() -> int:
             first, times = rerun_times(data_dir)
             median = statistics.median(times)
             target = TARGETS_S.get(n)
-            verdict = "" if target is None else (" (target %.0f ms: %s)" % (target * 1000,
-                                                                            "met" if median <= target else "MISSED"))
+            verdict = "" if target is None else \
+                f" (target {target * 1000:.0f} ms: {'met' if median <= target else 'MISSED'})"
             out(f"{n:>9,} labels ({n // LABELS_PER_ITEM:,} items): seeded in {seed_s:.1f} s; "
                 f"load from store {load_s * 1000:.0f} ms; first page run {first * 1000:.0f} ms; "
                 f"slider-move rerun median {median * 1000:.0f} ms, max {max(times) * 1000:.0f} ms, "

@@ -23,7 +23,7 @@ def export_downloads(exports: Exports, workflow: str | None, *, key: str) -> Non
     cols = st.columns(len(DOWNLOADS))
     for col, (fmt, label) in zip(cols, DOWNLOADS):
         # the file is rendered on the click, on another thread: it acts as the member of this run, named here
-        col.download_button(f"Download {label}", data=lambda fmt=fmt, actor=acting_member(): exports.render(
+        col.download_button(f"Download {label}", data=lambda fmt=fmt, actor=acting_member(): exports.render(  # noqa: B008
             fmt, workflow=workflow, source_prefix=prefix, actor=actor).data, file_name=download_name(fmt, workflow),
             mime=DOWNLOAD_MIME[fmt], key=f"{key}.{fmt}", on_click="ignore", width="stretch")
     scope = plain(f"Workflow {workflow}") if workflow else "All workflows"

@@ -204,7 +204,7 @@ def _decode_some(container, stream, frames: int = 3) -> None:
 
     decoded = 0
     try:
-        for frame in container.decode(stream):
+        for _frame in container.decode(stream):
             decoded += 1
             if decoded >= frames:
                 return

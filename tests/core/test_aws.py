@@ -66,7 +66,7 @@ def test_boto3s_upload_wrapper_is_read_through_to_the_aws_error():
         try:
             raise _client_error("AccessDenied", status=403)
         except ClientError:
-            raise S3UploadFailedError("Failed to upload x to b/k")
+            raise S3UploadFailedError("Failed to upload x to b/k")  # noqa: B904  (as boto3 raises it: context only)
     except S3UploadFailedError as wrapped:
         assert explain_aws_error(wrapped, what="S3 bucket 'b'").startswith("Access denied to S3 bucket 'b'")
 

@@ -61,7 +61,7 @@ def test_the_app_never_creates_the_table_by_itself(team_env, monkeypatch, tmp_pa
 
 def test_migrate_copies_a_project_to_dynamodb_and_back(team_env, monkeypatch, tmp_path, capsys):
     local = Service(Config.from_env(), start_jobs=False)
-    for i, path in enumerate([make_image(tmp_path / "a.png", fmt="PNG"), make_wav(tmp_path / "b.wav", seconds=0.5)]):
+    for path in [make_image(tmp_path / "a.png", fmt="PNG"), make_wav(tmp_path / "b.wav", seconds=0.5)]:
         assert local.catalog.ingest_file(path, created_by="ann").status == "ingested"
     local.records.put_many(Record("prediction", f"p{i}", {"i": i}, parent="m") for i in range(30))
     local.records.create("answer", "loop1|ann", {"answer": "<script>alert(1)</script>"}, parent="loop1")
