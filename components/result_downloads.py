@@ -10,16 +10,20 @@ from core.exports import DOWNLOAD_MIME, Exports, download_name
 
 DOWNLOADS = (("gt-manifest", "Ground Truth manifest"), ("csv", "CSV of final labels"), ("a2i", "A2I output (zip)"))
 PREFIX_HELP = ("Each manifest line's source-ref is this prefix and the file name, e.g. s3://my-bucket/images/cat.jpg, "
-               "so SageMaker finds the images where you keep them. Leave it empty to name where the file lies in "
-               "this Loupe store.")
+               "so SageMaker finds the images where you keep them. Leave it empty for each item's S3 object when "
+               "the media is in S3, else images/<file name>, relative to the manifest.")
 
 
 def export_downloads(exports: Exports, workflow: str | None, *, key: str) -> None:
     """A source-prefix field and one download button per export format, for one workflow (None: all of them)."""
     prefix = st.text_input("Source prefix for the manifest", key=f"{key}.source_prefix",
                            placeholder="s3://my-bucket/images/", help=PREFIX_HELP).strip()
-    st.caption("Manifest source-refs: " + (plain(f"{prefix.rstrip('/')}/<file name>") if prefix else
-                                            "where each file lies in this Loupe store"))
+    media_bucket = exports.media_bucket
+    st.caption("Manifest source-refs: " + (
+        plain(f"{prefix.rstrip('/')}/<file name>") if prefix else
+        plain(f"each item's object, {media_bucket}<sha256>") if media_bucket else
+        "images/<file name>, relative to the manifest: keep the images in an images folder beside it "
+        "(an export to a folder writes them there)"))
     cols = st.columns(len(DOWNLOADS))
     for col, (fmt, label) in zip(cols, DOWNLOADS):
         # the file is rendered on the click, on another thread: it acts as the member of this run, named here

@@ -1,16 +1,19 @@
 """Where exports are written: a folder or an S3 prefix, and never outside it.
 
-Every export writes through `Destination.write_files`, the one place that checks that each relative path stays
-inside the destination's root (no absolute path, no `..`, no symlink leading out) and that a file already there is
-replaced only by an explicit choice. The app may only write under the configured exports root
+Every export writes through `Destination.write_files` (text, bytes, or a local file copied in, such as the media a
+Ground Truth manifest names), the one place that checks that each relative path stays inside the destination's
+root (no absolute path, no `..`, no symlink leading out) and that a file already there is replaced only by an
+explicit choice. The app may only write under the configured exports root
 (`LOUPE_EXPORT_DIR`) or the configured S3 prefix (`LOUPE_EXPORT_S3_PREFIX`), see `app_destination`; the command
 line's operator names any folder or S3 prefix with `--out` (`operator_destination`).
 """
 from __future__ import annotations
 
 import logging
+import mimetypes
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -58,9 +61,10 @@ class Destination:
     def is_s3(self) -> bool:
         return self.root is None
 
-    def write_files(self, files: Mapping[str, str], *, overwrite: bool = False) -> list[str]:
-        """Write every `relative path -> text`; nothing is written if a path leads outside the root, or if a file is
-        already there and `overwrite` is False (the message names it). Returns where each file went."""
+    def write_files(self, files: Mapping[str, str | bytes | Path], *, overwrite: bool = False) -> list[str]:
+        """Write every `relative path -> content` (text, bytes, or a local file whose bytes are copied); nothing is
+        written if a path leads outside the root, or if a file is already there and `overwrite` is False (the message
+        names it). Returns where each file went."""
         checked = {rel: self._target(rel) for rel in files}
         if not overwrite:
             taken = [rel for rel, target in checked.items() if self._exists(target)]
@@ -68,7 +72,7 @@ class Destination:
                 more = f" and {len(taken) - 1} more" if len(taken) > 1 else ""
                 raise LoupeError(f"{taken[0]}{more} already exist(s) in {self.label}. Nothing was overwritten: "
                                  "choose another folder, or choose to replace the files that are there.")
-        return [self._write(checked[rel], text, overwrite=overwrite) for rel, text in files.items()]
+        return [self._write(checked[rel], content, overwrite=overwrite) for rel, content in files.items()]
 
     def _target(self, rel: str) -> Path | str:
         if self.is_s3:
@@ -92,13 +96,19 @@ class Destination:
         except aws_error_types() as exc:
             raise self._failed(exc) from exc
 
-    def _write(self, target: Path | str, text: str, *, overwrite: bool) -> str:
-        data = text.encode("utf-8")
+    def _write(self, target: Path | str, content: str | bytes | Path, *, overwrite: bool) -> str:
+        data = content.encode("utf-8") if isinstance(content, str) else content
         if isinstance(target, str):
             try:
-                self._s3().put_object(Bucket=self.bucket, Key=target, Body=data, ContentType=_content_type(target))
+                if isinstance(data, Path):
+                    with open(data, "rb") as fh:
+                        self._s3().put_object(Bucket=self.bucket, Key=target, Body=fh, ContentType=_file_type(target))
+                else:
+                    self._s3().put_object(Bucket=self.bucket, Key=target, Body=data, ContentType=_content_type(target))
             except aws_error_types() as exc:
                 raise self._failed(exc) from exc
+            except OSError as exc:
+                raise LoupeError(f"{data} could not be read for {target}: {exc.strerror or exc}") from exc
             return f"s3://{self.bucket}/{target}"
         assert self.root is not None
         try:
@@ -108,14 +118,14 @@ class Destination:
                 fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
                 try:
                     with os.fdopen(fd, "wb") as fh:
-                        fh.write(data)
+                        _put(fh, data)
                     os.replace(tmp, target)
                 except BaseException:
                     Path(tmp).unlink(missing_ok=True)
                     raise
             else:
                 with open(target, "xb") as fh:  # create-only: a file that appeared meanwhile is kept
-                    fh.write(data)
+                    _put(fh, data)
         except FileExistsError:
             raise LoupeError(f"{target.name} already exists in {self.label}; nothing was overwritten.") from None
         except OSError as exc:
@@ -137,8 +147,21 @@ class Destination:
                                             permissions=("s3:PutObject", "s3:GetObject")))
 
 
+def _put(fh, data: bytes | Path) -> None:
+    if isinstance(data, Path):
+        with open(data, "rb") as src:
+            shutil.copyfileobj(src, fh, 1024 * 1024)
+    else:
+        fh.write(data)
+
+
 def _content_type(key: str) -> str:
     return {"csv": "text/csv", "json": "application/json"}.get(key.rsplit(".", 1)[-1], "application/x-ndjson")
+
+
+def _file_type(key: str) -> str:
+    """A copied file's type (the media a manifest names), from its name."""
+    return mimetypes.guess_type(key)[0] or "application/octet-stream"
 
 
 def _s3_parts(target: str) -> tuple[str, str]:

@@ -36,6 +36,7 @@ from core.jobs import JobContext, JobRunner
 from core.loops import Loops, loop_id_for
 from core.predictions import Predictions
 from core.routing_policy import DEFAULT_THRESHOLD
+from core.stores.base import S3Blobs
 from core.task_types import task_type_of
 from core.workflows import Workflows
 
@@ -46,6 +47,7 @@ FORMATS = ("gt-manifest", "a2i", "csv")
 CSV_COLUMNS = ["media_id", "file_name", "kind", "label", "parent_name", "confidence", "source", "reviewers",
                "left", "top", "width", "height", "workflow"]
 ProgressFn = Callable[[int, int], None]
+MEDIA_FOLDER = "images"  # beside output.manifest: the media its source-refs name, on a store without S3 media
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,7 @@ class Exports:
         self.consolidation = consolidation
         self.catalog = catalog
         self.jobs = jobs
-        self.config = config  # which store (local media paths as source-refs) and the S3 bucket of A2I output
+        self.config = config  # the S3 bucket of A2I output
 
     def submit(self, fmt: str, folder: str = "", *, to_s3: bool = False, overwrite: bool = False,
                workflow: str | None = None, created_by: str = "", actor: Actor | None = None) -> Job:
@@ -144,9 +146,10 @@ class Exports:
         if fmt == "csv":
             (where,) = dest.write_files({"labels.csv": _csv(rows)}, overwrite=overwrite)
             return ExportResult(where, 1, len(rows))
-        text = self._manifest(rows, attribute, source_prefix)
-        (where,) = dest.write_files({"output.manifest": text}, overwrite=overwrite)
-        return ExportResult(where, 1, len(rows))
+        refs, media = self._source_refs([r.item for r in rows], source_prefix, dest)
+        written = dest.write_files({"output.manifest": self._manifest(rows, attribute, refs), **media},
+                                   overwrite=overwrite)
+        return ExportResult(written[0], len(written), len(rows))
 
     def render(self, fmt: str, *, workflow: str | None = None, attribute: str = "labels", source_prefix: str = "",
                actor: Actor | None = None) -> Download:
@@ -158,8 +161,9 @@ class Exports:
         if fmt == "csv":
             return Download(name, _csv(self._rows(workflow, None)).encode(), mime)
         if fmt == "gt-manifest":
-            text = self._manifest(self._rows(workflow, None, one_per_item=True), attribute, source_prefix)
-            return Download(name, text.encode(), mime)
+            rows = self._rows(workflow, None, one_per_item=True)
+            refs, _ = self._source_refs([r.item for r in rows], source_prefix, None)
+            return Download(name, self._manifest(rows, attribute, refs).encode(), mime)
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
             for rel, text in self.a2i_files(workflow):
@@ -203,29 +207,56 @@ class Exports:
                 progress(i + 1, len(ids))
         return rows
 
-    def _manifest(self, rows: list[Row], attribute: str, source_prefix: str) -> str:
+    def _manifest(self, rows: list[Row], attribute: str, refs: dict[str, str]) -> str:
         names = sorted({f.name for r in rows for f in r.finals} | {b[0] for r in rows for b in r.boxes})
         class_ids = {n: i for i, n in enumerate(names)}
         lines = []
         for r in rows:
             item, cons = r.item, r.cons
-            ref = f"{source_prefix.rstrip('/')}/{item.file_name}" if source_prefix else self._local_ref(item)
             size = (item.width, item.height) if item.width and item.height else None
             lines.append(json.dumps(manifest_line(
-                ref, attribute, [(f.name, f.confidence) for f in r.finals], class_ids,
+                refs[item.media_id], attribute, [(f.name, f.confidence) for f in r.finals], class_ids,
                 is_human=any(f.source == "human" for f in r.finals) or cons is not None,
                 created_at=cons.updated_at if cons else "", boxes=r.boxes, image_size=size)))
         return "\n".join(lines) + ("\n" if lines else "")
 
-    def _local_ref(self, item) -> str:
-        """Where the media lies, without fetching it: the stored file for the local store, else its file name."""
-        if self.config.store != "local":
-            return item.file_name
-        try:
-            return str(self.catalog.media_path(item.media_id))
-        except LoupeError:
-            log.warning("media file of %s is missing; source-ref falls back to its name", item.file_name)
-            return item.file_name
+    @property
+    def media_bucket(self) -> str:
+        """`s3://bucket/prefix/` of the media store when it is in S3 (a manifest's source-refs are its objects),
+        else ""."""
+        blobs = self.catalog.blobs
+        return f"s3://{blobs.bucket}/{blobs.prefix}" if isinstance(blobs, S3Blobs) else ""
+
+    def _source_refs(self, items: list[MediaItem], source_prefix: str, dest: Destination | None
+                     ) -> tuple[dict[str, str], dict[str, Path]]:
+        """Each item's manifest `source-ref` (by media id), and the media files to write beside the manifest.
+
+        `source_prefix` given: that prefix and the file name. Media in S3: the item's own object,
+        s3://bucket/media/<sha256>. Media on this server: `images/<file name>`, relative to the manifest, and the
+        file is exported there too (to an S3 destination, the manifest names the copy by its s3:// URI, as Ground
+        Truth needs). A download (`dest` None) writes nothing beside it: the relative path says where to put the
+        images. Never the server's own path of a file."""
+        if source_prefix:
+            return {i.media_id: f"{source_prefix.rstrip('/')}/{i.file_name}" for i in items}, {}
+        if bucket := self.media_bucket:
+            return {i.media_id: f"{bucket}{i.media_id}" for i in items}, {}
+        refs: dict[str, str] = {}
+        media: dict[str, Path] = {}
+        for item in items:
+            rel = f"{MEDIA_FOLDER}/{item.file_name}"
+            if dest is None:
+                refs[item.media_id] = rel
+                continue
+            try:
+                media[rel] = self.catalog.media_path(item.media_id)
+            except LoupeError:
+                log.warning("media file of %s is missing; its source-ref is its name and no copy is exported",
+                            item.file_name)
+                refs[item.media_id] = item.file_name
+                continue
+            key = f"{dest.prefix}/{rel}" if dest.prefix else rel
+            refs[item.media_id] = f"s3://{dest.bucket}/{key}" if dest.is_s3 else rel
+        return refs, media
 
     @staticmethod
     def _boxes(pred: Prediction | None, cons, threshold: float, category: str | None) -> list[tuple[str, Any, float]]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import re
 
@@ -176,10 +177,7 @@ def test_a_label_review_workflows_manifest_and_class_map_hold_no_moderation_labe
 def test_exports_go_to_an_s3_prefix(reviewed, monkeypatch):
     from moto import mock_aws
 
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    _aws_env(monkeypatch)
     with mock_aws():
         import boto3
 
@@ -192,6 +190,73 @@ def test_exports_go_to_an_s3_prefix(reviewed, monkeypatch):
         assert sum(k.startswith("a2i/moderation-flow/") and k.endswith("/output.json") for k in keys) == 2
         body = s3.get_object(Bucket="results", Key="run1/output.manifest")["Body"].read().decode()
         assert len(body.splitlines()) == 3
+        refs = [json.loads(line)["source-ref"] for line in body.splitlines()]  # media of this server, copied there
+        assert sorted(refs) == [f"s3://results/run1/images/{n}" for n in ("astronaut.jpg", "cat.jpg", "coffee.jpg")]
+        assert {f"run1/images/{n}" for n in ("astronaut.jpg", "cat.jpg", "coffee.jpg")} <= set(keys)
+
+
+def _aws_env(monkeypatch) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+
+
+def test_a_manifest_exported_to_a_folder_names_its_images_relative_to_it_and_holds_them(reviewed, tmp_path):
+    result = reviewed.exports.export("gt-manifest", str(tmp_path / "gt"))
+    text = (tmp_path / "gt" / "output.manifest").read_text()
+    assert str(reviewed.config.data_dir) not in text  # never the server's own path of a file
+    refs = {json.loads(line)["source-ref"] for line in text.splitlines()}
+    assert refs == {"images/astronaut.jpg", "images/cat.jpg", "images/coffee.jpg"}
+    assert result.files == 4 and result.items == 3
+    for ref in refs:
+        item = reviewed.catalog.find(ref.split("/")[-1])
+        assert hashlib.sha256((tmp_path / "gt" / ref).read_bytes()).hexdigest() == item.media_id
+
+    fresh = Service(Config(data_dir=tmp_path / "fresh"), start_jobs=False)  # nothing ingested there yet
+    try:
+        report = fresh.ground_truth.import_file(tmp_path / "gt" / "output.manifest", workflow="from-export")
+        assert (report.imported, report.errors) == (3, [])
+        assert sorted(i.file_name for i in fresh.catalog.list()) == ["astronaut.jpg", "cat.jpg", "coffee.jpg"]
+        truth = {fresh.catalog.get(m).file_name: names for m, names in fresh.consolidation.accepted_labels().items()}
+        assert truth["astronaut.jpg"] == {"Cat"}
+    finally:
+        fresh.close()
+
+
+def test_a_downloaded_manifest_names_images_relative_to_it_not_where_the_server_keeps_them(reviewed):
+    text = reviewed.exports.render("gt-manifest").data.decode()
+    assert str(reviewed.config.data_dir) not in text
+    assert sorted(json.loads(line)["source-ref"] for line in text.splitlines()) == [
+        "images/astronaut.jpg", "images/cat.jpg", "images/coffee.jpg"]
+
+
+def test_with_media_in_s3_a_manifest_names_each_items_own_object_and_reads_back(tmp_path, monkeypatch):
+    from moto import mock_aws
+
+    from core.aws import AwsConfig
+    from core.stores.local import SQLiteRecordStore
+    from core.stores.s3 import S3BlobStore
+
+    _aws_env(monkeypatch)
+    with mock_aws():
+        import boto3
+
+        boto3.client("s3").create_bucket(Bucket="team-media")
+        stores = (SQLiteRecordStore(tmp_path / "records.sqlite3"),
+                  S3BlobStore("team-media", tmp_path / "cache", aws=AwsConfig(region="us-east-1")))
+        with Service(Config(data_dir=tmp_path / "data"), stores=stores, start_jobs=False) as service:
+            (loop,) = seed_label_review(service, names=("cat.jpg",))
+            _review_all(service, [("cy", {"labels": [{"name": "Cat", "confidence": 0.9, "source": "model"}]})],
+                        task_type="label_review")
+            service.exports.export("gt-manifest", str(tmp_path / "gt"), workflow="label-flow")
+            (line,) = (tmp_path / "gt" / "output.manifest").read_text().splitlines()
+            assert json.loads(line)["source-ref"] == f"s3://team-media/media/{loop.media_id}"
+            assert not (tmp_path / "gt" / "images").exists()  # the objects are in S3 already
+            assert json.loads(service.exports.render("gt-manifest").data)["source-ref"] == \
+                f"s3://team-media/media/{loop.media_id}"
+            report = service.ground_truth.import_file(tmp_path / "gt" / "output.manifest", workflow="read-back")
+            assert (report.imported, report.errors, report.media_ids) == (1, [], [loop.media_id])
 
 
 def test_export_runs_as_a_background_job(reviewed):
