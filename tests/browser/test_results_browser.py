@@ -103,13 +103,22 @@ def test_the_flow_definition_download_takes_your_own_aws_resources(app_factory, 
     page.get_by_text("A2I flow definition (CreateFlowDefinition request)").click()
     page.get_by_text("placeholders (account 111122223333)").wait_for()
     role = "arn:aws:iam::123456789012:role/TeamA2I"
+    # typed, then the button clicked at once, as a person does: no Enter, no wait for the field to commit
     page.get_by_role("textbox", name="Execution role ARN").fill(role)
-    page.keyboard.press("Enter")
-    wait_for_app(page)
-    page.get_by_text("Execution role ARN is still the placeholder").wait_for(state="detached")
+    page.get_by_role("button", name="Build the request").click()
+    # drawn after the Download button in the same run: once it names the role, the button holds that file
+    page.get_by_text(f"Execution role ARN {role}").wait_for()
+    assert page.get_by_text("Execution role ARN is still the placeholder").count() == 0
     page.screenshot(path=str(artifacts_dir / f"thresholds-flow-definition-{size}.png"), full_page=True)
     request = json.loads(_download(page, "Download CreateFlowDefinition request"))
     assert request["RoleArn"] == role and "111122223333" in request["HumanLoopConfig"]["WorkteamArn"]
+
+    team = "arn:aws:sagemaker:eu-west-1:123456789012:workteam/private-crowd/team-a"
+    page.get_by_role("textbox", name="Work team ARN").fill(team)  # changed again: the file follows the build
+    page.get_by_role("button", name="Build the request").click()
+    page.get_by_text(f"Work team ARN {team}").wait_for()
+    request = json.loads(_download(page, "Download CreateFlowDefinition request"))
+    assert request["RoleArn"] == role and request["HumanLoopConfig"]["WorkteamArn"] == team
 
 
 @pytest.mark.parametrize("sized_page", SIZES, indirect=True)
