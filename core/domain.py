@@ -178,7 +178,7 @@ class Job:
     started_at: str = ""
     finished_at: str = ""
     created_by: str = ""
-    owner: str = ""  # host:pid of the process running it
+    owner: str = ""  # the runner holding it, queued or running: "host:pid:token" (core/jobs.py)
     heartbeat_at: float = 0.0  # epoch seconds, refreshed while it runs
 
     @property

@@ -3,9 +3,14 @@
 A job's progress, result and error are records in the store, so a page change or a restart loses
 nothing. Handlers are plain functions `(ctx, params) -> result dict`; they never touch streamlit.
 
-Recovery goes by heartbeat age, never by process id (a container's new process often has the old one's pid):
-a running job whose heartbeat is older than `stale_after_s` is queued again by any runner sharing the store, at
-start (`recover`) and then every heartbeat (`watch`), with or without a browser. A job's last write that failed
+Recovery never takes a job that a live runner holds, in this process or another sharing the store. Each runner has
+a name of its own ("host:pid:token": a process may hold several, e.g. the app's service built again for a new
+configuration), and a held job, queued or running, carries it. A job named by a runner of this process is abandoned
+only if that runner no longer holds it; one named by this host and pid but by no live runner here is an earlier
+process's (a container's new process often has the old one's pid); any other goes by heartbeat age, never by process
+id: a job whose heartbeat is older than `stale_after_s` (a running job's is refreshed every HEARTBEAT_S by a thread
+of its own, a queued one's by its runner's `watch`) is queued again by any runner sharing the store, at start
+(`recover`) and then every heartbeat (`watch`), with or without a browser. A job's last write that failed
 (a store outage) is kept in memory and written once the store is back, so no job stays "running" for good.
 A handler can `checkpoint` partial results; a resumed job finds them in `ctx.job.result` and skips that work.
 
@@ -23,6 +28,7 @@ import socket
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -45,6 +51,15 @@ ITEMS_PAGE = 500  # ids per page record: about 33 KB, well under DynamoDB's 400 
 # DynamoDB read unit (500 inline ids made each of those 34 KB).
 INLINE_ITEMS = 50
 _WORK_KINDS: set[str] = {ITEMS_KIND}
+_CLAIM_TRIES = 5  # a claim re-reads after a conflict (its own runner's heartbeat of the queued job, say)
+# Every runner of this process by name, as long as it exists: recovery asks the one named by a job whether it holds it.
+_LIVE_RUNNERS: "weakref.WeakValueDictionary[str, JobRunner]" = weakref.WeakValueDictionary()
+_LIVE_LOCK = threading.Lock()
+
+
+def this_process() -> str:
+    """"host:pid", the start of every runner name of this process (read each time: a forked child has its own)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def work_kind(kind: str) -> str:
@@ -131,16 +146,17 @@ class StoredJobContext:
         self.job = job
         self._version = version
         self._last_write = 0.0
-        self._write_lock = threading.Lock()
+        self._write_lock = threading.RLock()  # the heartbeat thread and the handler both update and write the job
 
     def progress(self, done: int, total: int | None = None, message: str = "") -> None:
         now = time.monotonic()
-        total = self.job.total if total is None else total
-        self.job = replace(self.job, done=done, total=total, message=message or self.job.message,
-                           heartbeat_at=time.time())
-        if now - self._last_write >= 0.25 or done == total:
-            self._write()
-            self._last_write = now
+        with self._write_lock:
+            total = self.job.total if total is None else total
+            self.job = replace(self.job, done=done, total=total, message=message or self.job.message,
+                               heartbeat_at=time.time())
+            if now - self._last_write >= 0.25 or done == total:
+                self._write()
+                self._last_write = now
 
     def is_cancelled(self) -> bool:
         return self._runner.is_cancel_requested(self.job.job_id)
@@ -150,14 +166,16 @@ class StoredJobContext:
             raise JobCancelled()
 
     def checkpoint(self, result: dict[str, Any]) -> None:
-        self.job = replace(self.job, result=result, heartbeat_at=time.time())
-        self._write()
-        self._last_write = time.monotonic()
+        with self._write_lock:
+            self.job = replace(self.job, result=result, heartbeat_at=time.time())
+            self._write()
+            self._last_write = time.monotonic()
 
     def beat(self) -> None:
         """Refresh the heartbeat so other app servers sharing the store don't take this job as abandoned."""
-        self.job = replace(self.job, heartbeat_at=time.time())
-        self._write()
+        with self._write_lock:
+            self.job = replace(self.job, heartbeat_at=time.time())
+            self._write()
 
     def _write(self) -> None:
         with self._write_lock:
@@ -181,7 +199,9 @@ class JobRunner:
         self._cancelled: set[str] = set()
         self._lock = threading.Lock()
         self._done = threading.Condition()
-        self.owner = f"{socket.gethostname()}:{os.getpid()}"
+        self.owner = f"{this_process()}:{uuid.uuid4().hex[:8]}"  # this runner's own name: see the module docstring
+        with _LIVE_LOCK:
+            _LIVE_RUNNERS[self.owner] = self
 
     def register(self, kind: str, handler: Handler) -> None:
         self._handlers[kind] = handler
@@ -207,15 +227,29 @@ class JobRunner:
                 params["media_ids"] = ids
             else:  # the pages first: a job record never names pages that are not there
                 params.update(item_pages=write_item_pages(self.records, job_id, ids), items=len(ids))
-        job = Job(job_id=job_id, kind=kind, params=params, created_at=utc_now(), created_by=created_by)
-        self.records.create(KIND, job.job_id, as_dict(job))
-        self._hand_to_pool(job.job_id)
+        job = Job(job_id=job_id, kind=kind, params=params, created_at=utc_now(), created_by=created_by,
+                  owner=self.owner, heartbeat_at=time.time())
+        self._hold(job_id)  # before the record exists: no recovery pass ever sees it queued and not held
+        try:
+            self.records.create(KIND, job.job_id, as_dict(job))
+        except BaseException:
+            self._let_go(job_id)
+            raise
+        self._pool.submit(self._run, job_id)
         return job
 
-    def _hand_to_pool(self, job_id: str) -> None:
+    def _hold(self, job_id: str) -> None:
         with self._lock:
             self._known.add(job_id)
-        self._pool.submit(self._run, job_id)
+
+    def _let_go(self, job_id: str) -> None:
+        with self._lock:
+            self._known.discard(job_id)
+
+    def holds(self, job_id: str) -> bool:
+        """Whether this runner has the job: waiting in its pool, running, or finished with its outcome unwritten."""
+        with self._lock:
+            return job_id in self._known or job_id in self._running or job_id in self._unwritten
 
     def get(self, job_id: str) -> Job:
         rec = self.records.get(KIND, job_id)
@@ -265,26 +299,29 @@ class JobRunner:
             return frozenset(self._unwritten)
 
     def recover(self) -> list[str]:
-        """Write the finished jobs whose last write failed, then queue again (and run here) every job that was
-        abandoned: queued ones nobody here holds, and running ones whose heartbeat is older than stale_after_s (or
-        that carry this process's name without running here: an earlier process with the same pid)."""
+        """Write the finished jobs whose last write failed, then queue again (and run here) every job, queued or
+        running, that was abandoned (`_is_abandoned`): never one a live runner holds, here or in another process."""
         self._flush_unwritten()
         resumed = []
         for rec in list(self.records.query(KIND)):
             job = from_dict(Job, rec.body)
-            if job.is_finished or job.kind not in self._handlers:
+            if job.is_finished or job.kind not in self._handlers or self.holds(job.job_id):
                 continue
-            with self._lock:
-                is_ours = job.job_id in self._running or job.job_id in self._unwritten or job.job_id in self._known
-            if is_ours or (job.status == "running" and not self._is_abandoned(job)):
+            if not self._is_abandoned(job):
                 continue
+            self._hold(job.job_id)
             try:
-                self.records.put(KIND, job.job_id, as_dict(replace(job, status="queued", owner="")),
+                self.records.put(KIND, job.job_id, as_dict(replace(job, status="queued", owner=self.owner,
+                                                                   heartbeat_at=time.time())),
                                  expected_version=rec.version)
-            except VersionConflict:
+            except VersionConflict:  # another runner moved it first
+                self._let_go(job.job_id)
                 continue
+            except BaseException:
+                self._let_go(job.job_id)
+                raise
             log.warning("re-queuing job %s (%s) left %s by %s", job.job_id, job.kind, job.status, job.owner or "nobody")
-            self._hand_to_pool(job.job_id)
+            self._pool.submit(self._run, job.job_id)
             resumed.append(job.job_id)
         return resumed
 
@@ -300,13 +337,33 @@ class JobRunner:
     def _watch(self) -> None:
         while not self._stop_watch.wait(self.heartbeat_s):
             try:
+                self._beat_waiting()
                 self.recover()
             except Exception:  # the store is down: try again at the next heartbeat
                 log.warning("job recovery failed; trying again in %.0f s", self.heartbeat_s, exc_info=True)
 
+    def _beat_waiting(self) -> None:
+        """Refresh the heartbeat of the jobs queued in this runner's pool, so no other process takes them while they
+        wait behind long ones (a running job's own thread beats for it). A conflict means it moved on: leave it."""
+        with self._lock:
+            waiting = list(self._known)
+        for job_id in waiting:
+            rec = self.records.get(KIND, job_id)
+            if rec is None or rec.body.get("status") != "queued" or rec.body.get("owner") != self.owner:
+                continue
+            try:
+                self.records.put(KIND, job_id, {**rec.body, "heartbeat_at": time.time()}, expected_version=rec.version)
+            except VersionConflict:
+                continue
+
     def _is_abandoned(self, job: Job) -> bool:
-        if job.owner == self.owner:
-            return True  # this process's name, but not running here: an earlier process that had the same pid
+        """Whether nobody alive holds this job, which this runner does not hold either."""
+        with _LIVE_LOCK:
+            holder = _LIVE_RUNNERS.get(job.owner)
+        if holder is not None:  # a runner of this process (another service on the same store): ask it
+            return not holder.holds(job.job_id)
+        if job.owner == this_process() or job.owner.startswith(this_process() + ":"):
+            return True  # this host and pid, but no runner of it here: an earlier process that had the same pid
         return time.time() - job.heartbeat_at > self.stale_after_s
 
     def _flush_unwritten(self) -> None:
@@ -353,19 +410,22 @@ class JobRunner:
             log.info("job %s: removed its work records %s", job_id, removed)
 
     def _claim(self, job_id: str) -> "StoredJobContext | None":
-        """Mark a queued job running here; None if it is gone, not queued, or another runner claimed it first."""
-        rec = self.records.get(KIND, job_id)
-        if rec is None:
-            return None
-        job = from_dict(Job, rec.body)
-        if job.status != "queued":
-            return None
-        job = replace(job, status="running", started_at=utc_now(), owner=self.owner, heartbeat_at=time.time())
-        try:
-            rec = self.records.put(KIND, job_id, as_dict(job), expected_version=rec.version)
-        except VersionConflict:
-            return None  # another runner claimed it
-        return StoredJobContext(self, job, rec.version)
+        """Mark a queued job running here; None if it is gone, not queued, or another runner claimed it first. A
+        conflict re-reads the record: the write in between may be a heartbeat of the queued job, not a claim."""
+        for _ in range(_CLAIM_TRIES):
+            rec = self.records.get(KIND, job_id)
+            if rec is None:
+                return None
+            job = from_dict(Job, rec.body)
+            if job.status != "queued":
+                return None  # another runner claimed it (or it ended)
+            job = replace(job, status="running", started_at=utc_now(), owner=self.owner, heartbeat_at=time.time())
+            try:
+                rec = self.records.put(KIND, job_id, as_dict(job), expected_version=rec.version)
+            except VersionConflict:
+                continue
+            return StoredJobContext(self, job, rec.version)
+        return None
 
     def _run(self, job_id: str) -> None:
         with self._lock:
@@ -421,6 +481,8 @@ class JobRunner:
         self._stop_watch.set()
         self._flush_unwritten()
         self._pool.shutdown(wait=wait, cancel_futures=not wait)
+        with self._lock:  # the pool runs none of its waiting jobs now: they are no longer held here
+            self._known.clear()
 
 
 def _beat_until(ctx: StoredJobContext, stop: threading.Event, every_s: float) -> None:

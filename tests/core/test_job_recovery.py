@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import threading
 import time
 from typing import Any
 
@@ -150,3 +151,88 @@ def test_python_m_core_jobs_recover_runs_the_abandoned_jobs_to_the_end(tmp_path,
     (done,) = json.loads(capsys.readouterr().out)
     assert (done["job_id"], done["status"]) == ("1-left", "succeeded")
     assert (config.exports_root / "cli" / "labels.csv").exists()
+
+
+class Holding:
+    """A job kind that runs until released, counting its runs (a job that runs twice is counted twice)."""
+
+    def __init__(self):
+        self.release = threading.Event()
+        self.started = threading.Event()
+        self.runs: list[str] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, ctx, params):
+        with self._lock:
+            self.runs.append(ctx.job.job_id)
+        self.started.set()
+        self.release.wait(30)
+        return {}
+
+
+def test_a_second_runner_of_the_same_process_never_takes_the_job_the_first_is_running(tmp_path):
+    """As when the app builds its service again (a new configuration) beside the first: one process, two runners."""
+    hold = Holding()
+    first = JobRunner(SQLiteRecordStore(tmp_path / "jobs.sqlite3"))
+    first.register("hold", hold)
+    job = first.submit("hold")
+    assert hold.started.wait(10)
+    second = JobRunner(SQLiteRecordStore(tmp_path / "jobs.sqlite3"), heartbeat_s=0.02)
+    second.register("hold", hold)
+    assert second.recover() == []
+    second.watch()
+    time.sleep(0.3)  # a dozen recovery passes
+    assert (second.get(job.job_id).status, second.get(job.job_id).owner) == ("running", first.owner)
+    hold.release.set()
+    assert first.wait(job.job_id, 30).status == "succeeded"
+    second.shutdown()
+    first.shutdown()
+    assert hold.runs == [job.job_id]
+
+
+def test_a_job_waiting_behind_a_long_one_is_not_taken_by_another_runner_and_runs_once(tmp_path):
+    hold = Holding()
+    first = JobRunner(SQLiteRecordStore(tmp_path / "jobs.sqlite3"), max_workers=1)
+    first.register("hold", hold)
+    running, waiting = first.submit("hold"), first.submit("hold")
+    assert hold.started.wait(10)
+    second = JobRunner(SQLiteRecordStore(tmp_path / "jobs.sqlite3"))
+    second.register("hold", hold)
+    assert second.recover() == []
+    assert first.get(waiting.job_id).status == "queued"
+    hold.release.set()
+    assert [first.wait(j.job_id, 30).status for j in (running, waiting)] == ["succeeded", "succeeded"]
+    second.shutdown()
+    first.shutdown()
+    assert sorted(hold.runs) == sorted([running.job_id, waiting.job_id])
+
+
+def test_a_queued_job_keeps_its_heartbeat_fresh_while_it_waits_and_still_runs(tmp_path):
+    hold = Holding()
+    runner = JobRunner(SQLiteRecordStore(tmp_path / "jobs.sqlite3"), max_workers=1, heartbeat_s=0.02)
+    runner.register("hold", hold)
+    runner.watch()
+    runner.submit("hold")
+    waiting = runner.submit("hold")
+    assert hold.started.wait(10)
+    beats = set()
+    deadline = time.monotonic() + 10
+    while len(beats) < 3 and time.monotonic() < deadline:
+        beats.add(runner.get(waiting.job_id).heartbeat_at)
+        time.sleep(0.02)
+    assert len(beats) >= 3 and runner.get(waiting.job_id).status == "queued"
+    hold.release.set()
+    assert runner.wait(waiting.job_id, 30).status == "succeeded"  # its runner's own heartbeats never block its claim
+    runner.shutdown()
+
+
+def test_a_job_named_by_a_runner_of_this_process_that_no_longer_holds_it_is_recovered_at_once(tmp_path):
+    records = SQLiteRecordStore(tmp_path / "jobs.sqlite3")
+    gone = JobRunner(records)
+    gone.shutdown()
+    records.create(KIND, "1-left", as_dict(_job("1-left", owner=gone.owner, heartbeat_at=time.time())))
+    runner = JobRunner(records)
+    runner.register("count", lambda ctx, p: {"n": p["n"]})
+    assert runner.recover() == ["1-left"]
+    assert runner.wait("1-left", 30).status == "succeeded"
+    runner.shutdown()
