@@ -8,6 +8,7 @@ import streamlit as st
 
 from components.app import member_fragment
 from components.markup import plain
+from core.access import acting_member, may_cancel_job
 from core.domain import Job
 
 STATUS_ICONS = {"queued": "⏳", "running": "🔄", "succeeded": "✅", "failed": "❌", "cancelled": "⏹️"}
@@ -15,11 +16,13 @@ POLL_S = 1.0
 
 
 def job_line(job: Job, *, on_cancel: Callable[[str], None] | None = None, key: str = "job") -> None:
-    """One job: status, a progress bar while it runs, its stored error if it failed."""
+    """One job: status, a progress bar while it runs, its stored error if it failed, and Cancel while it is
+    unfinished, for an admin or the one who started it only (core refuses anyone else anyway)."""
     label = f"{STATUS_ICONS.get(job.status, '')} {plain(job.kind)} · {job.status} · {job.done:d}/{job.total or '?'}"
     if job.message and not job.is_finished:
         label += f" · {plain(job.message)}"
-    cols = st.columns([6, 1]) if on_cancel and not job.is_finished else [st.container()]
+    cancellable = on_cancel is not None and not job.is_finished and may_cancel_job(acting_member(), job.created_by)
+    cols = st.columns([6, 1]) if cancellable else [st.container()]
     with cols[0]:
         if job.is_finished:
             st.write(label)
@@ -29,7 +32,7 @@ def job_line(job: Job, *, on_cancel: Callable[[str], None] | None = None, key: s
             st.caption(details)
         if job.error:
             st.error(f"Job {plain(job.job_id)} failed: {plain(job.error)}", icon="❌")
-    if len(cols) > 1 and cols[1].button("Cancel", key=f"{key}.cancel.{job.job_id}"):
+    if on_cancel is not None and cancellable and cols[1].button("Cancel", key=f"{key}.cancel.{job.job_id}"):
         on_cancel(job.job_id)
 
 

@@ -35,7 +35,7 @@ ACTIONS: dict[str, tuple[frozenset[str], str]] = {
     "workflows": (frozenset({"admin"}), "change workflows and thresholds"),
     "loops": (frozenset({"admin"}), "start human loops"),
     "exports": (frozenset({"admin"}), "export or import answers"),
-    "media": (frozenset({"admin"}), "upload, label or transcribe media, or cancel jobs"),
+    "media": (frozenset({"admin"}), "upload, label or transcribe media"),
     "deletes": (frozenset({"admin"}), "delete"),
     "audit": (frozenset({"admin"}), "read the audit log"),
     "review": (frozenset({"admin", "reviewer"}), "take tasks and answer them"),
@@ -103,6 +103,16 @@ def may_take(actor: Actor, wf: "Workflow") -> bool:
     return not team or actor.id.lower() in team or any(g.lower() in team for g in actor.groups)
 
 
+def may_cancel_job(actor: Actor | None, created_by: str) -> bool:
+    """Whether the actor may cancel a job started by `created_by`: an admin may cancel any job, anyone else only
+    their own (a member demoted since they started it, an API key)."""
+    if actor is None:
+        return False
+    if actor.role == "admin":
+        return True
+    return bool(actor.id and created_by) and actor.id.strip().lower() == created_by.strip().lower()
+
+
 _acting: ContextVar["Actor | None"] = ContextVar("loupe_acting_member", default=None)
 
 
@@ -162,6 +172,15 @@ class Access:
             allowed = " or ".join(_article(r) for r in ROLES if r in roles)
             raise NotAllowed(f"{current.label} is {_article(current.role)}, and only {allowed} can {what}. "
                              "Ask an admin if you need this.")
+        return current
+
+    def require_cancel(self, actor: Actor | None, created_by: str, job: str) -> Actor:
+        """The current actor if they may cancel `job`, started by `created_by` (`may_cancel_job`), else NotAllowed."""
+        current = self.current(actor)
+        if not may_cancel_job(current, created_by):
+            raise NotAllowed(f"{current.label} is {_article(current.role)}, and only an admin or the one who started "
+                             f"it can cancel {job} (started by {created_by or 'nobody named'}). Ask an admin if it "
+                             "must stop.")
         return current
 
     def require_team(self, actor: Actor | None, wf: "Workflow") -> Actor:

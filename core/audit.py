@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     from core.stores.base import RecordStore
 
 KIND = "audit"
-ACTIONS = ("sign-in", "member", "settings", "workflow", "loops", "export", "import", "media", "delete")
+ACTIONS = ("sign-in", "member", "settings", "workflow", "loops", "export", "import", "media", "delete",
+           "cancel")
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any, Protocol
 
+from core.access import OPEN, Access, Actor
 from core.domain import Job, as_dict, from_dict, utc_now
 from core.errors import AlreadyExists, LoupeError, NotFound, VersionConflict, describe_error
 from core.stores.base import Record, RecordStore
@@ -200,6 +201,7 @@ class JobRunner:
         self._lock = threading.Lock()
         self._done = threading.Condition()
         self.owner = f"{this_process()}:{uuid.uuid4().hex[:8]}"  # this runner's own name: see the module docstring
+        self.access: Access = OPEN  # who may cancel (the Service sets its own)
         with _LIVE_LOCK:
             _LIVE_RUNNERS[self.owner] = self
 
@@ -262,14 +264,19 @@ class JobRunner:
         jobs = [j for j in jobs if kind is None or j.kind == kind]
         return sorted(jobs, key=lambda j: j.job_id, reverse=True)[:limit]
 
-    def cancel(self, job_id: str) -> None:
-        """Ask a job to stop (it stops at its next check); a second cancel of the same job changes nothing."""
+    def cancel(self, job_id: str, *, actor: Actor | None = None) -> None:
+        """Ask a job to stop (it stops at its next check); a second cancel of the same job changes nothing.
+        Only an admin or the one who started the job may (NotAllowed in words otherwise); a cancel is audited."""
+        job = self.get(job_id)
+        current = self.access.require_cancel(actor, job.created_by, f"{job.kind} job {job_id}")
         with self._lock:
             self._cancelled.add(job_id)
         try:
             self.records.create(CANCEL_KIND, job_id, {"requested_at": utc_now()})
         except AlreadyExists:
-            pass
+            return
+        self.access.record(current, "cancel", job_id,
+                           detail=f"{job.kind} job started by {job.created_by or 'nobody named'}, {job.status}")
 
     def is_cancel_requested(self, job_id: str) -> bool:
         with self._lock:

@@ -81,6 +81,7 @@ class Service:
         default_actor = LOCAL_ADMIN if local_admin or config.auth == "none" else None
         self.access = Access(self.members, default=default_actor, audit=self.audit)
         self.members.access = self.access
+        self.jobs.access = self.access  # who may cancel a job
         self.settings = ProjectSettings(records, config, self.access)  # Settings page overrides; read per run
         self.catalog = Catalog(records, self.blobs, config)
         self.media_list = MediaList(records, self.catalog)  # the Images and Transcripts lists, a page at a time

@@ -2,14 +2,17 @@
 role in words and writes nothing; reviewers get only their work team's tasks and answer only as themselves."""
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import pytest
 
 from core.access import Actor, NotAllowed, NotSignedIn, api_actor
 from core.config import Config
-from core.domain import HumanLoop, Workflow
+from core.domain import HumanLoop, Job, Workflow, as_dict
 from core.errors import LoupeError
+from core.jobs import CANCEL_KIND
+from core.jobs import KIND as JOB_KIND
 from core.service import Service, build_service
 
 ADMIN = Actor("ann@x.org")
@@ -188,3 +191,30 @@ def test_an_api_key_acts_with_the_role_of_its_key_and_under_its_own_name(team):
         team.exports.export("a2i", str(team.config.data_dir / "out"), actor=client)
     assert team.review.next_task("", actor=client) is None  # on neither work team
     assert team.review.next_task("", actor=api_actor("ops", "admin")).worker_id == "api:ops"
+
+
+def _running_job(service: Service, job_id: str, created_by: str) -> None:
+    """A job another server is running (a fresh heartbeat): only its cancel record is written here."""
+    job = Job(job_id, "export", status="running", created_by=created_by, owner="elsewhere:1:x",
+              heartbeat_at=time.time())
+    service.records.create(JOB_KIND, job_id, as_dict(job))
+
+
+def test_only_an_admin_or_the_one_who_started_a_job_may_cancel_it_and_each_cancel_is_audited(team):
+    """Cancel is not an admin operation like those above: the one who started a job (an admin since demoted, an API
+    key) may cancel their own too."""
+    _running_job(team, "1-ann", "ann@x.org")
+    _running_job(team, "2-rita", "rita@x.org")
+    for who, role in ((REVIEWER, "a reviewer"), (VIEWER, "a viewer")):
+        before = _snapshot(team)
+        with pytest.raises(NotAllowed, match=f"{who.id} is {role}, and only an admin or the one who started it can "
+                                             "cancel export job 1-ann"):
+            team.jobs.cancel("1-ann", actor=who)
+        assert _snapshot(team) == before
+        assert not team.jobs.is_cancel_requested("1-ann")
+    team.jobs.cancel("2-rita", actor=REVIEWER)  # her own job
+    team.jobs.cancel("1-ann", actor=ADMIN)
+    team.jobs.cancel("1-ann", actor=ADMIN)  # a second press changes nothing, and is not audited again
+    assert {r.key for r in team.records.query(CANCEL_KIND)} == {"1-ann", "2-rita"}
+    assert [(e.who, e.target) for e in team.audit.entries(action="cancel")] == [("rita@x.org", "2-rita"),
+                                                                               ("ann@x.org", "1-ann")]

@@ -77,13 +77,17 @@ def test_a_cancelled_job_stops_and_says_so(tmp_path):
 def test_a_cancel_the_store_cannot_record_says_so(tmp_path):
     records = SQLiteRecordStore(tmp_path / "jobs.sqlite3")
     runner = JobRunner(records, max_workers=1)
+    release = threading.Event()
+    runner.register("wait", lambda ctx, p: (release.wait(10), {})[1])
+    job = runner.submit("wait")
 
     def unavailable(*args, **kwargs):
         raise StoreUnavailable("The record store can't be reached.")
 
     records.create = unavailable
     with pytest.raises(StoreUnavailable):
-        runner.cancel("some-job")
+        runner.cancel(job.job_id)
+    release.set()
     runner.shutdown()
 
 

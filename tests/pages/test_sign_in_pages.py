@@ -3,6 +3,7 @@ by role and answers as the signed-in member; LOUPE_AUTH=none keeps the typed nam
 server is exposed."""
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,8 @@ from streamlit.testing.v1 import AppTest
 from components.markup import plain
 from core.access import Actor
 from core.config import Config
-from core.domain import HumanLoop, Workflow
+from core.domain import HumanLoop, Job, Workflow, as_dict
+from core.jobs import KIND as JOB_KIND
 from core.service import Service
 from tests.pages.conftest import APP
 
@@ -92,6 +94,20 @@ def test_a_reviewer_or_viewer_on_an_empty_home_sees_no_load_demo_button(team, em
     assert "Load demo data" not in [b.label for b in at.button]
     assert "An admin uploads media or loads the demo set" in _text(at)
     assert "Load demo data" in [b.label for b in _open(ADMIN).button]
+
+
+def test_cancel_is_drawn_only_for_an_admin_or_the_one_who_started_the_job(team):
+    team.members.add("vic@x.org", "viewer", actor=Actor(ADMIN))
+    for job_id, by in (("1-ann", ADMIN), ("2-rita", "rita@x.org")):  # running on another server
+        job = Job(job_id, "hold", status="running", created_by=by, owner="elsewhere:1:x", heartbeat_at=time.time())
+        team.records.create(JOB_KIND, job_id, as_dict(job))
+
+    def cancels(email: str) -> list[str]:
+        return sorted(b.key for b in _open(email).button if b.label == "Cancel")
+
+    assert cancels("vic@x.org") == []
+    assert cancels("rita@x.org") == ["home.jobs.cancel.2-rita"]
+    assert cancels(ADMIN) == ["home.jobs.cancel.1-ann", "home.jobs.cancel.2-rita"]
 
 
 def test_the_admin_opens_members_and_manages_them_and_work_teams(team):
