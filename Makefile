@@ -8,26 +8,33 @@ VENV := .venv
 PY := $(VENV)/bin/python
 APT_PACKAGES := chromium espeak-ng sox fonts-noto-color-emoji
 
-.PHONY: run test lint docs setup setup-test bench
+.PHONY: run test test-fast lint docs setup setup-test bench
 
 # The UI on 127.0.0.1:UI_PORT (8501) and the AWS-compatible API (python -m core serve-api) next to it on API_PORT (8502),
 # stopped together: `make run UI_PORT=9001 API_PORT=9002` moves both. Model work runs on a local Dask cluster of worker
 # processes (LOUPE_DASK=local), a process of its own that the app starts (core/local_cluster.py), unless LOUPE_DASK or
 # LOUPE_DASK_SCHEDULER says otherwise (core/cluster.py); Config's own default, for tests and scripts, is "off".
-# tests/browser/test_make_run_browser.py runs this target as it is, in a real browser.
+# The API labels the one image of a synchronous DetectLabels call in its own process (LOUPE_DASK=off there), so the app's
+# is the only local cluster. tests/browser/test_make_run_browser.py runs this target as it is, in a real browser.
 UI_PORT ?= 8501
 API_PORT ?= 8502
 
 run: $(VENV)/.runtime-installed
-	OMP_WAIT_POLICY=PASSIVE $(PY) -m core serve-api --host 127.0.0.1 --port $(API_PORT) & api=$$!; \
+	LOUPE_DASK=off OMP_WAIT_POLICY=PASSIVE $(PY) -m core serve-api --host 127.0.0.1 --port $(API_PORT) & api=$$!; \
 	trap 'kill $$api 2>/dev/null; wait $$api 2>/dev/null' EXIT INT TERM; \
 	LOUPE_DASK=$${LOUPE_DASK:-local} OMP_WAIT_POLICY=PASSIVE $(PY) -m streamlit run server.py --server.port $(UI_PORT)
 
 test: setup-test lint docs
 	bash scripts/with-test-servers.sh $(PY) -m pytest
 
+# The inner loop: everything but the browser, cluster and slow tests, on two processes (pytest-xdist), next to the same
+# servers; `make test` runs them all, one at a time, as CI does.
+test-fast: setup-test
+	bash scripts/with-test-servers.sh $(PY) -m pytest -m "not browser and not cluster and not slow" -n 2 -q
+
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 # The docs site (mkdocs.yml) into site/: --strict fails on a broken link or anchor, and docs/hooks.py generates the
 # command line, configuration and module references from the code. NO_MKDOCS_2_WARNING quiets Material's banner.

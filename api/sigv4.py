@@ -12,7 +12,7 @@ import hmac
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest, HTTPHeaders
@@ -84,11 +84,11 @@ def verify(request: ReceivedRequest, keys: ApiKeys, *, now: datetime | None = No
                                                       f"the access key was revoked at {key.revoked_at}.")
     amz_date = request.header("x-amz-date") or ""
     try:
-        signed_at = datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+        signed_at = datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
     except ValueError:
         raise ApiError("IncompleteSignatureException", "X-Amz-Date must be an ISO 8601 basic timestamp "
                                                        "(YYYYMMDDTHHMMSSZ).") from None
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     if abs((now - signed_at).total_seconds()) > MAX_SKEW_S:
         raise ApiError("InvalidSignatureException", f"Signature expired: {amz_date} is more than 15 minutes away "
                                                     f"from the server's time {now:%Y%m%dT%H%M%SZ}.")

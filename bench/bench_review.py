@@ -30,9 +30,9 @@ from core.consolidation import KIND as CONSOLIDATED_KIND  # noqa: E402
 from core.consolidation import consolidate_answers, result_key  # noqa: E402
 from core.domain import Answer, HumanLoop, Prediction, Workflow, as_dict, utc_now  # noqa: E402
 from core.loops import loop_record  # noqa: E402
-from core.task_types.moderation import moderation_content  # noqa: E402
 from core.service import Service  # noqa: E402
 from core.stores.base import Record  # noqa: E402
+from core.task_types.moderation import moderation_content  # noqa: E402
 from tests.review_seed import GENERAL, MODERATION, ingest_demo  # noqa: E402
 
 APP = str(ROOT / "streamlit_app.py")

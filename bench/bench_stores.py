@@ -24,9 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from core.aws import AwsConfig, make_client  # noqa: E402
 from core.domain import Answer, as_dict, utc_now  # noqa: E402
 from core.errors import AlreadyExists  # noqa: E402
-from core.aws import AwsConfig, make_client  # noqa: E402
 from core.stores.aws_setup import ensure_table  # noqa: E402
 from core.stores.dynamodb import DynamoDBRecordStore  # noqa: E402
 from core.stores.local import SQLiteRecordStore  # noqa: E402

@@ -11,8 +11,8 @@ from contextlib import asynccontextmanager, contextmanager
 
 import streamlit as st
 
-from components.markup import plain
 from components.auth import REVIEWER_KEY, Visitor, is_exposed_without_sign_in, keep_name_in_url, signed_in
+from components.markup import plain
 from core.access import ACTIONS, acting, acting_member
 from core.config import APP_ROOT, Config
 from core.errors import ConfigError, LoupeError, VersionConflict, describe_error

@@ -1,9 +1,9 @@
 """The Settings page's view of where model work runs: the Dask cluster's workers, memory and tasks, in words."""
 from __future__ import annotations
 
-import streamlit as st
-
 from collections.abc import Callable
+
+import streamlit as st
 
 from components.app import member_fragment
 from components.markup import plain

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from components.threshold_chart import metric_curves, share_chart
-from core.evidence import (ALL_LABELS, current_metrics, label_curves, recommend, review_load, reviewed_rows)
+from core.evidence import ALL_LABELS, current_metrics, label_curves, recommend, review_load, reviewed_rows
 from core.routing import Routed
 from core.words import counted
 

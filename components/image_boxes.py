@@ -5,9 +5,9 @@ import io
 from collections.abc import Iterable
 
 import streamlit as st
-from components.markup import plain
 from PIL import Image, ImageDraw, ImageOps
 
+from components.markup import plain
 from core.domain import Label
 
 COLOURS = ("#ff4b4b", "#1c83e1", "#21c354", "#ffa421", "#803df5", "#00c0f2")

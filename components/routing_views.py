@@ -12,8 +12,13 @@ from components.labels import label_bars_html
 from components.markup import plain
 from core.domain import Label, Workflow
 from core.errors import LoupeError
-from core.flow_definitions import (PLACEHOLDER_ACCOUNT, TARGET_FIELDS, AwsTargets, target_problems,
-                                   to_create_flow_definition)
+from core.flow_definitions import (
+    PLACEHOLDER_ACCOUNT,
+    TARGET_FIELDS,
+    AwsTargets,
+    target_problems,
+    to_create_flow_definition,
+)
 from core.routing import BANDS, Routed
 from core.task_types import REGISTRY, routing_mismatch, task_type_of, title_of
 from core.words import counted

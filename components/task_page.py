@@ -12,7 +12,8 @@ one; with an empty queue it shows the queue counts and says how to get tasks (no
 all done), and stops the page. `submit` records the answer and `skip` (also the S key) gives the task back; both
 rerun the page, which then opens the next task. The outcome of a submit is shown beside the title for as long as
 the next task is on screen, so a rerun the task's own widgets start (the box canvas reporting its fit) does not wipe
-it. The queue counts are drawn last, above the task, so a submit's run reruns before paying for them.
+it. The queue counts are drawn last, above the task, so a submit's run reruns before paying for them; until then
+the counts of the run before hold their place, so the task does not move under the reviewer's pointer.
 """
 from __future__ import annotations
 
@@ -77,8 +78,13 @@ def task_page(service: Service, *, task_type: str, title: str) -> Iterator[TaskF
     heading.title(title)
     _show_outcome(task_type, task.loop.loop_id if task else "", note)
     queue_slot = st.empty()
+    if (shown := st.session_state.get(_queue_key(task_type, worker))) is not None:
+        # the counts shown before hold their place while this run works: an emptied slot let the task below jump
+        # up and back during every rerun, and a click on Submit at that moment landed beside the button
+        with queue_slot.container():
+            queue_status(shown)
     if task is None:
-        summaries = service.review.summary(worker, task_type=task_type)
+        summaries = _queue_counts(service, worker, task_type)
         with queue_slot.container():
             queue_status(summaries)
         st.session_state.pop(_loop_key(task_type), None)
@@ -92,8 +98,16 @@ def task_page(service: Service, *, task_type: str, title: str) -> Iterator[TaskF
     if frame.pressed == "skip":
         frame.skip()
     yield frame
-    with queue_slot.container():  # not reached when the page reran (submit, skip) or stopped
-        queue_status(service.review.summary(worker, task_type=task_type))
+    summaries = _queue_counts(service, worker, task_type)  # not reached when the page reran (submit, skip) or stopped
+    with queue_slot.container():
+        queue_status(summaries)
+
+
+def _queue_counts(service: Service, worker: str, task_type: str) -> list:
+    """The reviewer's queue counts, kept to hold their place at the top of the next run."""
+    summaries = list(service.review.summary(worker, task_type=task_type))
+    st.session_state[_queue_key(task_type, worker)] = summaries
+    return summaries
 
 
 def _show_outcome(task_type: str, shown: str, where) -> None:
@@ -113,6 +127,10 @@ def _show_outcome(task_type: str, shown: str, where) -> None:
 
 def _loop_key(task_type: str) -> str:
     return f"{task_type}.loop_id"
+
+
+def _queue_key(task_type: str, worker: str) -> str:
+    return f"{task_type}.queue_shown.{worker}"
 
 
 def _flash_key(task_type: str) -> str:

@@ -24,7 +24,6 @@ from core.transcripts import ReviewState, SaveOutcome, TranscriptVersion
 from core.words import counted
 
 
-
 def find_media(fetch: Callable[[MediaFilter, str | None], MediaPage], *, find: Callable[[str], MediaItem | None],
                key: str, kinds: tuple[str, ...] = ("audio", "video")) -> MediaItem:
     """The searchable, paged list of audio and video (open unless a link named the item), then the picker."""

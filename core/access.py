@@ -92,7 +92,7 @@ def api_actor(key_name: str, role: Role) -> Actor:
     return Actor(f"api:{key_name}", role, source="api")
 
 
-def may_take(actor: Actor, wf: "Workflow") -> bool:
+def may_take(actor: Actor, wf: Workflow) -> bool:
     """Whether the actor is on the workflow's work team: an empty team is open to every reviewer; otherwise the
     team names member emails and groups. Admins (and the local admin) may take any workflow's tasks."""
     if actor.role == "admin":
@@ -113,7 +113,7 @@ def may_cancel_job(actor: Actor | None, created_by: str) -> bool:
     return bool(actor.id and created_by) and actor.id.strip().lower() == created_by.strip().lower()
 
 
-_acting: ContextVar["Actor | None"] = ContextVar("loupe_acting_member", default=None)
+_acting: ContextVar[Actor | None] = ContextVar("loupe_acting_member", default=None)
 
 
 @contextmanager
@@ -136,8 +136,8 @@ def acting_member() -> Actor | None:
 class Access:
     """Resolves the acting member and checks an action against their role."""
 
-    def __init__(self, members: "Members | None" = None, default: Actor | None = LOCAL_ADMIN,
-                 audit: "AuditLog | None" = None):
+    def __init__(self, members: Members | None = None, default: Actor | None = LOCAL_ADMIN,
+                 audit: AuditLog | None = None):
         self.members = members
         self.default = default
         self.audit = audit
@@ -183,7 +183,7 @@ class Access:
                              "must stop.")
         return current
 
-    def require_team(self, actor: Actor | None, wf: "Workflow") -> Actor:
+    def require_team(self, actor: Actor | None, wf: Workflow) -> Actor:
         """The current actor if they may take tasks of this workflow, else NotAllowed."""
         current = self.require(actor, "review")
         if not may_take(current, wf):

@@ -8,9 +8,9 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Iterable
-from typing import Any
 from dataclasses import dataclass
 from itertools import combinations
+from typing import Any
 
 import numpy as np
 

@@ -1,8 +1,8 @@
 """Reviewers' answers: one per (human loop, worker), create-only so a double submit is recorded once."""
 from __future__ import annotations
 
-from collections.abc import Iterator
 import uuid
+from collections.abc import Iterator
 from dataclasses import replace
 
 from core import changes

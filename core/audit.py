@@ -36,7 +36,7 @@ class AuditEntry:
         return as_dict(self)
 
 
-def who(actor: "Actor") -> str:
+def who(actor: Actor) -> str:
     if actor.source == "system":
         return f"job ({actor.id})"
     if actor.is_local:
@@ -45,11 +45,11 @@ def who(actor: "Actor") -> str:
 
 
 class AuditLog:
-    def __init__(self, records: "RecordStore", clock: Callable[[], float] = time.time):
+    def __init__(self, records: RecordStore, clock: Callable[[], float] = time.time):
         self.records = records
         self.clock = clock
 
-    def record(self, actor: "Actor", action: str, target: str, *, before_version: int | None = None,
+    def record(self, actor: Actor, action: str, target: str, *, before_version: int | None = None,
                after_version: int | None = None, detail: str = "") -> AuditEntry:
         now = self.clock()
         entry = AuditEntry(iso_time(now), who(actor), action, target, before_version, after_version, detail)

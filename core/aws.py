@@ -46,8 +46,14 @@ def explain_aws_error(exc: BaseException, *, what: str, permissions: Sequence[st
     `what` names the thing called ("Rekognition", "S3 bucket 'media'"); `permissions` are the IAM actions the
     call needs, named when access is denied; `codes` adds words for a service's own error codes.
     """
-    from botocore.exceptions import (ClientError, ConnectionError, NoCredentialsError, NoRegionError,
-                                     PartialCredentialsError, ReadTimeoutError)
+    from botocore.exceptions import (
+        ClientError,
+        ConnectionError,
+        NoCredentialsError,
+        NoRegionError,
+        PartialCredentialsError,
+        ReadTimeoutError,
+    )
 
     exc = _unwrap(exc)
     if isinstance(exc, (NoCredentialsError, PartialCredentialsError)):

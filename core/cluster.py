@@ -67,7 +67,7 @@ class Chunk:
     payload: dict[str, Any]  # {"ids": [...], and what the task needs besides}
     weight: float  # what progress counts: images, or seconds of media
 
-    def split(self) -> list["Chunk"]:
+    def split(self) -> list[Chunk]:
         ids = list(self.payload["ids"])
         each = self.weight / max(1, len(ids))
         return [Chunk(f"{self.index}.{n:03d}", {**self.payload, "ids": [i]}, each) for n, i in enumerate(ids)]
@@ -539,7 +539,7 @@ async def _handshake(address: str) -> None:
 
     try:
         comm = await asyncio.wait_for(connect(address, timeout=PROBE_TIMEOUT_S), PROBE_TIMEOUT_S + 0.5)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         raise OSError(f"something takes connections there, but gave no Dask handshake within {PROBE_TIMEOUT_S:.0f} "
                       "s") from None
     await comm.close()
@@ -630,7 +630,7 @@ def open_executor(config: Config, records: RecordStore, tasks: dict[str, ChunkTa
 
 
 # ---- on a worker -------------------------------------------------------------------------------------------------
-_services: dict[Config, "Service"] = {}
+_services: dict[Config, Service] = {}
 _services_lock = threading.Lock()
 _MAX_SERVICES = 4  # one per store a worker serves (tests make many); models are shared by all of them
 
@@ -647,7 +647,7 @@ def worker_config(config: Config, environ: Mapping[str, str] | None = None) -> C
     return replace(config, **changes)
 
 
-def worker_service(config: Config) -> "Service":
+def worker_service(config: Config) -> Service:
     """This worker process's service for the job's store, built once; every service here shares one model cache."""
     from core.models import process_models
     from core.service import Service

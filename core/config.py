@@ -98,7 +98,7 @@ class Config:
         return frozenset(e.strip().lower() for e in self.admins.split(",") if e.strip())
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, secrets: Mapping[str, object] | None = None) -> "Config":
+    def from_env(cls, env: Mapping[str, str] | None = None, secrets: Mapping[str, object] | None = None) -> Config:
         """Read `LOUPE_*` keys; environment variables win over secrets.toml entries of the same name.
 
         A value that is not of its field's type raises ConfigError naming the key, the value and where it came from.

@@ -210,8 +210,8 @@ def final_labels(prediction: Prediction | None, consolidated: Consolidated | Non
 class Consolidation:
     access: Access = OPEN  # the service sets its own
 
-    def __init__(self, records: RecordStore, loops: "Loops", answers: "Answers", predictions: "Predictions",
-                 workflows: "Workflows", catalog: "Catalog | None" = None):
+    def __init__(self, records: RecordStore, loops: Loops, answers: Answers, predictions: Predictions,
+                 workflows: Workflows, catalog: Catalog | None = None):
         self.records = records
         self.loops = loops
         self.answers = answers

@@ -21,7 +21,6 @@ from core.result_totals import META as RESULTS_META
 from core.result_totals import ResultTotals
 from core.stores.base import RecordStore
 
-
 SHOWN = 12  # changed counts named in the report; --json has every one
 
 

@@ -108,7 +108,7 @@ class Destination:
             except aws_error_types() as exc:
                 raise self._failed(exc) from exc
             except OSError as exc:
-                raise LoupeError(f"{data} could not be read for {target}: {exc.strerror or exc}") from exc
+                raise LoupeError(f"{content!s} could not be read for {target}: {exc.strerror or exc}") from exc
             return f"s3://{self.bucket}/{target}"
         assert self.root is not None
         try:

@@ -9,9 +9,9 @@ import dataclasses
 import time
 import types
 import typing
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from collections.abc import Hashable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any, TypeVar, cast
 
@@ -23,7 +23,7 @@ MEDIA_STATUSES = ("new", "labeled", "transcribed", "in_review", "reviewed")
 
 def iso_time(epoch_s: float) -> str:
     """An ISO 8601 UTC timestamp with milliseconds, the form A2I uses (`2026-01-02T03:04:05.678Z`)."""
-    return datetime.fromtimestamp(epoch_s, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.fromtimestamp(epoch_s, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def utc_now() -> str:

@@ -30,8 +30,8 @@ from core.destinations import Destination, app_destination, operator_destination
 from core.domain import Answer, HumanLoop, Job, MediaItem, Prediction, Workflow
 from core.errors import LoupeError, NotFound
 from core.formats.a2i import check_a2i_name, check_object_name, output_path, parse_output_json, to_output_json
-from core.formats.spreadsheet import to_csv
 from core.formats.ground_truth import manifest_line
+from core.formats.spreadsheet import to_csv
 from core.jobs import JobContext, JobRunner
 from core.loops import Loops, loop_id_for
 from core.predictions import Predictions
@@ -320,16 +320,16 @@ class Exports:
                 parsed.append((str(path), _why_rejected(exc)))
         images = self.catalog.match((o.image_name for _, o in parsed if not isinstance(o, str) and o.image_name),
                                     by_stem=False)  # one pass over the catalog for every file's image
-        for path, output in parsed:
+        for file, output in parsed:
             try:
                 if isinstance(output, str):
                     raise LoupeError(output)
                 self._import_one(output, current, images)
-                report.imported.append(path)
+                report.imported.append(file)
             except (LoupeError, ValueError, TypeError, KeyError) as exc:
                 reason = _why_rejected(exc)
-                log.info("skipped %s: %s", path, reason)
-                report.rejected.append((path, reason))
+                log.info("skipped %s: %s", file, reason)
+                report.rejected.append((file, reason))
         self.access.record(current, "import", "a2i", detail=f"{len(report.imported)} imported, "
                            f"{len(report.rejected)} rejected")
         return report

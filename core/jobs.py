@@ -54,7 +54,7 @@ INLINE_ITEMS = 50
 _WORK_KINDS: set[str] = {ITEMS_KIND}
 _CLAIM_TRIES = 5  # a claim re-reads after a conflict (its own runner's heartbeat of the queued job, say)
 # Every runner of this process by name, as long as it exists: recovery asks the one named by a job whether it holds it.
-_LIVE_RUNNERS: "weakref.WeakValueDictionary[str, JobRunner]" = weakref.WeakValueDictionary()
+_LIVE_RUNNERS: weakref.WeakValueDictionary[str, JobRunner] = weakref.WeakValueDictionary()
 _LIVE_LOCK = threading.Lock()
 
 
@@ -142,7 +142,7 @@ Handler = Callable[[JobContext, dict[str, Any]], dict[str, Any]]
 class StoredJobContext:
     """The runner's JobContext: progress is written to the job's record (at most 4 times a second)."""
 
-    def __init__(self, runner: "JobRunner", job: Job, version: int):
+    def __init__(self, runner: JobRunner, job: Job, version: int):
         self._runner = runner
         self.job = job
         self._version = version
@@ -390,7 +390,7 @@ class JobRunner:
             with self._done:
                 self._done.notify_all()
 
-    def _write_final(self, ctx: "StoredJobContext") -> bool:
+    def _write_final(self, ctx: StoredJobContext) -> bool:
         """Write a finished job; after a failed attempt the stored version may have moved: write over it only if
         the record is still this runner's running job. False if the outcome was dropped (the job is someone else's)."""
         try:
@@ -416,7 +416,7 @@ class JobRunner:
         if removed:
             log.info("job %s: removed its work records %s", job_id, removed)
 
-    def _claim(self, job_id: str) -> "StoredJobContext | None":
+    def _claim(self, job_id: str) -> StoredJobContext | None:
         """Mark a queued job running here; None if it is gone, not queued, or another runner claimed it first. A
         conflict re-reads the record: the write in between may be a heartbeat of the queued job, not a claim."""
         for _ in range(_CLAIM_TRIES):

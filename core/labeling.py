@@ -71,7 +71,7 @@ class PredictionImport:
 
 class Labeling:
     access: Access = OPEN  # the service sets its own
-    learning: "Learning | None" = None  # the service sets it: embeddings kept, team model applied
+    learning: Learning | None = None  # the service sets it: embeddings kept, team model applied
     work: Executor | None = None  # where label jobs' chunks run (core/cluster.py); the service sets it
     def __init__(self, catalog: Catalog, predictions: Predictions, jobs: JobRunner, config: Config,
                  settings: ProjectSettings, *, models: ModelCache | None = None):

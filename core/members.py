@@ -7,8 +7,8 @@ audited, and the last admin can be neither removed nor demoted.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, cast
 
 from core.access import ROLES, Access, Actor, Role
@@ -65,7 +65,7 @@ class Members:
         self.access = Access(self, audit=audit)  # replaced by the service's, which knows the default actor
 
     @classmethod
-    def from_config(cls, records: RecordStore, audit: AuditLog, config: "Config") -> "Members":
+    def from_config(cls, records: RecordStore, audit: AuditLog, config: Config) -> Members:
         return cls(records, audit, config.admin_emails)
 
     # ---- reading -----------------------------------------------------------------------------------

@@ -164,7 +164,7 @@ class ResultsMigrationReport:
                 f"(workflow, item) results: {self.found} of {self.expected} expected")
 
 
-def migrate_results(records: RecordStore, consolidation: "Consolidation", loops: "Loops") -> ResultsMigrationReport:
+def migrate_results(records: RecordStore, consolidation: Consolidation, loops: Loops) -> ResultsMigrationReport:
     """Key every consolidated result by (workflow, item), recomputing from stored answers the results that a later
     workflow overwrote. Idempotent, so an interrupted run is resumed by running it again: each result is written
     under its new key before the old one is deleted. The marker is written only when the counts check out, read

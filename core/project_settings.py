@@ -43,7 +43,7 @@ class EffectiveSettings:
     caption_lines: int
 
     @classmethod
-    def from_config(cls, config: Config, overrides: Mapping[str, Any] | None = None) -> "EffectiveSettings":
+    def from_config(cls, config: Config, overrides: Mapping[str, Any] | None = None) -> EffectiveSettings:
         overrides = overrides or {}
         return cls(**{f.name: overrides.get(f.name, getattr(config, f.name)) for f in fields(cls)})
 

@@ -29,8 +29,15 @@ from fractions import Fraction
 from itertools import combinations
 
 from core import changes
-from core.agreement import (AgreementReport, BlindComparison, ModelAccuracy, PairKappa, ReviewerStats,
-                            TranscriptAccuracy, kappa_from_counts)
+from core.agreement import (
+    AgreementReport,
+    BlindComparison,
+    ModelAccuracy,
+    PairKappa,
+    ReviewerStats,
+    TranscriptAccuracy,
+    kappa_from_counts,
+)
 from core.answers import Answers
 from core.consolidation import KIND as RESULT_KIND
 from core.consolidation import Consolidated, Consolidation, result_key
@@ -316,8 +323,9 @@ class ResultTotals:
         thresholds = self.thresholds()
         meta = self.records.get(*META)
         counted = meta.body.get("thresholds", {}) if meta is not None and meta.body.get("counted") else None
-        if counted is None or any(thresholds.get(wf, DEFAULT_THRESHOLD) != counted.get(wf, DEFAULT_THRESHOLD)
-                                  for wf in set(thresholds) | set(counted)):
+        if meta is None or counted is None or any(
+                thresholds.get(wf, DEFAULT_THRESHOLD) != counted.get(wf, DEFAULT_THRESHOLD)
+                for wf in set(thresholds) | set(counted)):
             self.recount(is_stamped=False)
             return
         if set(thresholds) - set(counted):  # a new workflow: its items are counted at its threshold from now on

@@ -39,7 +39,7 @@ CLAIM_KIND = "claim"
 CLAIMS_PAGE = 100  # held claims read per page when counting: about one per reviewer at work
 
 
-def claim_sort(claim: "Claim") -> str:
+def claim_sort(claim: Claim) -> str:
     """A claim's place in the held-claims index: its expiry while held, newest first when read descending; "" once
     submitted or released, so counting what is held now reads only the claims still held, not every one ever made."""
     return "" if claim.is_submitted or claim.expires_at_s <= 0 else f"{claim.expires_at_s:017.3f}"

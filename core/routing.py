@@ -317,10 +317,12 @@ class Router:
             if signature != self._signature or not self._frames:
                 started = time.perf_counter()
                 how = self._refresh(signature)
-                self._frames = frames_of(self._columns)
+                columns = self._columns
+                assert columns is not None  # _refresh reads them
+                self._frames = frames_of(columns)
                 self._signature = signature
                 log.info("Loaded %d predictions for routing (%s) in %.2f s",
-                         self._columns.n_items, how, time.perf_counter() - started)
+                         columns.n_items, how, time.perf_counter() - started)
             return self._frames
 
     def _refresh(self, signature: str) -> str:
@@ -354,6 +356,8 @@ class Router:
         self._writer.start()
 
     def _save(self, columns: LabelColumns, tag: str, token: str) -> None:
+        if self.snapshots is None:
+            return
         try:
             self.snapshots.save(columns, tag, token)
         except Exception:  # the next load reads more, nothing worse
@@ -381,7 +385,7 @@ class Router:
                      thresholds.overrides, audit_percent)
         with self._lock:
             cached_frame, cached = self._share_cache.get(cache_key, (None, None))
-        if cached_frame is not frame:  # the frame is held in the cache, so its identity can't be reused
+        if cached_frame is not frame or cached is None:  # the frame is held in the cache: its identity isn't reused
             cached = share_curve(frame, thresholds, audit_percent)
             with self._lock:
                 if len(self._share_cache) > 32:

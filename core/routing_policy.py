@@ -66,7 +66,7 @@ class Thresholds:
                 "overrides": {name: {"low": low, "high": high} for name, low, high in self.overrides}}
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> "Thresholds":
+    def from_json(cls, data: Mapping[str, Any]) -> Thresholds:
         overrides = tuple((str(name), float(v.get("low", 0.0)), float(v["high"]))
                           for name, v in dict(data.get("overrides") or {}).items())
         return cls(high=float(data.get("high", 0.8)), low=float(data.get("low", 0.5)),
@@ -87,14 +87,14 @@ class RoutingPolicy:
                 "conditions": self.conditions}
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> "RoutingPolicy":
+    def from_json(cls, data: Mapping[str, Any]) -> RoutingPolicy:
         thresholds = data.get("thresholds")
         return cls(accept_at=float(data.get("accept_at", DEFAULT_THRESHOLD)),
                    thresholds=Thresholds.from_json(thresholds) if thresholds else None,
                    conditions=dict(data.get("conditions") or {}))
 
     @classmethod
-    def from_workflow_body(cls, body: Mapping[str, Any]) -> "RoutingPolicy":
+    def from_workflow_body(cls, body: Mapping[str, Any]) -> RoutingPolicy:
         """The policy of a stored workflow: the `routing` value, or the three fields kept before it existed
         (`threshold`, `thresholds`, `activation_conditions`)."""
         if "routing" in body:

@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from types import TracebackType
 
 from core import catalog, demo, exports, labeling, learning, loop_starter, transcription
-from core.cluster import ChunkTask, open_executor
 from core.a2i_flows import FlowDefinitions
 from core.a2i_loops import A2ILoops
 from core.a2i_outputs import A2IOutputs, default_output_path
@@ -21,6 +20,7 @@ from core.answers import Answers
 from core.api_keys import ApiKeys
 from core.audit import AuditLog
 from core.catalog import Catalog, Upload
+from core.cluster import ChunkTask, open_executor
 from core.config import Config
 from core.consolidation import Consolidation
 from core.demo import Demo
@@ -32,8 +32,8 @@ from core.exports import Exports
 from core.ground_truth_import import GroundTruthImport
 from core.jobs import JobRunner
 from core.label_names import LabelNames, Listing
-from core.labelers import Labeler
 from core.label_snapshots import LabelSnapshots
+from core.labelers import Labeler
 from core.labeling import Labeling
 from core.learning import Learning
 from core.leftovers import Leftovers
@@ -54,7 +54,7 @@ from core.stores.base import BlobStore, RecordStore, StoreHealth
 from core.transcribers import Transcriber
 from core.transcription import Transcription
 from core.transcripts import Transcripts
-from core.webhooks import WebhookSettings, Webhooks
+from core.webhooks import Webhooks, WebhookSettings
 from core.workflows import Workflows
 
 log = logging.getLogger(__name__)
@@ -227,7 +227,7 @@ class Service:
         self.routing.wait_for_snapshot()  # a snapshot half written is only wasted work, but the store closes next
         self.records.close()
 
-    def __enter__(self) -> "Service":
+    def __enter__(self) -> Service:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

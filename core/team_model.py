@@ -65,7 +65,7 @@ class LabelModel:
                 "bias": self.bias, "calib_a": self.calib_a, "calib_b": self.calib_b}
 
     @classmethod
-    def from_json(cls, data: Mapping) -> "LabelModel":
+    def from_json(cls, data: Mapping) -> LabelModel:
         weights = np.frombuffer(base64.b64decode(str(data["weights"])), dtype="<f4").astype(np.float32)
         return cls(str(data["name"]), str(data.get("category", "general")), str(data.get("parent", "")), weights,
                    float(data["bias"]), float(data["calib_a"]), float(data["calib_b"]))
@@ -93,7 +93,7 @@ class LabelReport:
                 "heldout": self.heldout}
 
     @classmethod
-    def from_json(cls, data: Mapping) -> "LabelReport":
+    def from_json(cls, data: Mapping) -> LabelReport:
         def opt(key: str) -> float | None:
             return None if data.get(key) is None else float(data[key])
         return cls(str(data["name"]), str(data.get("category", "general")), str(data.get("parent", "")),
@@ -160,7 +160,7 @@ class _Basis:
     scale: float  # one number for all directions (no whitening: the weak directions are mostly noise)
 
     @classmethod
-    def fit(cls, vectors: np.ndarray, k: int = PCA_DIMS) -> "_Basis":
+    def fit(cls, vectors: np.ndarray, k: int = PCA_DIMS) -> _Basis:
         from sklearn.utils.extmath import randomized_svd
 
         x = unit_length(vectors)

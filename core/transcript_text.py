@@ -11,8 +11,18 @@ from dataclasses import dataclass, replace
 
 from core.domain import Segment, Transcript, Word
 from core.errors import LoupeError
-from core.formats.captions import (CAPTION_GAP_S, CAPTION_LINE_CHARS, CAPTION_LINES, build_cues, read_captions,
-                                   spread_words, to_srt, to_text, to_webvtt, transcript_from_cues)
+from core.formats.captions import (
+    CAPTION_GAP_S,
+    CAPTION_LINE_CHARS,
+    CAPTION_LINES,
+    build_cues,
+    read_captions,
+    spread_words,
+    to_srt,
+    to_text,
+    to_webvtt,
+    transcript_from_cues,
+)
 from core.formats.transcribe import parse_transcribe_json, to_transcribe_json
 
 EDITED_CONFIDENCE = 1.0  # a word a person typed is certain

@@ -24,17 +24,24 @@ from typing import Any
 from core.access import OPEN, Access, Actor
 from core.audio import window_count
 from core.catalog import Catalog
-from core.cluster import (Chunk, DaskCluster, Executor, chunk_report, is_cancel_requested, outcomes_of,
-                          report_chunk_progress, run_chunks)
+from core.cluster import (
+    Chunk,
+    DaskCluster,
+    Executor,
+    chunk_report,
+    is_cancel_requested,
+    outcomes_of,
+    report_chunk_progress,
+    run_chunks,
+)
 from core.config import Config
 from core.domain import Job, MediaItem, Segment, Transcript, as_dict, from_dict
 from core.errors import AlreadyExists, LoupeError
 from core.jobs import JobCancelled, JobContext, JobRunner, listed_items, work_kind
 from core.models import ModelCache
 from core.project_settings import ProjectSettings
-from core.transcribers import (AMAZON, Progress, Transcriber, TranscriberConfig, WindowedTranscriber,
-                               load_transcriber)
-from core.transcripts import MODEL_NOTE, TranscriptVersion, Transcripts
+from core.transcribers import AMAZON, Progress, Transcriber, TranscriberConfig, WindowedTranscriber, load_transcriber
+from core.transcripts import MODEL_NOTE, Transcripts, TranscriptVersion
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ import urllib.request
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from core.domain import as_dict, from_dict, utc_now
@@ -55,7 +55,7 @@ class WebhookSettings:
     secret: str = ""
 
     @classmethod
-    def parse(cls, urls: str, secret: str) -> "WebhookSettings":
+    def parse(cls, urls: str, secret: str) -> WebhookSettings:
         """URLs separated by commas or spaces; each must be http(s)."""
         found = tuple(u for u in urls.replace(",", " ").split() if u)
         bad = [u for u in found if not u.startswith(("http://", "https://"))]
@@ -95,7 +95,7 @@ def status_event(*, loop_name: str, status: str, loop_arn: str, flow_arn: str, c
                  output_uri: str = "", failure_code: str | None = None, failure_reason: str | None = None,
                  account: str = "000000000000", region: str = "local") -> dict[str, Any]:
     """The EventBridge event A2I sends when a loop finishes, field for field (AWS's a2i-cloudwatch-events page)."""
-    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return {
         "version": "0", "id": str(uuid.uuid4()), "detail-type": DETAIL_TYPE, "source": "aws.sagemaker",
         "account": account, "time": now, "region": region, "resources": [loop_arn],

@@ -6,8 +6,7 @@ from components.app import get_service, reviewer, shows_errors
 from components.jobs import watch_jobs
 from components.learning_panel import model_history
 from components.result_downloads import export_downloads
-from components.results_tables import (blind_metrics, items_cursor, results_empty, results_tables,
-                                       transcript_metrics)
+from components.results_tables import blind_metrics, items_cursor, results_empty, results_tables, transcript_metrics
 from components.review import plain
 from core.exports import FORMATS
 from core.results import ITEMS_SHOWN

@@ -3,13 +3,12 @@ from dataclasses import replace
 
 import streamlit as st
 
+from components import routing_views as views
 from components.app import get_service, reviewer, shows_errors
+from components.conditions_files import conditions_export, conditions_import
 from components.evidence_panel import evidence_panel
 from components.jobs import watch_jobs
 from components.learning_panel import learning_panel
-from components.conditions_files import conditions_export, conditions_import
-from components.routing_views import (band_counts, flow_definition_download, items_table, loops_result, per_label_table,
-                                      worked_example, workflow_form, workflow_picker)
 from components.markup import plain
 from components.threshold_chart import confidence_histogram
 from components.threshold_controls import open_with_active, seed_controls, seed_overrides, threshold_controls
@@ -37,7 +36,7 @@ thresholds, audit = threshold_controls(frame.label_names, category, key=PAGE_KEY
 routed = route(frame, thresholds, audit)
 if active:
     st.caption(f"Opened with the thresholds of workflow {plain(active.name)}, the newest one routing these labels.")
-band_counts(routed, key=f"{PAGE_KEY}.counts")
+views.band_counts(routed, key=f"{PAGE_KEY}.counts")
 
 # One view at a time (not st.tabs, which would run every view on each slider move).
 view = st.radio("View", ["Distribution", "Items", "Evidence", "Learning", "Workflows and loops"], horizontal=True,
@@ -45,13 +44,13 @@ view = st.radio("View", ["Distribution", "Items", "Evidence", "Learning", "Workf
 if view == "Distribution":
     lines = [thresholds.high * 100] + ([thresholds.low * 100] if thresholds.has_drop_band else [])
     confidence_histogram(routed.histogram(), lines, key=f"{PAGE_KEY}.hist")
-    per_label_table(routed, key=f"{PAGE_KEY}.per_label")
+    views.per_label_table(routed, key=f"{PAGE_KEY}.per_label")
 elif view == "Items":
-    shown, names = items_table(routed, service.routing.display_names, key=f"{PAGE_KEY}.items")
+    shown, names = views.items_table(routed, service.routing.display_names, key=f"{PAGE_KEY}.items")
     if shown:
         pick = st.selectbox("Worked example", shown[:50], key=f"{PAGE_KEY}.example",
                             format_func=lambda m: f"{names.get(m) or m[:16]}")
-        worked_example(routed.split(frame.index_of(pick)), thresholds.high * 100, title=names.get(pick) or pick,
+        views.worked_example(routed.split(frame.index_of(pick)), thresholds.high * 100, title=names.get(pick) or pick,
                        key=f"{PAGE_KEY}.worked")
 elif view == "Evidence":
     truth = service.consolidation.accepted_labels()
@@ -71,7 +70,7 @@ else:
 
     st.subheader("Save a workflow")
     task_type = for_label_category(category).name
-    form = workflow_form(frame.label_names, task_type, key=f"{PAGE_KEY}.wf", has_imported=imported is not None)
+    form = views.workflow_form(frame.label_names, task_type, key=f"{PAGE_KEY}.wf", has_imported=imported is not None)
     if form:
         wf, source = form
         wf = (workflow_with_thresholds(replace(wf, audit_percent=audit), thresholds, frame.label_names)
@@ -84,9 +83,9 @@ else:
     saved = service.workflows.list()
     if saved:
         st.subheader("Start human loops")
-        name = workflow_picker(saved, key=f"{PAGE_KEY}.run_workflow")
+        name = views.workflow_picker(saved, key=f"{PAGE_KEY}.run_workflow")
         chosen_wf = service.workflows.get(name)
-        flow_definition_download(chosen_wf, key=f"{PAGE_KEY}.flow")
+        views.flow_definition_download(chosen_wf, key=f"{PAGE_KEY}.flow")
         if chosen_wf.routing.thresholds and st.button("Load its thresholds into the controls",
                                                       key=f"{PAGE_KEY}.load_button"):
             st.session_state[f"{PAGE_KEY}.load"] = chosen_wf
@@ -95,4 +94,4 @@ else:
             st.session_state[f"{PAGE_KEY}.job"] = service.loop_starter.submit(name, created_by=reviewer()).job_id
         if job_id := st.session_state.get(f"{PAGE_KEY}.job"):
             watch_jobs(lambda: [service.jobs.get(job_id)], key=f"{PAGE_KEY}.jobs",
-                       render=lambda job: loops_result(job.result) if job.status == "succeeded" else None)
+                       render=lambda job: views.loops_result(job.result) if job.status == "succeeded" else None)

@@ -114,8 +114,8 @@ def team_config(data_dir: Path):
     """A Config on a fresh DynamoDB table and S3 bucket on moto_server (for LOUPE_TEST_STORE=dynamodb runs)."""
     import uuid
 
-    from core.config import Config
     from core.aws import make_client
+    from core.config import Config
     from core.stores.aws_setup import ensure_bucket, ensure_table
 
     endpoint = moto_endpoint()

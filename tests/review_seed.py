@@ -4,8 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from core.domain import BoundingBox, HumanLoop, Instance, Label, Prediction, Workflow
-from core.routing_policy import RoutingPolicy
 from core.loops import loop_id_for
+from core.routing_policy import RoutingPolicy
 from core.service import Service
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from core.domain import Answer, HumanLoop, Label, MediaItem, Prediction, Workflow
@@ -55,8 +55,8 @@ class A2IOutput:
 
 def output_path(flow_name: str, loop_name: str, created_at: str) -> str:
     """`<flow>/YYYY/MM/DD/hh/mm/ss/<loop>/output.json`, from the loop's creation time (UTC)."""
-    moment = datetime.fromisoformat(created_at.replace("Z", "+00:00")) if created_at else datetime.now(timezone.utc)
-    return f"{flow_name}/{moment.astimezone(timezone.utc):%Y/%m/%d/%H/%M/%S}/{loop_name}/output.json"
+    moment = datetime.fromisoformat(created_at.replace("Z", "+00:00")) if created_at else datetime.now(UTC)
+    return f"{flow_name}/{moment.astimezone(UTC):%Y/%m/%d/%H/%M/%S}/{loop_name}/output.json"
 
 
 def _moderation(labels: list[Label]) -> list[dict[str, Any]]:

@@ -5,7 +5,8 @@ Rekognition boxes are fractions of the image; Ground Truth boxes are whole pixel
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from core.domain import BoundingBox
@@ -31,8 +32,8 @@ def box_from_pixels(box: dict[str, Any], width: int, height: int) -> BoundingBox
 
 def creation_date(iso: str = "") -> str:
     """Ground Truth's timestamp form: `2020-02-27T21:36:25.000201` (UTC, no zone suffix)."""
-    moment = datetime.fromisoformat(iso.replace("Z", "+00:00")) if iso else datetime.now(timezone.utc)
-    return moment.astimezone(timezone.utc).replace(tzinfo=None).isoformat(timespec="microseconds")
+    moment = datetime.fromisoformat(iso.replace("Z", "+00:00")) if iso else datetime.now(UTC)
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds")
 
 
 def check_attribute(attr: str) -> str:
@@ -43,7 +44,7 @@ def check_attribute(attr: str) -> str:
 
 
 def manifest_line(source_ref: str, attr: str, labels: list[tuple[str, float]], class_ids: dict[str, int], *,
-                  is_human: bool, created_at: str = "", boxes: list[tuple[str, BoundingBox, float]] = (),
+                  is_human: bool, created_at: str = "", boxes: Sequence[tuple[str, BoundingBox, float]] = (),
                   image_size: tuple[int, int] | None = None) -> dict[str, Any]:
     """One output-manifest line: `<attr>` multi-label classes, and `<attr>-bbox` boxes when there are any."""
     check_attribute(attr)

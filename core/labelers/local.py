@@ -20,8 +20,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from core import embeddings
 from core.domain import Label, Prediction
-from core.labelers import ImageRef, LabelingFailed
-from core.labelers import efficientnet, imagenet_hierarchy, moderation
+from core.labelers import ImageRef, LabelingFailed, efficientnet, imagenet_hierarchy, moderation
 from core.labelers.people import PeopleDetector, opencv_version
 
 log = logging.getLogger(__name__)

@@ -78,7 +78,7 @@ class TranscriberConfig:
     window_s: float = 300.0  # Whisper decodes and transcribes this much audio at a time (memory is bounded by it)
 
     @classmethod
-    def from_config(cls, config: Config) -> "TranscriberConfig":
+    def from_config(cls, config: Config) -> TranscriberConfig:
         return cls(model=config.transcriber, beam_size=config.transcriber_beam_size,
                    vad_filter=config.transcriber_vad, cache_dir=config.data_dir / "models", s3_bucket=config.s3_bucket,
                    cpu_threads=config.transcriber_threads, window_s=float(config.transcribe_window_s))

@@ -6,13 +6,13 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlparse
 
-from core.domain import Transcript
 from core.aws import aws_error_message, aws_error_types, make_client
+from core.domain import Transcript
 from core.errors import LoupeError
 from core.formats.transcribe import parse_transcribe_json
 from core.transcribers import Progress

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -94,7 +94,7 @@ def test_list_human_loops_pages_sorts_and_filters_by_creation_time(api):
     after = datetime.fromisoformat(third.replace("Z", "+00:00"))
     later = a2i.list_human_loops(FlowDefinitionArn=flow_arn, CreationTimeAfter=after, SortOrder="Ascending")
     assert [s["HumanLoopName"] for s in later["HumanLoopSummaries"]] == names[3:]
-    future = datetime.now(timezone.utc) + timedelta(days=1)
+    future = datetime.now(UTC) + timedelta(days=1)
     assert a2i.list_human_loops(FlowDefinitionArn=flow_arn, CreationTimeAfter=future)["HumanLoopSummaries"] == []
     with pytest.raises(a2i.exceptions.ResourceNotFoundException):
         a2i.list_human_loops(FlowDefinitionArn=flow_arn.replace("label-check", "missing"))
@@ -130,7 +130,7 @@ def test_a_completed_loop_has_its_output_json_in_a2is_layout_at_output_s3_uri(ap
     described = a2i.describe_human_loop(HumanLoopName="answered")
     assert described["HumanLoopStatus"] == "Completed"
     uri = described["HumanLoopOutput"]["OutputS3Uri"]
-    created = described["CreationTime"].astimezone(timezone.utc)
+    created = described["CreationTime"].astimezone(UTC)
     if api.service.config.s3_bucket:  # the team backend writes to S3
         assert uri.startswith(f"s3://{output_bucket(api.service)}/a2i/label-check/")
         s3 = api.service.a2i.outputs._client()

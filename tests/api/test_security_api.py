@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
@@ -19,6 +19,7 @@ from core.api_keys import ApiKey
 from tests.api.test_a2i_runtime_api import create_custom_flow, task_input
 from tests.review_seed import DEMO
 
+
 def raw_call(url: str, key: ApiKey, target: str, payload: dict, *, signed_at: datetime | None = None,
              sent_body: bytes | None = None) -> tuple[int, dict]:
     """A JSON-protocol request signed with botocore's signer at a chosen time (boto3 always signs 'now'),
@@ -26,7 +27,7 @@ def raw_call(url: str, key: ApiKey, target: str, payload: dict, *, signed_at: da
     body = json.dumps(payload).encode()
     request = AWSRequest(method="POST", url=url + "/", data=body,
                          headers={"X-Amz-Target": target, "Content-Type": "application/x-amz-json-1.1"})
-    stamp = (signed_at or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
+    stamp = (signed_at or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
     request.context["timestamp"] = stamp
     request.headers["X-Amz-Date"] = stamp
     signer = SigV4Auth(Credentials(key.access_key_id, key.secret_access_key), "sagemaker", "us-east-1")
@@ -80,9 +81,9 @@ def test_a_timestamp_more_than_15_minutes_off_or_a_swapped_body_is_refused(api):
     assert status == 200  # the hand-signed request is right when sent as signed
     for minutes in (-16, 16):
         status, body = raw_call(api.url, api.admin, target, {},
-                                signed_at=datetime.now(timezone.utc) + timedelta(minutes=minutes))
+                                signed_at=datetime.now(UTC) + timedelta(minutes=minutes))
         assert (status, body["__type"]) == (403, "InvalidSignatureException") and "expired" in body["message"]
-    status, _ = raw_call(api.url, api.admin, target, {}, signed_at=datetime.now(timezone.utc) - timedelta(minutes=14))
+    status, _ = raw_call(api.url, api.admin, target, {}, signed_at=datetime.now(UTC) - timedelta(minutes=14))
     assert status == 200
     status, body = raw_call(api.url, api.admin, "SageMaker.DeleteFlowDefinition", {"FlowDefinitionName": "a"},
                             sent_body=json.dumps({"FlowDefinitionName": "b"}).encode())

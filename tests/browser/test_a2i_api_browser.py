@@ -18,8 +18,8 @@ from urllib.parse import urlparse
 import boto3
 import pytest
 
-from core.formats.a2i import MODERATION_SOURCE, parse_output_json
 from core.aws import make_client
+from core.formats.a2i import MODERATION_SOURCE, parse_output_json
 from core.stores.aws_setup import ensure_bucket, ensure_table
 from core.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, is_valid_signature
 from tests.api.conftest import free_port

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from core.aws import make_client
 from core.config import Config
 from core.service import Service
-from core.aws import make_client
 from core.stores.aws_setup import ensure_bucket, ensure_table
 from tests.browser.conftest import wait_for_app
 from tests.dynamodb_servers import aws_env, endpoint_for

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit import config as streamlit_options
 from streamlit.testing.v1 import AppTest
+
 from components.markup import as_shown
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")

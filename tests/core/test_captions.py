@@ -9,8 +9,17 @@ from hypothesis import strategies as st
 
 from core.domain import Segment, Transcript, Word
 from core.errors import LoupeError
-from core.formats.captions import (Cue, build_cues, parse_srt, parse_webvtt, read_captions, to_srt, to_text, to_webvtt,
-                                   transcript_from_cues)
+from core.formats.captions import (
+    Cue,
+    build_cues,
+    parse_srt,
+    parse_webvtt,
+    read_captions,
+    to_srt,
+    to_text,
+    to_webvtt,
+    transcript_from_cues,
+)
 
 
 def _words(*spec: tuple[str, float, float]) -> tuple[Word, ...]:

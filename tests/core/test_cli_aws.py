@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from core.aws import make_client
 from core.cli import main
 from core.config import Config
 from core.migration import migrate
 from core.service import Service
 from core.stores.base import Record
-from core.aws import make_client
 from core.stores.dynamodb import DynamoDBRecordStore
 from core.stores.local import LocalBlobStore, SQLiteRecordStore
 from tests.dynamodb_servers import aws_env, endpoint_for

@@ -7,8 +7,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.conditions import (ConditionsError, LabelScore, evaluate, is_sampled, labels_from_response,
-                             parse_conditions, sample_point, validate_conditions)
+from core.conditions import (
+    ConditionsError,
+    LabelScore,
+    evaluate,
+    is_sampled,
+    labels_from_response,
+    parse_conditions,
+    sample_point,
+    validate_conditions,
+)
 
 
 def check(name: str, **bounds: float) -> dict:

@@ -7,8 +7,16 @@ import numpy as np
 import pytest
 
 from core.domain import Answer
-from core.evidence import (ALL_LABELS, current_metrics, curve, label_curves, median_seconds_per_task, recommend,
-                           review_load, reviewed_rows)
+from core.evidence import (
+    ALL_LABELS,
+    current_metrics,
+    curve,
+    label_curves,
+    median_seconds_per_task,
+    recommend,
+    review_load,
+    reviewed_rows,
+)
 from core.routing import build_frames, route, share_curve
 from core.routing_policy import Thresholds
 

@@ -14,8 +14,8 @@ from core.domain import BoundingBox, Label, Prediction
 from core.errors import LoupeError
 from core.formats.a2i import parse_output_json
 from core.formats.ground_truth import box_from_pixels, box_to_pixels, check_attribute, parse_manifest_line
-from core.task_types.moderation import moderation_content
 from core.service import Service
+from core.task_types.moderation import moderation_content
 from tests.review_seed import GENERAL, ingest_demo, seed_label_review, seed_moderation
 
 

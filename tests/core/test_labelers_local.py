@@ -11,8 +11,7 @@ import pytest
 from PIL import Image
 
 from core.errors import LoupeError
-from core.labelers import ImageRef, LabelingFailed, imagenet_hierarchy, moderation
-from core.labelers import efficientnet
+from core.labelers import ImageRef, LabelingFailed, efficientnet, imagenet_hierarchy, moderation
 from core.labelers.local import LocalLabeler
 from core.labelers.torch_legacy import read_state_dict
 from tests.core.labeling_fixtures import ASTRONAUT, CAT, COFFEE, MOTORCYCLE, PHOTOS

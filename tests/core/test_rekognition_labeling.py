@@ -7,10 +7,10 @@ import pytest
 from botocore.stub import ANY, Stubber
 from botocore.validate import ParamValidator
 
+from core.aws import AwsConfig
 from core.domain import BoundingBox, Instance, Label
 from core.formats import rekognition as fmt
 from core.labelers import ImageRef, LabelingFailed
-from core.aws import AwsConfig
 from core.labelers.rekognition import MAX_IMAGE_BYTES, RekognitionLabeler, make_client
 
 LABELS = (

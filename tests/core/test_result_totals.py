@@ -14,8 +14,18 @@ from core.agreement import compare_blind, measure
 from core.consolidation import consolidate_answers
 from core.domain import Answer, HumanLoop, Label, Prediction, Workflow
 from core.loops import loop_id_for
-from core.result_totals import (ALL, META, ROW_KIND, ItemInputs, derive, item_counts, model_labels, tenths, times_name,
-                                totals_name)
+from core.result_totals import (
+    ALL,
+    META,
+    ROW_KIND,
+    ItemInputs,
+    derive,
+    item_counts,
+    model_labels,
+    tenths,
+    times_name,
+    totals_name,
+)
 from core.routing_policy import DEFAULT_THRESHOLD, RoutingPolicy
 from core.task_types.label_review import label_review_content
 from core.task_types.moderation import moderation_content
@@ -28,7 +38,7 @@ MODERATION = (("Weapons", "Violence"), ("Violence", ""), ("Alcoholic Beverages",
 
 def kept_counters(records) -> dict[str, dict[str, int]]:
     """Every Results counter a row or the last recount names, without zero fields."""
-    names = set((records.get(*META).body.get("counters", [])))
+    names = set(records.get(*META).body.get("counters", []))
     names |= {n for r in records.query(ROW_KIND) for n in r.body.get("counts", {})}
     return {n: c for n in sorted(names) if (c := {k: v for k, v in records.counts(n).items() if v})}
 

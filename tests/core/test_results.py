@@ -11,6 +11,7 @@ from core.domain import Label, as_dict
 from core.service import Service
 from tests.review_seed import seed_issue_12_repro
 
+
 def test_a_second_workflow_keeps_the_first_workflows_results(service):
     seed_issue_12_repro(service)
     first = service.results.items(workflow="demo-label-review")

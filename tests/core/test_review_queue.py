@@ -11,8 +11,8 @@ import pytest
 from core.config import Config
 from core.errors import LoupeError
 from core.review import Review, is_blind
-from core.task_types.moderation import moderation_content
 from core.service import Service
+from core.task_types.moderation import moderation_content
 from tests.review_seed import seed_label_review, seed_moderation
 
 

@@ -9,8 +9,7 @@ from hypothesis import strategies as st
 from core.conditions import evaluate, validate_conditions
 from core.domain import Label, Prediction, Workflow
 from core.errors import LoupeError
-from core.routing import (ACCEPT, DROP, REVIEW, build_frames, conditions_for, route,
-                          workflow_with_thresholds)
+from core.routing import ACCEPT, DROP, REVIEW, build_frames, conditions_for, route, workflow_with_thresholds
 from core.routing_policy import Thresholds
 
 NAMES = ["Suggestive", "Weapons", "Drugs", "Smoking", "Gambling"]

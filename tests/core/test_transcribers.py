@@ -6,8 +6,13 @@ from pathlib import Path
 import pytest
 
 from core.errors import LoupeError
-from core.transcribers import (BASE_MODEL_BYTES, TranscriberConfig, join_base_model, load_transcriber,
-                               resolve_model_folder)
+from core.transcribers import (
+    BASE_MODEL_BYTES,
+    TranscriberConfig,
+    join_base_model,
+    load_transcriber,
+    resolve_model_folder,
+)
 from core.transcript_text import word_error_rate
 from tests.speech import SPEECH_TEXT, make_speech_wav
 

@@ -5,8 +5,17 @@ import pytest
 
 from core.domain import Segment, Transcript, Word
 from core.errors import LoupeError
-from core.transcript_text import (Tweak, apply_tweaks, edit_segment_text, export_transcript, import_transcript,
-                                  low_confidence_words, parse_tweaks, word_diff, word_error_rate)
+from core.transcript_text import (
+    Tweak,
+    apply_tweaks,
+    edit_segment_text,
+    export_transcript,
+    import_transcript,
+    low_confidence_words,
+    parse_tweaks,
+    word_diff,
+    word_error_rate,
+)
 
 
 def _transcript(text: str = "the quick brown fox", confidences: tuple[float, ...] = ()) -> Transcript:

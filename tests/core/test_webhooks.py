@@ -9,8 +9,17 @@ import pytest
 
 from core.domain import HumanLoop, Workflow
 from core.errors import LoupeError
-from core.webhooks import (DETAIL_TYPE, MAX_ATTEMPTS, SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookSettings, Webhooks,
-                           backoff_s, is_valid_signature, status_event)
+from core.webhooks import (
+    DETAIL_TYPE,
+    MAX_ATTEMPTS,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    Webhooks,
+    WebhookSettings,
+    backoff_s,
+    is_valid_signature,
+    status_event,
+)
 from tests.review_seed import ingest_demo
 
 SECRET = "webhook-secret"

@@ -10,11 +10,13 @@ from components.markup import as_shown
 from core.aws import make_client
 from core.stores.aws_setup import ensure_bucket, ensure_table
 from tests.dynamodb_servers import aws_env, endpoint_for
-from tests.pages.test_foundation_pages import (test_demo_button_runs_the_whole_loop_up_to_the_review_queue,  # noqa: F401
-                                               test_home_counts_what_is_in_the_store,
-                                               test_home_shows_a_failed_jobs_stored_error,
-                                               test_home_shows_counts_and_offers_demo_data_when_empty,
-                                               test_upload_page_renders_with_its_uploader)
+from tests.pages.test_foundation_pages import (  # noqa: F401
+    test_demo_button_runs_the_whole_loop_up_to_the_review_queue,
+    test_home_counts_what_is_in_the_store,
+    test_home_shows_a_failed_jobs_stored_error,
+    test_home_shows_counts_and_offers_demo_data_when_empty,
+    test_upload_page_renders_with_its_uploader,
+)
 
 
 @pytest.fixture

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import json
 
-from core.domain import Answer, Label, Prediction
+from components.markup import as_shown
+from core.domain import Answer, Label, Prediction, Workflow
 from core.routing import workflow_with_thresholds
 from core.routing_policy import Thresholds
-from core.domain import Workflow
-from components.markup import as_shown
 
 PAGE = "pages/thresholds.py"
 SOURCE = "AWS/Rekognition/DetectModerationLabels/Image/V3"

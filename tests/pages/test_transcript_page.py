@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from components.markup import as_shown
 from core.domain import HumanLoop, Segment, Transcript, Word, Workflow
 from core.loops import loop_id_for
-from components.markup import as_shown
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = "pages/transcript.py"
