@@ -153,6 +153,15 @@ def model_label_picks(labels: list[tuple[str, float, bool]], *, prefix: str, is_
     return kept
 
 
+def orphan_warning(slot, orphans) -> None:
+    """In `slot`: the labels whose boxes a submit would leave out (their label is not ticked), or nothing."""
+    if orphans:
+        slot.warning(f"Boxes labelled {plain(', '.join(orphans))} will be left out on submit: the label is not "
+                     "ticked. Tick it again to keep its boxes.")
+    else:
+        slot.empty()
+
+
 def _set_pick(picks_key: str, i: int, widget_key: str) -> None:
     st.session_state[picks_key][i] = bool(st.session_state[widget_key])
 

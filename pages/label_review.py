@@ -4,7 +4,7 @@ import streamlit as st
 from components.app import get_service
 from components.box_canvas import box_canvas
 from components.column_size import column_size
-from components.review import LABEL_KEYS_HELP, model_label_picks, plain
+from components.review import LABEL_KEYS_HELP, model_label_picks, orphan_warning, plain
 from components.task_page import task_page
 from core.review import is_blind, iso_time
 from core.task_types.label_review import label_review_content, orphan_box_labels
@@ -37,7 +37,8 @@ with task_page(service, task_type="label_review", title="Label review") as frame
         added = st.multiselect("Add missing labels", service.label_names.names(),
                                key=f"{prefix}.added", accept_new_options=True,
                                placeholder="+ type a label, e.g. Polo shirt")
-        orphan_slot = st.empty()  # filled once the canvas has said which boxes there are
+        orphan_slot = st.empty()  # filled once the canvas has said which boxes there are; until then the last
+        orphan_warning(orphan_slot, st.session_state.get(f"{prefix}.orphans", ()))  # run's, so Submit stays put
         wants_submit = st.button("Submit", type="primary", key=f"{prefix}.submit", width="stretch") \
             or frame.pressed == "submit"
         if st.button("Skip (give back to the queue)", key=f"{prefix}.skip", width="stretch"):
@@ -55,8 +56,7 @@ with task_page(service, task_type="label_review", title="Label review") as frame
             boxes = box_canvas(service.catalog.media_bytes(media.media_id), size, start, label=box_label,
                                key=f"{prefix}.canvas", room=room)
 
-    if orphans := orphan_box_labels(kept, added, boxes):
-        orphan_slot.warning(f"Boxes labelled {plain(', '.join(orphans))} will be left out on submit: "
-                            "the label is not ticked. Tick it again to keep its boxes.")
+    orphans = st.session_state[f"{prefix}.orphans"] = orphan_box_labels(kept, added, boxes)
+    orphan_warning(orphan_slot, orphans)
     if wants_submit:
         frame.submit(label_review_content(kept, added, boxes, size, is_blind=blind))
