@@ -18,18 +18,19 @@ def export_downloads(exports: Exports, workflow: str | None, *, key: str) -> Non
     """A source-prefix field and one download button per export format, for one workflow (None: all of them)."""
     prefix = st.text_input("Source prefix for the manifest", key=f"{key}.source_prefix",
                            placeholder="s3://my-bucket/images/", help=PREFIX_HELP).strip()
-    media_bucket = exports.media_bucket
-    st.caption("Manifest source-refs: " + (
-        plain(f"{prefix.rstrip('/')}/<file name>") if prefix else
-        plain(f"each item's object, {media_bucket}<sha256>") if media_bucket else
-        "images/<file name>, relative to the manifest: keep the images in an images folder beside it "
-        "(an export to a folder writes them there)"))
     cols = st.columns(len(DOWNLOADS))
     for col, (fmt, label) in zip(cols, DOWNLOADS):
         # the file is rendered on the click, on another thread: it acts as the member of this run, named here
         col.download_button(f"Download {label}", data=lambda fmt=fmt, actor=acting_member(): exports.render(  # noqa: B008
             fmt, workflow=workflow, source_prefix=prefix, actor=actor).data, file_name=download_name(fmt, workflow),
             mime=DOWNLOAD_MIME[fmt], key=f"{key}.{fmt}", on_click="ignore", width="stretch")
+    # drawn after the buttons: a browser that shows this prefix has the buttons whose files use it
+    media_bucket = exports.media_bucket
+    st.caption("Manifest source-refs: " + (
+        plain(f"{prefix.rstrip('/')}/<file name>") if prefix else
+        plain(f"each item's object, {media_bucket}<sha256>") if media_bucket else
+        "images/<file name>, relative to the manifest: keep the images in an images folder beside it "
+        "(an export to a folder writes them there)"))
     scope = plain(f"Workflow {workflow}") if workflow else "All workflows"
     st.caption(scope + ": the manifest has one line per image, the "
                "CSV one block of rows per workflow and item, and the zip one output.json per answered human loop, in "
