@@ -83,7 +83,7 @@ def routed() -> Iterator[None]:
         logging.getLogger("loupe.app").error("configuration refused: %s", exc)
         st.error(plain(exc), icon="⚠️")
         st.caption("Loupe reads `LOUPE_*` values from the environment first, then from `.streamlit/secrets.toml`. "
-                   "The README lists every key and its default.")
+                   "The docs list every key and its default (docs/configuration.md).")
     finally:
         _script_run.routed = False
 
@@ -184,7 +184,7 @@ def reviewer() -> str:
 def sidebar(service: Service, visitor: Visitor) -> None:
     if is_exposed_without_sign_in(service):
         st.warning("This Loupe has no sign-in (LOUPE_AUTH=none) but listens on a network address: anyone who can "
-                   "reach it can use every page. Set LOUPE_AUTH=oidc (README, \"Run it for a team\") or listen on "
+                   "reach it can use every page. Set LOUPE_AUTH=oidc (docs/team.md) or listen on "
                    "127.0.0.1.", icon="⚠️")
     with st.sidebar:
         if visitor.actor is not None and not visitor.actor.is_local:

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 KIND = "audit"
 ACTIONS = ("sign-in", "member", "settings", "workflow", "loops", "export", "import", "media", "delete",
-           "cancel")
+           "cancel", "learn")
 
 
 @dataclass(frozen=True)

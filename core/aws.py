@@ -26,7 +26,7 @@ def make_client(service_name: str, aws: AwsConfig | None = None, *, max_attempts
 
     aws = aws or AwsConfig()
     session = boto3.session.Session()
-    # botocore reads AWS_DEFAULT_REGION; AWS_REGION is the name other SDKs (and our README) use.
+    # botocore reads AWS_DEFAULT_REGION; AWS_REGION is the name other SDKs (and our docs) use.
     region = aws.region or os.environ.get("AWS_REGION") or session.region_name
     return session.client(
         service_name,
@@ -80,7 +80,7 @@ def explain_aws_error(exc: BaseException, *, what: str, permissions: Sequence[st
         return f"AWS rejected the credentials ({code}). Check AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY or AWS_PROFILE."
     if code in ("AccessDeniedException", "AccessDenied", "403") or status == 403:
         needs = (f" The credentials need {_and(permissions)}." if permissions
-                 else " The IAM policy in the README lists the permissions Loupe needs.")
+                 else " The minimal IAM policy in the docs (docs/team-backend.md) lists the permissions Loupe needs.")
         return f"Access denied to {what}.{needs}{aws_said}"
     if code in _THROTTLED:
         return (f"{what} is throttling requests and still refused after boto3's retries. Wait a minute and try "

@@ -1,5 +1,5 @@
 """The composition root: builds every part of the core from named collaborators, registers every job kind, and is
-the one object pages, the command line and tests reach the core through (README, "Service API").
+the one object pages, the command line and tests reach the core through (docs/developing.md, "Service API").
 
 The app builds it once in `st.cache_resource`; tests and the CLI build it around a temporary folder or a DynamoDB
 endpoint, as `with build_service(config) as service:`. Stores, labelers and transcribers can be injected; anything

@@ -1,7 +1,7 @@
 """The team record store: records in one DynamoDB table, through boto3 (media: core/stores/s3.py; creating the
 table: core/stores/aws_setup.py).
 
-Key design (single table, see README "Team backend"):
+Key design (single table, see docs/team-backend.md):
 - main item: `pk = "<kind>#<key>"`, attributes `kind`, `key`, `sk` (= "." + key, the GSI sort key;
   DynamoDB refuses empty key strings, and the shared prefix keeps key order), `parent`, `kp`
   (= "<kind>#<parent>"), `version`, `updated_at`, and the body: `body` (JSON text) when small, else

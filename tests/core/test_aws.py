@@ -50,8 +50,9 @@ def test_the_translator_says_what_to_do(exc, words):
     assert said == words if words is None else words in said
 
 
-def test_access_denied_without_permission_names_points_at_the_readme_policy():
-    assert "IAM policy in the README" in explain_aws_error(_client_error("AccessDenied", status=403), what="S3")
+def test_access_denied_without_permission_names_points_at_the_docs_policy():
+    said = explain_aws_error(_client_error("AccessDenied", status=403), what="S3")
+    assert "IAM policy in the docs (docs/team-backend.md)" in said
 
 
 def test_an_error_the_translator_does_not_know_is_left_to_raise_or_said_as_aws_said_it():
