@@ -373,7 +373,9 @@ class Router:
         return self.frames()[category]
 
     def categories_present(self) -> list[str]:
-        return [c for c, frame in self.frames().items() if frame.n_rows]
+        """The label categories with any label, image labels first (what the Thresholds page opens on), then the
+        others by name: the order labels happened to be read in would open it on moderation after the demo."""
+        return sorted((c for c, frame in self.frames().items() if frame.n_rows), key=lambda c: (c != "general", c))
 
     def route(self, thresholds: Thresholds, audit_percent: float = 0.0) -> Routed:
         return route(self.frame(thresholds.category), thresholds, audit_percent)

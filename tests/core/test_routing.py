@@ -178,3 +178,13 @@ def test_the_routing_frame_is_cached_until_predictions_change(service):
     service.predictions.save_many(predictions({"a": [("Weapons", 0.2)]}))  # same count, new content
     second = service.routing.frame("moderation")
     assert second is not first and second.confidence_pct[0] == pytest.approx(20.0)
+
+
+def test_image_labels_come_first_among_the_categories_present_whatever_was_written_first(tmp_path):
+    from core.config import Config
+    from core.service import Service
+
+    with Service(Config(data_dir=tmp_path), start_jobs=False) as service:
+        service.predictions.save(Prediction("m1", "v1", (Label("Weapons", 0.7, category="moderation"),)))
+        service.predictions.save(Prediction("m2", "v1", (Label("Cat", 0.9),)))
+        assert service.routing.categories_present() == ["general", "moderation"]
