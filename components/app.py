@@ -13,7 +13,8 @@ import streamlit as st
 
 from components.auth import REVIEWER_KEY, Visitor, is_exposed_without_sign_in, keep_name_in_url, signed_in
 from components.markup import plain
-from core.access import ACTIONS, acting, acting_member
+from core.access import acting, acting_member
+from core.access import may as access_allows
 from core.config import APP_ROOT, Config
 from core.errors import ConfigError, LoupeError, VersionConflict, describe_error
 from core.service import Service, build_service
@@ -168,8 +169,7 @@ def member_fragment(*, run_every: float | None = None) -> Callable[[Callable[...
 def may(action: str) -> bool:
     """Whether the member this run acts as may do `action` (a key of core.access.ACTIONS): pages hide what the
     role may not do (core refuses it anyway)."""
-    actor = acting_member()
-    return actor is not None and actor.role in ACTIONS[action][0]
+    return access_allows(acting_member(), action)
 
 
 def reviewer() -> str:

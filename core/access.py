@@ -103,6 +103,12 @@ def may_take(actor: Actor, wf: Workflow) -> bool:
     return not team or actor.id.lower() in team or any(g.lower() in team for g in actor.groups)
 
 
+def may(actor: Actor | None, action: str) -> bool:
+    """Whether the actor's role allows `action` (a key of ACTIONS): what `Access.require` checks, for a face to hide
+    what a role may not do."""
+    return actor is not None and actor.role in ACTIONS[action][0]
+
+
 def may_cancel_job(actor: Actor | None, created_by: str) -> bool:
     """Whether the actor may cancel a job started by `created_by`: an admin may cancel any job, anyone else only
     their own (a member demoted since they started it, an API key)."""
@@ -168,7 +174,7 @@ class Access:
         """The current actor if their role allows `action` (a key of ACTIONS), else NotAllowed naming who may."""
         current = self.current(actor)
         roles, what = ACTIONS[action]
-        if current.role not in roles:
+        if not may(current, action):
             allowed = " or ".join(_article(r) for r in ROLES if r in roles)
             raise NotAllowed(f"{current.label} is {_article(current.role)}, and only {allowed} can {what}. "
                              "Ask an admin if you need this.")

@@ -14,10 +14,6 @@ POLL_S = 0.5
 WAIT_S = 24 * 3600.0
 
 
-def runs_on_cluster(service) -> bool:
-    return bool(service.config.runs_on_dask)
-
-
 def follow(service, job: Job, emit: Callable[[dict[str, Any]], None]) -> Job:
     """Wait for a job, calling emit with each item's outcome once, as the chunk holding it is recorded done (and, at
     the end, those in the job's result that no chunk record showed); returns the finished job."""

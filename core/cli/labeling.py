@@ -6,7 +6,7 @@ import logging
 import sys
 from pathlib import Path
 
-from core.cli.cluster_jobs import follow, runs_on_cluster
+from core.cli.cluster_jobs import follow
 from core.formats.rekognition import to_label_json
 from core.labelers import available
 
@@ -46,7 +46,7 @@ def label(service, args) -> int:
         everything = args.all or args.model_version
         ids = ([m.media_id for m in service.catalog.list(kind="image")] if everything
                else service.labeling.unlabeled_ids())
-    if ids and runs_on_cluster(service):
+    if ids and service.transcription.runs_on_cluster:  # the service's executor is a Dask cluster
         return _label_on_cluster(service, args, ids, missing)
     failed = missing
     for outcome in service.labeling.label(ids, backend=args.backend, model_version=args.model_version):

@@ -6,7 +6,7 @@ import logging
 import sys
 from pathlib import Path
 
-from core.cli.cluster_jobs import follow, runs_on_cluster
+from core.cli.cluster_jobs import follow
 from core.domain import Transcript
 from core.errors import LoupeError
 from core.transcript_text import EXPORT_FORMATS, export_transcript
@@ -35,7 +35,7 @@ def transcribe_command(service, args) -> int:
     else:
         done = service.transcripts.transcribed_ids()
         ids = [i.media_id for i in service.transcription.transcribable() if args.force or i.media_id not in done]
-    if ids and runs_on_cluster(service):
+    if ids and service.transcription.runs_on_cluster:  # the service's executor is a Dask cluster
         return _transcribe_on_cluster(service, args, ids)
     failed = 0
     for media_id in ids:
